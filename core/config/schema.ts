@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import { policySchema, DEFAULT_INTERVAL_SECONDS } from '../engine/policy.ts';
+
+/**
+ * The one Lifeboat config, validated with zod. Objects are strict: an unknown key (a typo) is an
+ * error that names it, not something silently ignored. Secrets never appear here, only key ids.
+ */
+
+const hostname = z.string().min(1).max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?$/i,
+    'must be a DNS name such as app.example.com');
+const ipv4 = z.ipv4();
+const ipv6 = z.ipv6();
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+/** A status code (`200`) or an inclusive range (`"200-299"`). */
+export const statusMatcher = z.union([
+  z.number().int().min(100).max(599),
+  z.string().regex(/^[1-5]\d\d-[1-5]\d\d$/, 'must be a status code or a range such as "200-299"')
+    .refine((r) => {
+      const [lo, hi] = r.split('-').map(Number);
+      return lo! <= hi!;
+    }, 'range must go from low to high'),
+]);
+
+const httpCheck = z.strictObject({
+  type: z.literal('http'),
+  path: z.string().startsWith('/', 'must start with /').default('/'),
+  method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name'), z.string())
+    .default({}),
+  expectStatus: z.array(statusMatcher).min(1).default(['200-299']),
+  bodyContains: z.string().min(1).optional(),
+  bodyMatches: z.string().min(1).refine((src) => {
+    try { new RegExp(src); return true; } catch { return false; }
+  }, 'must be a valid regular expression').optional(),
+  jsonField: z.strictObject({
+    path: z.string().min(1).describe('Dotted path into the JSON body, e.g. "checks.db.status".'),
+    equals: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+  }).optional(),
+  maxLatencyMs: z.number().int().positive().optional()
+    .describe('A response slower than this is a failure of class "latency".'),
+  timeoutMs: z.number().int().min(100).max(30_000).default(5_000),
+});
+
+const tcpCheck = z.strictObject({
+  type: z.literal('tcp'),
+  port: z.number().int().min(1).max(65535),
+  timeoutMs: z.number().int().min(100).max(30_000).default(5_000),
+});
+
+export const healthCheckSchema = z.discriminatedUnion('type', [httpCheck, tcpCheck]);
+
+/** One site: where probes go, and what DNS says while it is active. */
+export const targetSchema = z.strictObject({
+  url: httpUrl.describe('Base URL the health check is sent to (the check path is appended).'),
+  a: z.array(ipv4).min(1).optional().describe('A records while this target is active.'),
+  aaaa: z.array(ipv6).min(1).optional().describe('AAAA records while this target is active.'),
+  cname: hostname.optional().describe('CNAME while this target is active (excludes a and aaaa).'),
+}).check((ctx) => {
+  const t = ctx.value;
+  if (t.cname && (t.a || t.aaaa)) {
+    ctx.issues.push({ code: 'custom', input: t, path: ['cname'], message: 'a CNAME cannot be combined with a or aaaa records' });
+  }
+  if (!t.cname && !t.a && !t.aaaa) {
+    ctx.issues.push({ code: 'custom', input: t, path: ['a'], message: 'give the records this target serves: a, aaaa or cname' });
+  }
+});
+
+const ttl = z.number().int().min(1).max(86_400);
+
+export const dnsRecordSchema = z.discriminatedUnion('provider', [
+  z.strictObject({
+    provider: z.literal('route53'),
+    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC'),
+    ttl: ttl.default(60),
+  }),
+  z.strictObject({
+    provider: z.literal('cloudflare'),
+    zoneId: z.string().regex(/^[0-9a-f]{32}$/, 'must be a 32-character Cloudflare zone id'),
+    ttl: ttl.default(60).describe('1 means automatic; otherwise at least 60 (30 on Enterprise).'),
+    proxied: z.boolean().default(false),
+  }),
+  z.strictObject({
+    provider: z.literal('embedded'),
+    ttl: ttl.default(5),
+  }),
+]);
+
+export const serviceSchema = z.strictObject({
+  name: hostname.describe('The protected DNS name.'),
+  primary: targetSchema,
+  secondary: targetSchema,
+  healthCheck: healthCheckSchema,
+  dns: z.array(dnsRecordSchema).min(1),
+  policy: policySchema.partial().default({}),
+});
+
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as ap-northeast-2');
+export const CLOUDFLARE_LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'] as const;
+
+export const vantagePointsSchema = z.strictObject({
+  aws: z.array(awsRegion).default([]),
+  cloudflare: z.array(z.enum(CLOUDFLARE_LOCATION_HINTS)).default([]),
+});
+
+export const probingSchema = z.strictObject({
+  intervalSeconds: z.number().int().min(1).max(300).default(DEFAULT_INTERVAL_SECONDS),
+  recheckDelayMs: z.number().int().min(0).max(10_000).default(1_000)
+    .describe('A failed probe is repeated once after this delay before it counts.'),
+  controlUrls: z.array(httpUrl).default([])
+    .describe('Canaries: a VP that reaches none of these, nor any target, abstains.'),
+});
+
+export const keySchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/, 'must be 3-64 letters, digits, ".", "_" or "-"'),
+  scope: z.enum(['probe', 'operator']),
+});
+
+export const coordinatorSchema = z.strictObject({
+  url: httpUrl,
+});
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  services: z.array(serviceSchema).min(1),
+  vantagePoints: vantagePointsSchema,
+  probing: probingSchema.default({ intervalSeconds: DEFAULT_INTERVAL_SECONDS, recheckDelayMs: 1_000, controlUrls: [] }),
+  policy: policySchema.partial().default({}).describe('Defaults for every service; a service may override any field.'),
+  coordinators: z.strictObject({
+    aws: coordinatorSchema.optional(),
+    cloudflare: coordinatorSchema.optional(),
+  }).default({}),
+  keys: z.array(keySchema).min(1),
+}).check((ctx) => {
+  const cfg = ctx.value;
+  const seen = new Map<string, number>();
+  cfg.services.forEach((s, i) => {
+    const name = s.name.toLowerCase().replace(/\.$/, '');
+    if (seen.has(name)) {
+      ctx.issues.push({ code: 'custom', input: s.name, path: ['services', i, 'name'], message: `duplicates services[${seen.get(name)}].name` });
+    } else seen.set(name, i);
+    const providers = new Set<string>();
+    s.dns.forEach((d, j) => {
+      if (providers.has(d.provider)) {
+        ctx.issues.push({ code: 'custom', input: d, path: ['services', i, 'dns', j, 'provider'], message: `${d.provider} is listed twice for this service` });
+      }
+      providers.add(d.provider);
+    });
+    const shape = (t: typeof s.primary) => (t.cname ? 'cname' : 'address');
+    if (shape(s.primary) !== shape(s.secondary)) {
+      ctx.issues.push({ code: 'custom', input: s.secondary, path: ['services', i, 'secondary'], message: 'primary and secondary must both use cname, or both use a/aaaa records' });
+    }
+  });
+  const keyIds = new Set<string>();
+  cfg.keys.forEach((k, i) => {
+    if (keyIds.has(k.id)) ctx.issues.push({ code: 'custom', input: k.id, path: ['keys', i, 'id'], message: 'duplicate key id' });
+    keyIds.add(k.id);
+  });
+  if (!cfg.keys.some((k) => k.scope === 'probe')) {
+    ctx.issues.push({ code: 'custom', input: cfg.keys, path: ['keys'], message: 'at least one key with scope "probe" is needed for vantage points to post observations' });
+  }
+  const vpCount = cfg.vantagePoints.aws.length + cfg.vantagePoints.cloudflare.length;
+  if (vpCount === 0) {
+    ctx.issues.push({ code: 'custom', input: cfg.vantagePoints, path: ['vantagePoints'], message: 'configure at least one AWS region or Cloudflare location' });
+  }
+  for (const [field, list] of [['aws', cfg.vantagePoints.aws], ['cloudflare', cfg.vantagePoints.cloudflare]] as [string, readonly string[]][]) {
+    const dup = list.find((v, i) => list.indexOf(v) !== i);
+    if (dup) ctx.issues.push({ code: 'custom', input: list, path: ['vantagePoints', field], message: `${dup} is listed twice` });
+  }
+});
+
+export type LifeboatConfigInput = z.input<typeof configSchema>;
+export type LifeboatConfig = z.output<typeof configSchema>;
+export type ServiceConfig = z.output<typeof serviceSchema>;
+export type TargetConfig = z.output<typeof targetSchema>;
+export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
+export type HttpCheckConfig = Extract<HealthCheckConfig, { type: 'http' }>;
+export type TcpCheckConfig = Extract<HealthCheckConfig, { type: 'tcp' }>;
+export type DnsRecordConfig = z.output<typeof dnsRecordSchema>;
+export type KeyConfig = z.output<typeof keySchema>;
+export type StatusMatcher = z.output<typeof statusMatcher>;
+
+/** Typed identity helper for `lifeboat.config.ts`: editors complete and check every field. */
+export function defineConfig(config: LifeboatConfigInput): LifeboatConfigInput {
+  return config;
+}

@@ -1,0 +1,57 @@
+/**
+ * Planning a flip as a diff, with the safety rails: a plan never deletes a record, never leaves
+ * the name without records, and never touches a name that is not the configured service.
+ */
+import type { TargetRole, UnixMs } from '../model.ts';
+import { normaliseName, sameState } from './state-record.ts';
+import {
+  UnsafePlanError,
+  type CurrentRecords, type DnsPlan, type DnsProviderName, type RecordChange, type RecordSet, type ServiceDns,
+} from './types.ts';
+
+export interface PlanInput {
+  readonly provider: DnsProviderName;
+  readonly zone: string;
+  readonly dns: ServiceDns;
+  readonly current: CurrentRecords;
+  readonly to: TargetRole;
+  readonly at: UnixMs;
+}
+
+export function sameRecordSet(a: RecordSet, b: RecordSet): boolean {
+  return a.name === b.name && a.type === b.type && a.ttl === b.ttl && (a.proxied ?? false) === (b.proxied ?? false)
+    && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i]);
+}
+
+export function planChange({ provider, zone, dns, current, to, at }: PlanInput): DnsPlan {
+  const name = normaliseName(dns.service);
+  const desired = dns.targets[to];
+  const refuse = (message: string, record = name): never => {
+    throw new UnsafePlanError(`refusing to plan ${provider} zone ${zone}: ${message}`, provider, zone, record);
+  };
+  if (desired.length === 0) refuse('the target has no records, and Lifeboat never empties a name');
+  for (const set of [...desired, ...current.records]) {
+    if (normaliseName(set.name) !== name) refuse(`record ${set.name} is not the configured name ${name}`, set.name);
+  }
+  const changes: RecordChange[] = [];
+  for (const after of desired) {
+    const before = current.records.find((r) => r.type === after.type);
+    if (!before) changes.push({ kind: 'create', after });
+    else if (!sameRecordSet(before, after)) changes.push({ kind: 'update', before, after });
+  }
+  for (const before of current.records) {
+    if (!desired.some((d) => d.type === before.type)) {
+      refuse(`serving ${to} would delete the ${before.type} record (${before.values.join(', ')}); fix the records by hand or make both targets use the same record types`, before.name);
+    }
+  }
+  const alreadyActive = current.state?.active === to;
+  const newState = changes.length === 0 && alreadyActive && current.state
+    ? current.state
+    : { active: to, epoch: (current.state?.epoch ?? 0) + (alreadyActive ? 0 : 1), at };
+  return { provider, zone, service: name, to, changes, expectedState: current.state, newState };
+}
+
+/** True when applying the plan would send nothing. */
+export function isNoop(plan: DnsPlan): boolean {
+  return plan.changes.length === 0 && sameState(plan.expectedState, plan.newState);
+}

@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+// Node tests live in test/ (mirroring the source tree); tests that must run inside workerd live
+// in test/workers/ and have their own project (see vitest.workers.config.ts once it exists).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/workers/**', 'node_modules/**'],
+          environment: 'node',
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
