@@ -1,0 +1,72 @@
+/**
+ * The `lifeboat` command. Each subcommand lives in cli/commands/ and owns its --help text.
+ */
+import { createInterface } from 'node:readline/promises';
+import { EXIT, UsageError, type CliIo, type Command, type ExitCode } from './io.ts';
+import { validateCommand } from './commands/validate.ts';
+import { simulateCommand } from './commands/simulate.ts';
+import { schemaCommand } from './commands/schema.ts';
+
+export const COMMANDS: readonly Command[] = [validateCommand, simulateCommand, schemaCommand];
+
+const USAGE = () => `Lifeboat: multi-cloud health checks and DNS failover.
+
+Usage: lifeboat <command> [options]    (lifeboat <command> --help for more)
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+
+Exit codes: 0 ok, 1 the command found a failure, 2 bad usage or invalid input.`;
+
+export async function main(argv: string[], io: CliIo): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`lifeboat: unknown command "${name}"\n\n${USAGE()}`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(command.help);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`lifeboat ${name}: ${e.message}\n(see lifeboat ${name} --help)`);
+      return EXIT.usage;
+    }
+    io.err(`lifeboat ${name}: ${e.message}`);
+    if (io.env.LIFEBOAT_DEBUG) io.err(String(e.stack));
+    return EXIT.failed;
+  }
+}
+
+export function processIo(): CliIo {
+  return {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    env: process.env,
+    cwd: process.cwd(),
+    interactive: Boolean(process.stdout.isTTY && process.stdin.isTTY),
+    confirm: async (question) => {
+      if (!process.stdin.isTTY) return false;
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+      } finally {
+        rl.close();
+      }
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('cli/main.ts')) {
+  const code = await main(process.argv.slice(2), processIo());
+  process.exitCode = code;
+}

@@ -1,0 +1,65 @@
+/** `GET /v1/status`: every service's state, each vantage point's latest vote, recent decisions. */
+import type { Coordinator } from '../coordinator/coordinator.ts';
+import type { TallyCounts } from '../engine/actions.ts';
+import type { HoldReason, PendingFlip } from '../engine/state.ts';
+import { isFresh } from '../engine/votes.ts';
+import type { ActiveOverride, FailureKind, TargetRole, UnixMs, Verdict, VantagePoint } from '../model.ts';
+
+export interface VoteView {
+  readonly verdict: Verdict;
+  readonly ageSeconds: number;
+  readonly fresh: boolean;
+  readonly failure?: FailureKind;
+  readonly latencyMs?: number;
+  readonly ranIn?: string;
+}
+
+export interface ServiceStatus {
+  readonly service: string;
+  readonly active: TargetRole;
+  readonly epoch: number;
+  readonly changedAt: UnixMs | null;
+  readonly override: ActiveOverride | null;
+  readonly hold: { readonly reason: HoldReason; readonly since: UnixMs } | null;
+  readonly pendingFlip: PendingFlip | null;
+  readonly tally: Readonly<Record<TargetRole, TallyCounts>>;
+  readonly votes: Readonly<Record<VantagePoint, Partial<Record<TargetRole, VoteView>>>>;
+  readonly lastDecision: { at: UnixMs; from: TargetRole; to: TargetRole; cause: string; summary: string } | null;
+}
+
+export interface StatusReport {
+  readonly coordinator: string;
+  readonly now: UnixMs;
+  readonly services: readonly ServiceStatus[];
+  readonly recent: readonly { at: UnixMs; service: string | null; kind: string; message: string }[];
+}
+
+export async function statusReport(coordinator: Coordinator, now: UnixMs): Promise<StatusReport> {
+  const services = (await coordinator.states()).map(({ state, policy, evidence }): ServiceStatus => {
+    const votes: Record<VantagePoint, Partial<Record<TargetRole, VoteView>>> = {};
+    for (const [vp, pair] of Object.entries(state.votes) as [VantagePoint, NonNullable<(typeof state.votes)[VantagePoint]>][]) {
+      const view: Partial<Record<TargetRole, VoteView>> = {};
+      for (const role of ['primary', 'secondary'] as const) {
+        const v = pair[role];
+        if (!v) continue;
+        view[role] = {
+          verdict: v.verdict,
+          ageSeconds: Math.max(0, Math.round((now - v.receivedAt) / 1000)),
+          fresh: isFresh(v, now, policy),
+          ...(v.failure ? { failure: v.failure } : {}),
+          ...(v.latencyMs !== undefined ? { latencyMs: v.latencyMs } : {}),
+          ...(v.ranIn ? { ranIn: v.ranIn } : {}),
+        };
+      }
+      votes[vp] = view;
+    }
+    const d = state.lastDecision;
+    return {
+      service: state.service, active: state.active, epoch: state.epoch, changedAt: state.changedAt,
+      override: state.override, hold: state.hold, pendingFlip: state.pendingFlip, tally: evidence.tally, votes,
+      lastDecision: d ? { at: d.at, from: d.from, to: d.to, cause: d.cause, summary: d.summary } : null,
+    };
+  });
+  const recent = (await coordinator.audit({ limit: 50 })).map((e) => ({ at: e.at, service: e.service, kind: e.kind, message: e.message }));
+  return { coordinator: coordinator.name, now, services, recent };
+}

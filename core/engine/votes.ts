@@ -1,0 +1,95 @@
+/**
+ * Counting votes. Merging keeps, per vantage point and target, the vote that is newest by the
+ * VP's own clock (a VP's clock orders its own votes correctly whatever its skew), so the result
+ * does not depend on arrival order. Freshness is judged by the coordinator's receive time, so a
+ * VP whose clock is off can neither keep its votes alive nor age them early.
+ */
+import type { Observation, TargetRole, UnixMs, VantagePoint } from '../model.ts';
+import type { Evidence, EvidenceVote, TallyCounts } from './actions.ts';
+import type { Policy } from './policy.ts';
+import type { Vote, VoteBook } from './state.ts';
+
+const VERDICT_RANK = { healthy: 0, abstain: 1, unhealthy: 2 } as const;
+
+/** Total order on one VP's votes: newest observation wins; ties are broken without arrival order. */
+function isNewer(candidate: Vote, existing: Vote): boolean {
+  if (candidate.observedAt !== existing.observedAt) return candidate.observedAt > existing.observedAt;
+  if (candidate.receivedAt !== existing.receivedAt) return candidate.receivedAt > existing.receivedAt;
+  return VERDICT_RANK[candidate.verdict] > VERDICT_RANK[existing.verdict];
+}
+
+export function isFresh(vote: Vote, now: UnixMs, policy: Policy): boolean {
+  return now - vote.receivedAt <= policy.freshForMs;
+}
+
+function toVote(o: Observation): Vote {
+  const vote: { -readonly [K in keyof Vote]: Vote[K] } = { verdict: o.verdict, observedAt: o.observedAt, receivedAt: o.receivedAt };
+  if (o.failure !== undefined) vote.failure = o.failure;
+  if (o.latencyMs !== undefined) vote.latencyMs = o.latencyMs;
+  if (o.ranIn !== undefined) vote.ranIn = o.ranIn;
+  return vote;
+}
+
+/**
+ * Returns a new vote book with the observations merged in. A stale vote is always replaced, so a
+ * VP whose clock jumped backwards is heard again once its old vote has aged out.
+ */
+export function mergeVotes(book: VoteBook, observations: readonly Observation[], now: UnixMs, policy: Policy): VoteBook {
+  if (observations.length === 0) return book;
+  const next: VoteBook = { ...book };
+  const copied = new Set<VantagePoint>();
+  for (const o of observations) {
+    const existing = next[o.vantagePoint]?.[o.target];
+    const vote = toVote(o);
+    if (existing && !isNewer(vote, existing) && isFresh(existing, now, policy)) continue;
+    if (!copied.has(o.vantagePoint)) {
+      next[o.vantagePoint] = { ...next[o.vantagePoint] };
+      copied.add(o.vantagePoint);
+    }
+    next[o.vantagePoint]![o.target] = vote;
+  }
+  return next;
+}
+
+export function tally(book: VoteBook, target: TargetRole, now: UnixMs, policy: Policy): TallyCounts {
+  let healthy = 0;
+  let unhealthy = 0;
+  let abstain = 0;
+  let stale = 0;
+  for (const vp in book) {
+    const vote = book[vp as VantagePoint]?.[target];
+    if (!vote) continue;
+    if (!isFresh(vote, now, policy)) stale++;
+    else if (vote.verdict === 'healthy') healthy++;
+    else if (vote.verdict === 'unhealthy') unhealthy++;
+    else abstain++;
+  }
+  return { healthy, unhealthy, abstain, stale, fresh: healthy + unhealthy };
+}
+
+/** At least minVotes of the given side, and more than quorumFraction of all fresh votes. */
+function quorum(count: number, t: TallyCounts, policy: Policy): boolean {
+  return count >= policy.minVotes && count > policy.quorumFraction * t.fresh;
+}
+
+export const quorumUnhealthy = (t: TallyCounts, policy: Policy): boolean => quorum(t.unhealthy, t, policy);
+export const quorumHealthy = (t: TallyCounts, policy: Policy): boolean => quorum(t.healthy, t, policy);
+
+/** The evidence behind a decision: every vote, fresh or not, sorted for stable output. */
+export function evidenceOf(book: VoteBook, now: UnixMs, policy: Policy): Evidence {
+  const votes: EvidenceVote[] = [];
+  for (const vp of Object.keys(book).sort() as VantagePoint[]) {
+    for (const target of ['primary', 'secondary'] as const) {
+      const v = book[vp]?.[target];
+      if (!v) continue;
+      votes.push({
+        vantagePoint: vp, target, verdict: v.verdict, fresh: isFresh(v, now, policy),
+        observedAt: v.observedAt, receivedAt: v.receivedAt, ...(v.failure ? { failure: v.failure } : {}),
+      });
+    }
+  }
+  return {
+    tally: { primary: tally(book, 'primary', now, policy), secondary: tally(book, 'secondary', now, policy) },
+    votes,
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * One vantage point's round: probe the primary and the secondary of every service, check that
+ * this prober can reach the internet at all, and package the votes as an ObservationBatch.
+ */
+import type { LifeboatConfig, ServiceConfig } from '../config/schema.ts';
+import type { BatchResult, ObservationBatch, ProbeResult, TargetRole, VantagePoint } from '../model.ts';
+import { silentLogger, type Clock, type Fetch, type Logger, type Sleep } from '../ports.ts';
+import { hadNetworkAnswer } from './classify.ts';
+import { probeWithRecheck } from './probe.ts';
+import { MissingTcpConnectError, type TcpConnect } from './tcp.ts';
+
+export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_CONTROL_TIMEOUT_MS = 5_000;
+
+export interface RoundInput {
+  readonly config: LifeboatConfig;
+  readonly vantagePoint: VantagePoint;
+  readonly round: number;
+  readonly ranIn?: string;
+}
+
+export interface RoundDeps {
+  readonly fetch: Fetch;
+  readonly tcpConnect?: TcpConnect;
+  readonly sleep: Sleep;
+  readonly clock: Clock;
+  /** Most probes in flight at once (default 16). */
+  readonly concurrency?: number;
+  /** Deadline for each control URL (default 5 s). */
+  readonly controlTimeoutMs?: number;
+  /** Receives probe failure details, which the batch itself does not carry. */
+  readonly logger?: Logger;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls pending; results keep the input order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  const workers = Math.max(1, Math.min(Math.floor(limit) || 1, items.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return results;
+}
+
+/**
+ * True as soon as any control URL gives any HTTP response (even a 500: the prober is online).
+ * Never rejects. Aborting `stop` gives up early (the targets already proved connectivity).
+ */
+export async function reachesAnyControl(urls: readonly string[], fetch: Fetch, timeoutMs: number, stop: AbortSignal): Promise<boolean> {
+  if (urls.length === 0) return false;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const abort = (): void => controller.abort();
+  stop.addEventListener('abort', abort, { once: true });
+  // Settles on abort even if a fetch implementation ignores its signal.
+  const aborted = new Promise<never>((_, reject) =>
+    controller.signal.addEventListener('abort', () => reject(new Error('control check stopped')), { once: true }));
+  try {
+    await Promise.race([aborted, Promise.any(urls.map(async (url) => {
+      const response = await fetch(url, { method: 'HEAD', redirect: 'manual', signal: controller.signal });
+      await response.body?.cancel().catch(() => {});
+    }))]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', abort);
+    controller.abort();
+  }
+}
+
+interface Job {
+  readonly service: ServiceConfig;
+  readonly role: TargetRole;
+}
+
+interface Outcome extends Job {
+  readonly result: ProbeResult;
+  readonly observedAt: number;
+}
+
+function toBatchResult({ service, role, result, observedAt }: Outcome, controlOk: boolean): BatchResult {
+  return {
+    service: service.name,
+    target: role,
+    // A prober that reached nothing knows nothing: it must not vote anyone down.
+    verdict: !controlOk ? 'abstain' : result.ok ? 'healthy' : 'unhealthy',
+    observedAt,
+    ...(result.failure !== undefined && { failure: result.failure }),
+    latencyMs: result.latencyMs,
+  };
+}
+
+export async function runRound(input: RoundInput, deps: RoundDeps): Promise<ObservationBatch> {
+  const { config } = input;
+  const logger = deps.logger ?? silentLogger;
+  // A missing socket adapter is a deployment bug; voting every tcp target down would hide it.
+  if (!deps.tcpConnect && config.services.some((s) => s.healthCheck.type === 'tcp')) {
+    throw new MissingTcpConnectError();
+  }
+
+  const targetsAnswered = new AbortController();
+  const control = reachesAnyControl(config.probing.controlUrls, deps.fetch,
+    deps.controlTimeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS, targetsAnswered.signal);
+
+  const jobs: Job[] = config.services.flatMap((service) =>
+    (['primary', 'secondary'] as const).map((role) => ({ service, role })));
+
+  const outcomes = await mapWithConcurrency(jobs, deps.concurrency ?? DEFAULT_CONCURRENCY, async (job): Promise<Outcome> => {
+    const started = deps.clock.now();
+    let result: ProbeResult;
+    try {
+      result = await probeWithRecheck(job.service.healthCheck, job.service[job.role],
+        config.probing.recheckDelayMs, deps);
+    } catch (error) {
+      // A bug or a surprise in one probe must cost one vote, not the whole round.
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      result = { ok: false, failure: 'network', latencyMs: Math.max(0, deps.clock.now() - started), detail: `probe crashed: ${reason.slice(0, 200)}` };
+    }
+    if (!result.ok) {
+      logger.warn('probe failed', { service: job.service.name, target: job.role, failure: result.failure, detail: result.detail, rechecked: result.rechecked });
+    }
+    return { ...job, result, observedAt: deps.clock.now() };
+  });
+
+  const answered = outcomes.some((o) => hadNetworkAnswer(o.result));
+  if (answered) targetsAnswered.abort();
+  const controlOk = answered || await control;
+  if (!controlOk) logger.warn('control check failed: abstaining this round', { vantagePoint: input.vantagePoint, round: input.round });
+
+  return {
+    vantagePoint: input.vantagePoint,
+    round: input.round,
+    sentAt: deps.clock.now(),
+    ...(input.ranIn !== undefined && { ranIn: input.ranIn }),
+    controlOk,
+    results: outcomes.map((o) => toBatchResult(o, controlOk)),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The TCP health check: does the port accept a connection? Opening sockets is runtime-specific
+ * (node:net, workerd's `connect()`), so the runtime injects it as a TcpConnect port.
+ */
+import type { TcpCheckConfig, TargetConfig } from '../config/schema.ts';
+import type { ProbeResult } from '../model.ts';
+import { classifyError } from './classify.ts';
+import type { ProbeDeps } from './http.ts';
+
+/**
+ * Resolves once a connection to host:port is established (the adapter then closes it at once).
+ * Rejects when the connection fails, with an error `classifyError` understands (a Node-style
+ * `code` such as ECONNREFUSED, or a message), or when `signal` aborts.
+ */
+export type TcpConnect = (host: string, port: number, signal: AbortSignal) => Promise<void>;
+
+export class MissingTcpConnectError extends Error {
+  constructor() {
+    super('a tcp health check needs a TcpConnect implementation from the runtime adapter, and none was given');
+    this.name = 'MissingTcpConnectError';
+  }
+}
+
+/** Hostname of the target URL; IPv6 literals lose their URL brackets so sockets accept them. */
+export function tcpHost(target: TargetConfig): string {
+  return new URL(target.url).hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
+export async function probeTcp(check: TcpCheckConfig, target: TargetConfig, deps: ProbeDeps): Promise<ProbeResult> {
+  if (!deps.tcpConnect) throw new MissingTcpConnectError();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), check.timeoutMs);
+  const started = deps.clock.now();
+  try {
+    await deps.tcpConnect(tcpHost(target), check.port, controller.signal);
+    return { ok: true, latencyMs: Math.max(0, deps.clock.now() - started) };
+  } catch (error) {
+    const latencyMs = Math.max(0, deps.clock.now() - started);
+    if (controller.signal.aborted) {
+      return { ok: false, failure: 'timeout', latencyMs, detail: `no connection within ${check.timeoutMs} ms` };
+    }
+    const { failure, reason } = classifyError(error);
+    return { ok: false, failure, latencyMs, detail: `${failure}: ${reason}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}

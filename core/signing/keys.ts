@@ -1,0 +1,101 @@
+/**
+ * Signing keys: who may call what. The config names keys (id + scope) but never holds their
+ * secrets; secrets come from the runtime's secret store (env vars, SSM, wrangler secrets) as hex.
+ */
+import type { KeyConfig } from '../config/schema.ts';
+
+/** "probe" keys post observations; "operator" keys override and read status. */
+export type KeyScope = 'probe' | 'operator';
+
+export interface ResolvedKey {
+  readonly scope: KeyScope;
+  readonly secret: Uint8Array;
+}
+
+/** Looks a key id up; null when unknown. Async so stores (SSM, KV, DynamoDB) can back it. */
+export type KeyResolver = (keyId: string) => Promise<ResolvedKey | null>;
+
+/** HMAC-SHA256 keys shorter than the hash output weaken it; 32 bytes is what `lifeboat keygen` makes. */
+export const MIN_SECRET_BYTES = 32;
+
+/**
+ * Whether a key of `scope` may call a route that needs `requiredScope`. The scopes are disjoint
+ * on purpose: a stolen prober key can only post observations (which quorum dilutes), never force
+ * a failover, and an operator key is not a vote.
+ */
+export function scopeAllows(scope: KeyScope, requiredScope: KeyScope): boolean {
+  return scope === requiredScope;
+}
+
+/** Hex to bytes (either case); null when not an even-length string of hex digits. */
+export function hexToBytes(hex: string): Uint8Array | null {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/**
+ * Decodes a key's hex secret. Errors name the key id and what is wrong, never the value, since
+ * they end up in logs. Surrounding whitespace (a trailing newline from a secrets file) is ignored.
+ */
+export function decodeHexSecret(hex: string, keyId: string): Uint8Array {
+  const trimmed = hex.trim();
+  const bytes = hexToBytes(trimmed);
+  if (!bytes) {
+    throw new Error(`secret of key "${keyId}" is not hex: expected an even number of the characters 0-9 a-f`);
+  }
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new Error(`secret of key "${keyId}" is too short: ${bytes.length} bytes, need at least ${MIN_SECRET_BYTES} (${MIN_SECRET_BYTES * 2} hex characters; make one with \`openssl rand -hex 32\`)`);
+  }
+  return bytes;
+}
+
+export interface StaticKey {
+  readonly id: string;
+  readonly scope: KeyScope;
+  readonly secret: Uint8Array;
+}
+
+/** A resolver over a fixed list (tests, the local run). Rejects duplicate ids and short secrets. */
+export function staticKeyResolver(entries: readonly StaticKey[]): KeyResolver {
+  const byId = new Map<string, ResolvedKey>();
+  for (const { id, scope, secret } of entries) {
+    if (byId.has(id)) throw new Error(`key "${id}" is listed twice`);
+    if (secret.length < MIN_SECRET_BYTES) {
+      throw new Error(`secret of key "${id}" is too short: ${secret.length} bytes, need at least ${MIN_SECRET_BYTES}`);
+    }
+    byId.set(id, { scope, secret: new Uint8Array(secret) });
+  }
+  return async (keyId) => byId.get(keyId) ?? null;
+}
+
+/**
+ * The env var that holds a key's hex secret: `LIFEBOAT_KEY_` + the id upper-cased with every
+ * character other than A-Z and 0-9 turned into `_`. So key `ops-alice` reads `LIFEBOAT_KEY_OPS_ALICE`
+ * and `aws.probe-1` reads `LIFEBOAT_KEY_AWS_PROBE_1`.
+ */
+export function keyEnvVar(keyId: string): string {
+  return `LIFEBOAT_KEY_${keyId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/**
+ * A resolver for the configured keys, secrets from `env` (see `keyEnvVar`). Reads and checks every
+ * secret at once so a missing or malformed one fails at start-up, with the key id and variable
+ * name, rather than as a 401 at 3 a.m. Two ids mapping to one variable are refused.
+ */
+export function envKeyResolver(keys: readonly KeyConfig[], env: Record<string, string | undefined>): KeyResolver {
+  const varOwner = new Map<string, string>();
+  const entries: StaticKey[] = keys.map(({ id, scope }) => {
+    const name = keyEnvVar(id);
+    const other = varOwner.get(name);
+    if (other !== undefined) throw new Error(`keys "${other}" and "${id}" would both read ${name}; rename one`);
+    varOwner.set(name, id);
+    const value = env[name];
+    if (value === undefined || value.trim() === '') {
+      throw new Error(`secret of key "${id}" is missing: set ${name} to its hex secret`);
+    }
+    return { id, scope, secret: decodeHexSecret(value, id) };
+  });
+  return staticKeyResolver(entries);
+}
