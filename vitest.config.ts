@@ -15,6 +15,8 @@ export default defineConfig({
           hookTimeout: 30_000,
         },
       },
+      // Tests that run inside workerd (DNS providers in a Worker); its own config and pool.
+      'test/workers/vitest.config.ts',
     ],
   },
 });

@@ -11,15 +11,24 @@ import type { Vote, VoteBook } from './state.ts';
 
 const VERDICT_RANK = { healthy: 0, abstain: 1, unhealthy: 2 } as const;
 
-/** Total order on one VP's votes: newest observation wins; ties are broken without arrival order. */
-function isNewer(candidate: Vote, existing: Vote): boolean {
-  if (candidate.observedAt !== existing.observedAt) return candidate.observedAt > existing.observedAt;
-  if (candidate.receivedAt !== existing.receivedAt) return candidate.receivedAt > existing.receivedAt;
-  return VERDICT_RANK[candidate.verdict] > VERDICT_RANK[existing.verdict];
-}
-
 export function isFresh(vote: Vote, now: UnixMs, policy: Policy): boolean {
   return now - vote.receivedAt <= policy.freshForMs;
+}
+
+/**
+ * A total order on one VP's votes, so that merging is a max and so commutative: a fresh vote
+ * beats a stale one (a VP whose clock jumped backwards is heard again once its old vote ages
+ * out), then the newest by the VP's own clock, then ties broken on content, never on arrival.
+ */
+function beats(a: Vote, b: Vote, now: UnixMs, policy: Policy): boolean {
+  const freshA = isFresh(a, now, policy);
+  if (freshA !== isFresh(b, now, policy)) return freshA;
+  if (a.observedAt !== b.observedAt) return a.observedAt > b.observedAt;
+  if (a.receivedAt !== b.receivedAt) return a.receivedAt > b.receivedAt;
+  if (a.verdict !== b.verdict) return VERDICT_RANK[a.verdict] > VERDICT_RANK[b.verdict];
+  if ((a.failure ?? '') !== (b.failure ?? '')) return (a.failure ?? '') > (b.failure ?? '');
+  if ((a.latencyMs ?? -1) !== (b.latencyMs ?? -1)) return (a.latencyMs ?? -1) > (b.latencyMs ?? -1);
+  return (a.ranIn ?? '') > (b.ranIn ?? '');
 }
 
 function toVote(o: Observation): Vote {
@@ -30,10 +39,7 @@ function toVote(o: Observation): Vote {
   return vote;
 }
 
-/**
- * Returns a new vote book with the observations merged in. A stale vote is always replaced, so a
- * VP whose clock jumped backwards is heard again once its old vote has aged out.
- */
+/** Returns a new vote book with the observations merged in (the book itself is not changed). */
 export function mergeVotes(book: VoteBook, observations: readonly Observation[], now: UnixMs, policy: Policy): VoteBook {
   if (observations.length === 0) return book;
   const next: VoteBook = { ...book };
@@ -41,7 +47,7 @@ export function mergeVotes(book: VoteBook, observations: readonly Observation[],
   for (const o of observations) {
     const existing = next[o.vantagePoint]?.[o.target];
     const vote = toVote(o);
-    if (existing && !isNewer(vote, existing) && isFresh(existing, now, policy)) continue;
+    if (existing && !beats(vote, existing, now, policy)) continue;
     if (!copied.has(o.vantagePoint)) {
       next[o.vantagePoint] = { ...next[o.vantagePoint] };
       copied.add(o.vantagePoint);

@@ -1,0 +1,242 @@
+/**
+ * Cloudflare DNS over its REST API (v4) with fetch, so it runs unchanged in Node and workerd.
+ * Records are patched in place by id in one POST /dns_records/batch, which Cloudflare runs in
+ * one database transaction, in the order deletes, patches, puts, posts.
+ *
+ * Compare-and-swap, honestly: Cloudflare has no conditional write. apply() re-reads the TXT state
+ * record immediately before the batch and refuses ('conflict') if it no longer holds the expected
+ * value, which catches every stale plan. It cannot catch a writer landing between that read and
+ * the batch (one round trip, tens of milliseconds): two coordinators that both read before either
+ * writes both report 'applied' (DNS ends with the last writer's records; for the same decision,
+ * the same records). Where exactly one notifier matters, flips must be serialised upstream.
+ */
+import { realSleep, type Fetch, type Sleep } from '../ports.ts';
+import { isNoop } from './plan.ts';
+import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryOptions } from './retry.ts';
+import { encodeStateRecord, normaliseName, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
+import {
+  DnsError, DnsRetryExhaustedError, UnsafePlanError,
+  type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type RecordSet, type RecordType,
+  type ServiceDns, type StateRecord,
+} from './types.ts';
+
+export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4';
+/** Cloudflare's "automatic" TTL; proxied records always have it. */
+export const CLOUDFLARE_AUTO_TTL = 1;
+
+/** Cloudflare refused a call; `code` is Cloudflare's first error code (0 if it gave none). */
+export class CloudflareApiError extends DnsError {
+  override name = 'CloudflareApiError';
+  constructor(message: string, zone: string, record: string | undefined, readonly code: number, readonly status: number, options?: { cause?: unknown }) {
+    super(message, 'cloudflare', zone, record, options);
+  }
+}
+
+export interface CloudflareProviderOptions {
+  readonly zoneId: string;
+  /** Needs Zone:DNS:Edit on the zone. Sent only as a Bearer header; never logged or echoed. */
+  readonly apiToken: string;
+  readonly baseUrl?: string;
+  readonly fetch?: Fetch;
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+  readonly retry?: Partial<Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs' | 'maxTotalMs'>>;
+  /** Bound on pages read per name (100 records each). */
+  readonly maxPages?: number;
+}
+
+/** One record as the API returns it (the fields this provider uses). */
+export interface CloudflareRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly content: string;
+  readonly ttl: number;
+  readonly proxied?: boolean;
+}
+
+interface Envelope<T> {
+  readonly success: boolean;
+  readonly errors?: readonly { code: number; message: string }[];
+  readonly result: T;
+  readonly result_info?: { page: number; per_page: number; total_pages?: number; count?: number; total_count?: number };
+}
+
+/** Thrown inside the retry loop; turned into a DnsError once retries end. */
+class HttpFailure extends Error {
+  constructor(readonly status: number, readonly code: number, readonly detail: string, readonly retryAfterMs?: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+const SERVICE_TYPES: readonly string[] = ['A', 'AAAA', 'CNAME'];
+const isRetryable = (err: unknown): boolean => err instanceof HttpFailure && (err.status === 429 || err.status >= 500);
+
+export class CloudflareDnsProvider implements DnsProvider {
+  readonly name = 'cloudflare' as const;
+  readonly zone: string;
+  private readonly baseUrl: string;
+  private readonly fetch: Fetch;
+  // An ES private field: not enumerable, so neither JSON.stringify nor util.inspect shows it.
+  readonly #token: string;
+  private readonly retry: RetryOptions;
+  private readonly maxPages: number;
+
+  constructor(options: CloudflareProviderOptions) {
+    this.zone = options.zoneId;
+    this.#token = options.apiToken;
+    this.baseUrl = (options.baseUrl ?? CLOUDFLARE_API).replace(/\/+$/, '');
+    // Bound to globalThis: workerd throws "Illegal invocation" for a detached fetch.
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.maxPages = options.maxPages ?? 10;
+    this.retry = {
+      ...DEFAULT_RETRY, ...options.retry, isRetryable,
+      retryAfterMs: (err) => (err instanceof HttpFailure ? err.retryAfterMs : undefined),
+      sleep: options.sleep ?? realSleep, random: options.random ?? Math.random,
+    };
+  }
+
+  async read(service: ServiceDns): Promise<CurrentRecords> {
+    const { records, txt } = await this.fetchRecords(service.service);
+    return { records: toRecordSets(records, service.ttl), state: stateOf(txt) };
+  }
+
+  async apply(plan: DnsPlan): Promise<ApplyResult> {
+    const base = { provider: this.name, zone: this.zone };
+    if (isNoop(plan)) return { ...base, outcome: 'unchanged', state: plan.expectedState };
+    for (const change of plan.changes) {
+      if (change.kind === 'delete') throw new UnsafePlanError('a plan may not delete records', this.name, this.zone, change.before.name);
+    }
+    // The read-check-write cycle is what gets retried, not the bare POST: after a 5xx the batch
+    // may have landed, and re-sending its posts would duplicate records, so look again first.
+    let uncertain = false;
+    return this.retrying(plan.service, async () => {
+      const { records, txt } = await this.fetchRecords(plan.service);
+      const now = stateOf(txt);
+      if (uncertain && sameState(now, plan.newState)) return { ...base, outcome: 'applied', state: now };
+      if (!sameState(now, plan.expectedState)) return { ...base, outcome: 'conflict', state: now };
+      const batch = buildBatch(plan, records, txt.find((r) => parseStateRecord(r.content)));
+      try {
+        await this.call('POST', `/zones/${this.zone}/dns_records/batch`, batch);
+      } catch (err) {
+        uncertain ||= err instanceof HttpFailure && err.status >= 500;
+        throw err;
+      }
+      return { ...base, outcome: 'applied', state: plan.newState };
+    });
+  }
+
+  private async fetchRecords(service: string): Promise<{ records: CloudflareRecord[]; txt: CloudflareRecord[] }> {
+    const name = normaliseName(service);
+    const [all, txt] = await Promise.all([this.list(name), this.list(stateRecordName(name), 'TXT')]);
+    return { records: all.filter((r) => SERVICE_TYPES.includes(r.type)), txt: txt.filter((r) => r.type === 'TXT') };
+  }
+
+  /** GET /dns_records?name.exact=&type= across result_info pages, bounded. */
+  private async list(name: string, type?: RecordType): Promise<CloudflareRecord[]> {
+    const out: CloudflareRecord[] = [];
+    for (let page = 1; page <= this.maxPages; page++) {
+      const query = new URLSearchParams({ 'name.exact': name, per_page: '100', page: String(page), ...(type ? { type } : {}) });
+      const body = await this.request<CloudflareRecord[]>('GET', `/zones/${this.zone}/dns_records?${query}`, name);
+      out.push(...(body.result ?? []).filter((r) => normaliseName(r.name) === name));
+      const info = body.result_info;
+      if (!info || page >= (info.total_pages ?? 1) || (body.result ?? []).length === 0) return out;
+    }
+    throw new CloudflareApiError(`Cloudflare zone ${this.zone}: more than ${this.maxPages} pages of records named ${name}`, this.zone, name, 0, 200);
+  }
+
+  private request<T>(method: 'GET' | 'POST', path: string, record: string, body?: unknown): Promise<Envelope<T>> {
+    return this.retrying(record, () => this.call<T>(method, path, body));
+  }
+
+  /** One HTTP call; any failure is an HttpFailure carrying Cloudflare's error code and hint. */
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Envelope<T>> {
+    const res = await this.fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.#token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let parsed: Envelope<T> | undefined;
+    try { parsed = JSON.parse(text) as Envelope<T>; } catch { parsed = undefined; }
+    if (res.ok && parsed?.success) return parsed;
+    const errors = parsed?.errors ?? [];
+    const detail = errors.length > 0 ? errors.map((e) => `${e.code}: ${e.message}`).join('; ') : `non-JSON body (${text.slice(0, 80).replace(/\s+/g, ' ')})`;
+    throw new HttpFailure(res.status, errors[0]?.code ?? 0, detail, parseRetryAfter(res.headers.get('retry-after')));
+  }
+
+  /** Runs `fn` with bounded retries and turns what is left into a DnsError naming zone and record. */
+  private async retrying<T>(record: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(fn, this.retry);
+    } catch (err) {
+      if (!(err instanceof HttpFailure)) throw err;
+      const what = `Cloudflare zone ${this.zone}, record ${record}`;
+      if (isRetryable(err)) {
+        throw new DnsRetryExhaustedError(`${what}: gave up after bounded retries (at most ${this.retry.attempts} attempts): HTTP ${err.status}: ${err.detail}`, 'cloudflare', this.zone, record, { cause: err });
+      }
+      const hint = err.status === 401 || err.status === 403 ? ' (check CLOUDFLARE_API_TOKEN: it needs Zone DNS Edit on this zone)' : '';
+      // The message is built from Cloudflare's error list, which never echoes the token.
+      throw new CloudflareApiError(`${what}: HTTP ${err.status}: ${err.detail}${hint}`, this.zone, record, err.code, err.status, { cause: err });
+    }
+  }
+}
+
+/** The batch body: patch records in place by id; only a changed number of values deletes or posts. */
+export function buildBatch(plan: DnsPlan, records: readonly CloudflareRecord[], stateTxt: CloudflareRecord | undefined) {
+  const deletes: { id: string }[] = [];
+  const patches: Record<string, unknown>[] = [];
+  const posts: Record<string, unknown>[] = [];
+  for (const change of plan.changes) {
+    if (change.kind === 'delete') continue;
+    const set = change.after;
+    const proxied = set.proxied ?? false;
+    const ttl = proxied ? CLOUDFLARE_AUTO_TTL : set.ttl;
+    const existing = records.filter((r) => r.type === set.type);
+    const wanted = set.values.filter((v) => !existing.some((r) => sameContent(set.type, r.content, v)));
+    // Records already holding a wanted value stay (patched only if ttl/proxied differ), so no
+    // step of the transaction creates an identical record, which Cloudflare rejects.
+    const spare = existing.filter((r) => !set.values.some((v) => sameContent(set.type, r.content, v)));
+    for (const r of existing) {
+      if (!spare.includes(r) && (r.ttl !== ttl || (r.proxied ?? false) !== proxied)) patches.push({ id: r.id, ttl, proxied });
+    }
+    spare.forEach((r, i) => {
+      const content = wanted[i];
+      if (content === undefined) deletes.push({ id: r.id });
+      else patches.push({ id: r.id, content, ttl, proxied });
+    });
+    for (const content of wanted.slice(spare.length)) posts.push({ name: set.name, type: set.type, content, ttl, proxied });
+  }
+  const content = `"${encodeStateRecord(plan.newState)}"`;
+  const first = plan.changes.find((c) => c.kind !== 'delete');
+  const txtTtl = first ? (first.after.proxied ? CLOUDFLARE_AUTO_TTL : first.after.ttl) : stateTxt?.ttl ?? CLOUDFLARE_AUTO_TTL;
+  if (stateTxt) patches.push({ id: stateTxt.id, content, ttl: txtTtl });
+  else posts.push({ name: stateRecordName(plan.service), type: 'TXT', content, ttl: txtTtl });
+  return { deletes, patches, posts };
+}
+
+function sameContent(type: string, a: string, b: string): boolean {
+  return type === 'CNAME' || type === 'AAAA' ? normaliseName(a) === normaliseName(b) : a === b;
+}
+
+/** Groups records into sets. Proxied records report the configured TTL: Cloudflare pins them to 1. */
+function toRecordSets(records: readonly CloudflareRecord[], configuredTtl: number): RecordSet[] {
+  const sets: RecordSet[] = [];
+  for (const type of SERVICE_TYPES as RecordType[]) {
+    const group = records.filter((r) => r.type === type);
+    const first = group[0];
+    if (!first) continue;
+    const proxied = group.every((r) => r.proxied === true);
+    const values = group.map((r) => (type === 'A' ? r.content : normaliseName(r.content))).sort();
+    sets.push({ name: normaliseName(first.name), type, ttl: proxied ? configuredTtl : first.ttl, values, proxied });
+  }
+  return sets;
+}
+
+function stateOf(txt: readonly CloudflareRecord[]): StateRecord | null {
+  for (const r of txt) {
+    const state = parseStateRecord(r.content);
+    if (state) return state;
+  }
+  return null;
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, formatPath, policyFor, vantagePointsOf } from '#core/config/validate.ts';
+import { configJsonSchema } from '#core/config/json-schema.ts';
+import production from '../../examples/production.config.ts';
+import local from '../../lifeboat.config.ts';
+
+const broken = JSON.parse(readFileSync(new URL('../fixtures/config/broken.config.json', import.meta.url), 'utf8'));
+
+describe('config validation', () => {
+  it('accepts the shipped configs', () => {
+    for (const cfg of [production, local]) {
+      const result = parseConfig(cfg);
+      expect(result.ok ? [] : result.problems).toEqual([]);
+    }
+  });
+
+  it('treats the JSON example exactly like the TypeScript one', () => {
+    const json = JSON.parse(readFileSync(new URL('../../examples/production.config.json', import.meta.url), 'utf8'));
+    const a = parseConfig(json);
+    const b = parseConfig(production);
+    expect(a.ok && b.ok && { ...a.config, $schema: undefined }).toEqual(b.ok && { ...b.config, $schema: undefined });
+  });
+
+  it('names every bad field by its path', () => {
+    const result = parseConfig(broken);
+    expect(result.ok).toBe(false);
+    const paths = result.ok ? [] : result.problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining([
+      'services[0].primary.url',
+      'services[0].primary.a[0]',
+      'services[0].secondary.cname',
+      'services[0].healthCheck.path',
+      'services[0].healthCheck.expectStatus[1]',
+      'services[0].healthCheck.expectStatus[2]',
+      'services[0].healthCheck.timeoutMs',
+      'services[0].dns[0].hostedZoneId',
+      'services[0].polcy',
+      'vantagePoints.aws[0]',
+      'vantagePoints.cloudflare[1]',
+      'keys[0].scope',
+    ]));
+  });
+
+  it('refuses duplicate services and a config without a probe key', () => {
+    const svc = production.services[0]!;
+    const result = parseConfig({ ...production, services: [svc, { ...svc, name: 'APP.example.com.' }], keys: [{ id: 'ops-oncall', scope: 'operator' }] });
+    const problems = result.ok ? [] : result.problems;
+    expect(problems).toEqual(expect.arrayContaining([
+      { path: 'services[1].name', message: 'duplicates services[0].name' },
+      expect.objectContaining({ path: 'keys' }),
+    ]));
+  });
+
+  it('warns when minVotes cannot be reached by one provider alone, or never', () => {
+    const result = parseConfig({ ...production, vantagePoints: { aws: ['us-east-1', 'eu-west-1'], cloudflare: ['apac', 'weur'] }, policy: { minVotes: 3 } });
+    expect(result.ok).toBe(true);
+    const messages = result.ok ? result.warnings.map((w) => w.message).join('\n') : '';
+    expect(messages).toContain('aws alone cannot fail over');
+    const never = parseConfig({ ...production, vantagePoints: { aws: ['us-east-1'], cloudflare: ['apac'] } });
+    expect(never.ok && never.warnings.map((w) => w.message).join('\n')).toContain('can never fail over');
+  });
+
+  it('resolves a service policy over the global one over the defaults', () => {
+    const result = parseConfig(production);
+    if (!result.ok) throw new Error('example invalid');
+    const pay = result.config.services.find((s) => s.name === 'pay.example.com')!;
+    const p = policyFor(result.config, pay);
+    expect(p).toMatchObject({ minDwellMs: 1_800_000, minVotes: 3, failAfter: 2, freshForMs: 30_000, intervalMs: 10_000 });
+    expect(vantagePointsOf(result.config)).toContain('aws:ap-northeast-2');
+  });
+
+  it('formats paths the way people write them', () => {
+    expect(formatPath(['services', 0, 'dns', 1, 'ttl'])).toBe('services[0].dns[1].ttl');
+    expect(formatPath([])).toBe('(root)');
+  });
+
+  it('ships a JSON Schema that is up to date', () => {
+    const shipped = JSON.parse(readFileSync(new URL('../../lifeboat.schema.json', import.meta.url), 'utf8'));
+    expect(shipped).toEqual(configJsonSchema());
+  });
+});
