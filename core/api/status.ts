@@ -37,21 +37,21 @@ export interface StatusReport {
 export async function statusReport(coordinator: Coordinator, now: UnixMs): Promise<StatusReport> {
   const services = (await coordinator.states()).map(({ state, policy, evidence }): ServiceStatus => {
     const votes: Record<VantagePoint, Partial<Record<TargetRole, VoteView>>> = {};
-    for (const [vp, pair] of Object.entries(state.votes) as [VantagePoint, NonNullable<(typeof state.votes)[VantagePoint]>][]) {
+    for (const entry of state.votes) {
       const view: Partial<Record<TargetRole, VoteView>> = {};
       for (const role of ['primary', 'secondary'] as const) {
-        const v = pair[role];
-        if (!v) continue;
+        const v = entry[role];
+        if (v === null) continue;
         view[role] = {
           verdict: v.verdict,
           ageSeconds: Math.max(0, Math.round((now - v.receivedAt) / 1000)),
           fresh: isFresh(v, now, policy),
           ...(v.failure ? { failure: v.failure } : {}),
-          ...(v.latencyMs !== undefined ? { latencyMs: v.latencyMs } : {}),
+          ...(v.latencyMs !== null ? { latencyMs: v.latencyMs } : {}),
           ...(v.ranIn ? { ranIn: v.ranIn } : {}),
         };
       }
-      votes[vp] = view;
+      votes[entry.vantagePoint] = view;
     }
     const d = state.lastDecision;
     return {

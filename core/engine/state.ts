@@ -4,17 +4,30 @@ import type {
 } from '../model.ts';
 import type { Decision } from './actions.ts';
 
-/** The latest vote of one vantage point on one target. */
+/**
+ * The latest vote of one vantage point on one target. Every field is always present (null when
+ * unknown): one object shape for the JIT, and the same value after a JSON round trip.
+ */
 export interface Vote {
   readonly verdict: Verdict;
   readonly observedAt: UnixMs;
   readonly receivedAt: UnixMs;
-  readonly failure?: FailureKind;
-  readonly latencyMs?: number;
-  readonly ranIn?: string;
+  readonly failure: FailureKind | null;
+  readonly latencyMs: number | null;
+  readonly ranIn: string | null;
 }
 
-export type VoteBook = Partial<Record<VantagePoint, { primary?: Vote; secondary?: Vote }>>;
+export interface VoteEntry {
+  readonly vantagePoint: VantagePoint;
+  readonly primary: Vote | null;
+  readonly secondary: Vote | null;
+}
+
+/**
+ * One entry per vantage point that has voted, sorted by vantage point. An array rather than a
+ * record keyed by VP: copying it on every merge is one slice, not a dictionary rebuild.
+ */
+export type VoteBook = readonly VoteEntry[];
 
 /** A DNS change decided and saved, but not yet confirmed applied at every provider. */
 export interface PendingFlip {
@@ -58,7 +71,7 @@ export function initialServiceState(service: ServiceName, active: TargetRole = '
     hold: null,
     override: null,
     pendingFlip: null,
-    votes: {},
+    votes: [],
     lastDecision: null,
   };
 }

@@ -12,7 +12,7 @@ export function stateStoreContract(name: string, makeStore: () => StateStore | P
     const state = (service: string, epoch = 0): ServiceState => ({
       ...initialServiceState(service),
       epoch,
-      votes: { 'aws:us-east-1': { primary: { verdict: 'unhealthy', observedAt: 1, receivedAt: 2, failure: 'timeout' } } },
+      votes: [{ vantagePoint: 'aws:us-east-1', primary: { verdict: 'unhealthy', observedAt: 1, receivedAt: 2, failure: 'timeout', latencyMs: null, ranIn: 'ICN' }, secondary: null }],
     });
 
     it('returns null for an unknown service', async () => {
