@@ -6,8 +6,9 @@ import { EXIT, UsageError, type CliIo, type Command, type ExitCode } from './io.
 import { validateCommand } from './commands/validate.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { schemaCommand } from './commands/schema.ts';
+import { dnsCommand } from './commands/dns.ts';
 
-export const COMMANDS: readonly Command[] = [validateCommand, simulateCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [validateCommand, simulateCommand, schemaCommand, dnsCommand];
 
 const USAGE = () => `Lifeboat: multi-cloud health checks and DNS failover.
 
@@ -48,6 +49,11 @@ export async function main(argv: string[], io: CliIo): Promise<ExitCode> {
 }
 
 export function processIo(): CliIo {
+  // `lifeboat ... | head` closes the pipe early: that is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   return {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
