@@ -17,6 +17,8 @@ export default defineConfig({
       },
       // Tests that run inside workerd (DNS providers in a Worker); its own config and pool.
       'test/workers/vitest.config.ts',
+      // The Cloudflare Worker (workers/) inside workerd with the real wrangler.jsonc.
+      'test/workers/cf/vitest.config.ts',
     ],
   },
 });

@@ -128,7 +128,9 @@ export class CloudflareDnsProvider implements DnsProvider {
 
   private async fetchRecords(service: string): Promise<{ records: CloudflareRecord[]; txt: CloudflareRecord[] }> {
     const name = normaliseName(service);
-    const [all, txt] = await Promise.all([this.list(name), this.list(stateRecordName(name), 'TXT')]);
+    // State record first, then the records (see Route53Provider.read): never new state over old records.
+    const txt = await this.list(stateRecordName(name), 'TXT');
+    const all = await this.list(name);
     return { records: all.filter((r) => SERVICE_TYPES.includes(r.type)), txt: txt.filter((r) => r.type === 'TXT') };
   }
 

@@ -73,7 +73,10 @@ export class Route53Provider implements DnsProvider {
 
   async read(service: ServiceDns): Promise<CurrentRecords> {
     const name = normaliseName(service.service);
-    const [sets, txt] = await Promise.all([this.listAt(name), this.stateSet(name)]);
+    // The state record first, then the records: a write landing between the two reads then
+    // shows as a stale expectedState (a CAS conflict), never as old records under a new state.
+    const txt = await this.stateSet(name);
+    const sets = await this.listAt(name);
     const records = sets.filter((s) => (SERVICE_TYPES as readonly string[]).includes(s.type)).map((s) => toRecordSet(s));
     return { records, state: stateOf(txt) };
   }

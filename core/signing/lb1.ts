@@ -36,7 +36,7 @@ const encoder = new TextEncoder();
 function bytesOf(body: Body | undefined): Uint8Array<ArrayBuffer> {
   if (body === undefined) return new Uint8Array(0);
   // Copy: WebCrypto's types want an ArrayBuffer-backed view, and a copy cannot change under us.
-  return typeof body === 'string' ? encoder.encode(body) : new Uint8Array(body);
+  return new Uint8Array(typeof body === 'string' ? encoder.encode(body) : body);
 }
 
 export function bytesToHex(bytes: Uint8Array): string {

@@ -25,6 +25,8 @@ export default defineProject({
   test: {
     name: 'workers',
     include: ['**/*.test.ts'],
+    // test/workers/cf/ is the Worker's own project (its own config and bindings).
+    exclude: ['cf/**', '**/node_modules/**'],
     globalSetup: ['./global-setup.ts'],
     testTimeout: 20_000,
   },

@@ -1,0 +1,32 @@
+/**
+ * The Lifeboat config inside a Lambda bundle. The CDK app validates the config file at synth time
+ * and esbuild replaces LIFEBOAT_CONFIG_JSON with it as a string literal (`define`), because Lambda
+ * environment variables are capped at 4 KB in total. Parsed (and validated again) once per container.
+ */
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import { loadConfig } from '#core/config/validate.ts';
+
+/** Replaced at bundle time; undeclared (so `typeof` is 'undefined') when running unbundled. */
+declare const LIFEBOAT_CONFIG_JSON: string | undefined;
+
+/** The esbuild `define` entry that embeds `config` (also used by bench/lambda-bundles.ts). */
+export function configDefine(config: unknown): Record<string, string> {
+  return { LIFEBOAT_CONFIG_JSON: JSON.stringify(JSON.stringify(config)) };
+}
+
+export class MissingBundledConfigError extends Error {
+  override readonly name = 'MissingBundledConfigError';
+  constructor() {
+    super('no Lifeboat config in this bundle: deploy with the CDK app (infra/app.ts), which embeds it as LIFEBOAT_CONFIG_JSON');
+  }
+}
+
+let cached: LifeboatConfig | undefined;
+
+export function bundledConfig(): LifeboatConfig {
+  if (cached) return cached;
+  const json = typeof LIFEBOAT_CONFIG_JSON === 'string' ? LIFEBOAT_CONFIG_JSON : undefined;
+  if (json === undefined) throw new MissingBundledConfigError();
+  cached = loadConfig(JSON.parse(json));
+  return cached;
+}

@@ -1,0 +1,25 @@
+/** Small helpers shared by the Lambda handlers: required env vars and the JSON logger. */
+import { jsonLogger } from '#core/log.ts';
+import type { Logger } from '#core/ports.ts';
+
+/** A variable the CDK stack always sets is missing: the function was deployed by hand or badly. */
+export class MissingEnvError extends Error {
+  override readonly name = 'MissingEnvError';
+  constructor(readonly variable: string) {
+    super(`environment variable ${variable} is not set (the CDK stack sets it; see docs/aws.md)`);
+  }
+}
+
+export function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new MissingEnvError(name);
+  return value;
+}
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** One JSON object per line on stdout (CloudWatch Logs Insights parses it as is). */
+export function lambdaLogger(env: NodeJS.ProcessEnv, base: Record<string, unknown>): Logger {
+  const level = LEVELS.find((l) => l === env.LIFEBOAT_LOG_LEVEL) ?? 'info';
+  return jsonLogger((line) => process.stdout.write(`${line}\n`), { ...base, region: env.AWS_REGION }, level);
+}

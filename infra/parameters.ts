@@ -1,0 +1,22 @@
+/**
+ * SSM parameter NAMES (never values) shared by the stacks and the docs. The operator puts the
+ * SecureStrings: `aws ssm put-parameter --type SecureString --name /lifeboat/keys/<id> --value <hex>`.
+ */
+import { Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+
+export interface ParameterNames {
+  /** Prefix of the signing keys: `<prefix><keyId>`. */
+  readonly keyPrefix: string;
+  readonly cloudflareToken: string;
+}
+
+export function parameterNames(root = '/lifeboat'): ParameterNames {
+  const base = root.replace(/\/+$/, '');
+  return { keyPrefix: `${base}/keys/`, cloudflareToken: `${base}/cloudflare-api-token` };
+}
+
+/** ARN of a parameter in the scope's own account and region (names start with '/'). */
+export function parameterArn(scope: Construct, name: string): string {
+  return Stack.of(scope).formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
+}

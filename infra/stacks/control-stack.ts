@@ -1,0 +1,126 @@
+/**
+ * The AWS control plane in the home region: the coordinator Lambda behind a function URL (auth
+ * NONE: every route but /healthz checks LB1 signatures itself), its one-minute tick, the state
+ * table, least-privilege IAM, and alarms on errors and on silence from the vantage points.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, BillingMode, Table, type CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import { COORDINATOR_DIMENSION, METRIC_NAMESPACE, METRICS } from '../../functions/emf.ts';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/dynamo/table.ts';
+import { LifeboatFunction } from '../constructs/lifeboat-function.ts';
+import { parameterArn, type ParameterNames } from '../parameters.ts';
+
+/** Never change: CloudFormation would replace the table (the retained old one keeps the data, orphaned). */
+export const TABLE_LOGICAL_ID = 'LifeboatStateTable';
+/** Silence for this many one-minute periods raises the alarm (CloudWatch's finest standard period). */
+export const SILENT_MINUTES = 3;
+
+export interface ControlStackProps extends StackProps {
+  readonly config: LifeboatConfig;
+  readonly parameters: ParameterNames;
+}
+
+export class ControlStack extends Stack {
+  readonly coordinator: LifeboatFunction;
+  readonly table: Table;
+  readonly url: FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: ControlStackProps) {
+    super(scope, id, props);
+    const { config, parameters } = props;
+
+    this.table = new Table(this, 'State', {
+      partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (this.table.node.defaultChild as CfnTable).overrideLogicalId(TABLE_LOGICAL_ID);
+
+    const records = config.services.flatMap((s) => s.dns);
+    const usesCloudflare = records.some((r) => r.provider === 'cloudflare');
+    this.coordinator = new LifeboatFunction(this, 'Coordinator', {
+      entry: 'functions/coordinator.ts',
+      config,
+      description: 'Lifeboat coordinator (aws)',
+      // Covers a DNS flip with its bounded retries (at most 20 s per provider).
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      retryAttempts: 0,
+      environment: {
+        LIFEBOAT_TABLE_NAME: this.table.tableName,
+        LIFEBOAT_KEY_PARAMETER_PREFIX: parameters.keyPrefix,
+        ...(usesCloudflare ? { LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER: parameters.cloudflareToken } : {}),
+      },
+    });
+    const { role, fn } = this.coordinator;
+
+    // Only what the stores call, on this table only.
+    this.table.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem');
+
+    const zones = [...new Set(records.flatMap((r) => (r.provider === 'route53' ? [r.hostedZoneId] : [])))].sort();
+    if (zones.length > 0) {
+      role.addToPolicy(new PolicyStatement({
+        actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets'],
+        resources: zones.map((id) => this.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: id })),
+      }));
+      // Change ids are unknown in advance; `change/*` is the documented resource type of GetChange.
+      role.addToPolicy(new PolicyStatement({
+        actions: ['route53:GetChange'],
+        resources: [this.formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*' })],
+      }));
+    }
+    // SecureStrings under the AWS-managed key aws/ssm need no kms:Decrypt grant (its key policy allows use via SSM).
+    role.addToPolicy(new PolicyStatement({
+      actions: ['ssm:GetParameter'],
+      resources: [
+        ...config.keys.map((k) => parameterArn(this, `${parameters.keyPrefix}${k.id}`)),
+        ...(usesCloudflare ? [parameterArn(this, parameters.cloudflareToken)] : []),
+      ],
+    }));
+
+    this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+
+    new Rule(this, 'Tick', {
+      description: 'Lifeboat coordinator tick: notices silence, expires overrides, retries pending flips',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
+
+    const alarms = new Topic(this, 'Alarms', { displayName: 'Lifeboat alarms (control)' });
+    this.coordinator.errorsAlarm.addAlarmAction(new SnsAction(alarms));
+    const silence = new Alarm(this, 'NoObservations', {
+      alarmDescription: `No vantage point has posted observations to the AWS coordinator for ${SILENT_MINUTES} minutes: every probe region is down, or cannot sign or reach the function URL`,
+      metric: new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: METRICS.observationBatches,
+        dimensionsMap: { [COORDINATOR_DIMENSION]: 'aws' },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: SILENT_MINUTES,
+      datapointsToAlarm: SILENT_MINUTES,
+      // No data IS the failure this alarm is for.
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+    silence.addAlarmAction(new SnsAction(alarms));
+
+    new CfnOutput(this, 'CoordinatorUrl', { value: this.url.url, description: 'Put this in the config as coordinators.aws.url, then deploy the probe stacks' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topicArn, description: 'Subscribe the on-call here' });
+  }
+}

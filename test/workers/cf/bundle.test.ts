@@ -1,0 +1,15 @@
+/**
+ * The bundle `wrangler deploy` would upload (built in bundle-setup.ts) holds no Node-only code
+ * path: its only run-time imports are workerd's own modules, it fits the size budget, and a
+ * fresh workerd loads it and answers /healthz.
+ */
+import { expect, inject, it } from 'vitest';
+
+it('the deployable bundle imports only workerd built-ins, fits in 1 MiB and boots', () => {
+  const report = inject('cfBundle');
+  expect(report.imports.filter((s) => !s.startsWith('cloudflare:'))).toEqual([]);
+  expect(report.imports.some((s) => /^(node:)?(fs|child_process|net|tls|os|path|http|https|worker_threads)(\/|$)/.test(s))).toBe(false);
+  expect(report.bytes).toBeLessThan(1024 * 1024);
+  expect(report.healthzStatus).toBe(200);
+  console.log(`worker bundle: ${(report.bytes / 1024).toFixed(1)} KiB, ${(report.gzipBytes / 1024).toFixed(1)} KiB gzipped; imports ${report.imports.join(', ')}`);
+});

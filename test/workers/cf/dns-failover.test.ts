@@ -1,0 +1,40 @@
+/**
+ * A quorum of unhealthy votes at the Cloudflare coordinator makes exactly one DNS change at the
+ * (loopback) Cloudflare API: one atomic batch that points the record at the secondary and writes
+ * the state TXT. Later votes and ticks change nothing more.
+ */
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { coordinatorStub } from '../../../workers/stubs.ts';
+import { batch, coordinatorStorage, inspect, postBatch } from './helpers.ts';
+import { AWS_PROBE_KEY, CF_ZONE, PRIMARY_IP, PROBE_KEY, SECONDARY_IP, SERVICE } from './shared.ts';
+
+describe('failover through the coordinator Durable Object', () => {
+  it('flips the Cloudflare record once when a quorum sees the primary down', async () => {
+    const writesBefore = (await inspect()).cfRequests.filter((r) => r.method !== 'GET').length;
+    const round = Math.floor(Date.now() / 1000);
+    // Every configured vantage point votes, so earlier tests' healthy votes cannot dilute the quorum.
+    for (const vp of ['cloudflare:weur', 'cloudflare:apac', 'cloudflare:enam']) {
+      expect((await postBatch(batch(vp, round, 'unhealthy'), PROBE_KEY)).status).toBe(200);
+    }
+    expect((await postBatch(batch('aws:us-east-1', round, 'unhealthy'), AWS_PROBE_KEY)).status).toBe(200);
+    // A coordinator tick after the flip must not write again.
+    await runInDurableObject(coordinatorStub(env), (_i, state) => state.storage.setAlarm(Date.now() + 60_000));
+    expect(await runDurableObjectAlarm(coordinatorStub(env))).toBe(true);
+    await runInDurableObject(coordinatorStub(env), (_i, state) => state.storage.deleteAlarm());
+
+    const { cfRequests, cfRecords } = await inspect();
+    const writes = cfRequests.filter((r) => r.method !== 'GET').slice(writesBefore);
+    expect(writes).toHaveLength(1);
+    const [write] = writes;
+    expect(write).toMatchObject({ method: 'POST', path: `/client/v4/zones/${CF_ZONE}/dns_records/batch`, authorized: true });
+    const sent = JSON.stringify(write!.body);
+    expect(sent).toContain(SECONDARY_IP);
+    expect(sent).toContain(`_lifeboat.${SERVICE}`);
+    expect(cfRecords.filter((r) => r.name === SERVICE && r.type === 'A').map((r) => r.content)).toEqual([SECONDARY_IP]);
+    expect(cfRecords.some((r) => r.content === PRIMARY_IP)).toBe(false);
+
+    const state = (await coordinatorStorage()).states.find((s) => s.value.service === SERVICE)!.value;
+    expect(state).toMatchObject({ active: 'secondary', epoch: 1, pendingFlip: null });
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * StateStore over Durable Object SQLite storage. Every method is synchronous SQL inside the
+ * Durable Object, so a read-compare-write cannot interleave with another request's: the CAS is
+ * atomic without locks. Audit entries are kept for AUDIT_RETENTION_MS and at most AUDIT_MAX_ENTRIES.
+ */
+import type { AuditEntry } from '../../core/engine/actions.ts';
+import type { ServiceState } from '../../core/engine/state.ts';
+import type { AuditQuery, StateStore, Versioned } from '../../core/coordinator/store.ts';
+import type { ServiceName, UnixMs } from '../../core/model.ts';
+
+export const AUDIT_MAX_ENTRIES = 10_000;
+export const AUDIT_RETENTION_MS = 30 * 24 * 3600_000;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS lb_state (service TEXT PRIMARY KEY, version INTEGER NOT NULL, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS lb_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, service TEXT, entry TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS lb_audit_service ON lb_audit (service, seq);
+`;
+
+type StateRow = { version: number; value: string };
+
+export class DurableStateStore implements StateStore {
+  private readonly sql: SqlStorage;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.sql = storage.sql;
+    this.sql.exec(SCHEMA);
+  }
+
+  async get(service: ServiceName): Promise<Versioned<ServiceState> | null> {
+    const row = this.sql.exec<StateRow>('SELECT version, value FROM lb_state WHERE service = ?', service).toArray()[0];
+    return row ? { version: row.version, value: JSON.parse(row.value) as ServiceState } : null;
+  }
+
+  async put(state: ServiceState, expected: number | null): Promise<number | null> {
+    return this.storage.transactionSync(() => {
+      const row = this.sql.exec<{ version: number }>('SELECT version FROM lb_state WHERE service = ?', state.service).toArray()[0];
+      if ((row?.version ?? null) !== expected) return null;
+      const version = (row?.version ?? 0) + 1;
+      this.sql.exec('INSERT OR REPLACE INTO lb_state (service, version, value) VALUES (?, ?, ?)', state.service, version, JSON.stringify(state));
+      return version;
+    });
+  }
+
+  async list(): Promise<Versioned<ServiceState>[]> {
+    return this.sql.exec<StateRow>('SELECT version, value FROM lb_state ORDER BY service').toArray()
+      .map((row) => ({ version: row.version, value: JSON.parse(row.value) as ServiceState }));
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    this.storage.transactionSync(() => {
+      for (const e of entries) this.sql.exec('INSERT INTO lb_audit (at, service, entry) VALUES (?, ?, ?)', e.at, e.service, JSON.stringify(e));
+      // Count cap on every append (cheap on the primary key); the age cap runs on the alarm.
+      this.sql.exec('DELETE FROM lb_audit WHERE seq <= (SELECT MAX(seq) FROM lb_audit) - ?', AUDIT_MAX_ENTRIES);
+    });
+  }
+
+  /** Newest first (insertion order, as the memory store). */
+  async audit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (query.service !== undefined) { where.push('service = ?'); args.push(query.service); }
+    if (query.since !== undefined) { where.push('at >= ?'); args.push(query.since); }
+    const sql = `SELECT entry FROM lb_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    return this.sql.exec<{ entry: string }>(sql, ...args, query.limit ?? 100).toArray().map((r) => JSON.parse(r.entry) as AuditEntry);
+  }
+
+  /** Drops audit entries older than the retention; returns how many went. */
+  sweepAudit(now: UnixMs): number {
+    return this.sql.exec('DELETE FROM lb_audit WHERE at < ?', now - AUDIT_RETENTION_MS).rowsWritten;
+  }
+}
