@@ -25,6 +25,8 @@ export interface Command {
   readonly name: string;
   readonly summary: string;
   readonly help: string;
+  /** The command prints its own help for `--help` (e.g. per subcommand); main passes it through. */
+  readonly handlesHelp?: boolean;
   run(argv: string[], io: CliIo): Promise<ExitCode>;
 }
 

@@ -326,8 +326,13 @@ export const dnsCommand: Command = {
   name: 'dns',
   summary: 'Show, plan and apply DNS flips; serve the embedded zone',
   help: HELP,
+  handlesHelp: true,
   async run(argv, io) {
     const [sub, ...rest] = argv;
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.out(SUB_HELP[sub ?? ''] ?? HELP);
+      return EXIT.ok;
+    }
     if (sub === 'help') {
       io.out(SUB_HELP[rest[0] ?? ''] ?? HELP);
       return EXIT.ok;

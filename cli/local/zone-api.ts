@@ -1,6 +1,6 @@
 /**
- * Serves embedded zones over loopback HTTP for coordinators in other processes (the Worker in
- * workerd, the Lambda handler): POST /zones/<apex>/read {service} and /zones/<apex>/apply {plan}.
+ * Serves the embedded zones over loopback HTTP for coordinators in other processes (the Worker in
+ * workerd): POST /zones/<zone>/read {service} and /zones/<zone>/apply {plan}.
  * The client is core/dns/http-zone.ts. Each call goes through the zone's own DnsProvider, so the
  * compare-and-swap and idempotency are exactly those of the embedded provider.
  */
@@ -16,7 +16,8 @@ export interface ZoneApi {
 
 const MAX_BODY = 256 * 1024;
 
-export async function startZoneApi(zones: ReadonlyMap<string, DnsProvider>, token: string, host = '127.0.0.1', port = 0): Promise<ZoneApi> {
+/** `provider` is usually cli/local/embedded-router.ts over every embedded zone. */
+export async function startZoneApi(provider: DnsProvider, token: string, host = '127.0.0.1', port = 0): Promise<ZoneApi> {
   const expected = Buffer.from(`Bearer ${token}`);
   const server: Server = createServer((req, res) => {
     const reply = (status: number, body: unknown) => {
@@ -26,8 +27,6 @@ export async function startZoneApi(zones: ReadonlyMap<string, DnsProvider>, toke
     if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return reply(401, { error: 'unauthorized', detail: 'bad or missing bearer token' });
     const match = /^\/zones\/([^/]+)\/(read|apply)$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !match) return reply(404, { error: 'not_found', detail: `${req.method} ${req.url}` });
-    const provider = zones.get(decodeURIComponent(match[1]!));
-    if (!provider) return reply(404, { error: 'not_found', detail: `no embedded zone ${match[1]}` });
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => { size += c.length; if (size <= MAX_BODY) chunks.push(c); });

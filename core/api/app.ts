@@ -32,8 +32,12 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
 
   const signed = (scope: KeyScope) => async (c: Context<Authed>, next: () => Promise<void>) => {
     const body = await readBody(c.req.raw);
-    if (body === null) return jsonError(c, 413, 'body_too_large', `body is over ${MAX_BODY_BYTES} bytes`);
     const path = new URL(c.req.url).pathname;
+    if (body === null) {
+      // Refused unread and unverified, but audited like every other refusal.
+      await coordinator.auditRejected(`refused ${c.req.method} ${path}: body_too_large (over ${MAX_BODY_BYTES} bytes)`, { path, error: 'body_too_large' });
+      return jsonError(c, 413, 'body_too_large', `body is over ${MAX_BODY_BYTES} bytes`);
+    }
     const result = await verifyRequest({ method: c.req.method, path, headers: c.req.raw.headers, body }, {
       keys: deps.keys, nonces: deps.nonces, now: clock.now(), requiredScope: scope,
     });
@@ -84,16 +88,17 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
 
   app.notFound((c) => jsonError(c, 404, 'not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((err, c) => {
-    if (err instanceof WireError) return jsonError(c, 400, 'invalid_request', err.message);
-    if (err instanceof CoordinatorInputError) return jsonError(c, err.status, 'invalid_request', `${err.field}: ${err.message}`);
+    if (err instanceof WireError) return jsonError(c, 400, 'invalid_request', err.message, err.field);
+    if (err instanceof CoordinatorInputError) return jsonError(c, err.status, 'invalid_request', `${err.field}: ${err.message}`, err.field);
     logger.error('request failed', { path: new URL(c.req.url).pathname, error: err.message });
     return jsonError(c, 500, 'internal', 'the coordinator failed to handle this request; see its logs');
   });
   return app;
 }
 
-function jsonError(c: Context, status: ContentfulStatusCode, error: string, detail: string) {
-  return c.json({ error, detail }, status);
+/** `{error, detail}`; validation errors add `field`, the first field at fault. */
+function jsonError(c: Context, status: ContentfulStatusCode, error: string, detail: string, field?: string) {
+  return c.json(field === undefined ? { error, detail } : { error, detail, field }, status);
 }
 
 function parseJson(body: Uint8Array): unknown {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { policySchema, DEFAULT_INTERVAL_SECONDS } from '../engine/policy.ts';
+import { TIME_RE, TIMEZONE_RE, WEEKDAYS } from '../engine/maintenance.ts';
 
 /**
  * The one Lifeboat config, validated with zod. Objects are strict: an unknown key (a typo) is an
@@ -121,6 +122,52 @@ export const coordinatorSchema = z.strictObject({
   url: httpUrl,
 });
 
+const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with a zone, e.g. 2026-03-01T02:00:00Z' });
+
+/** A window in which automation is frozen (docs/override.md): one-off (start/end) or weekly. */
+export const maintenanceWindowSchema = z.strictObject({
+  services: z.array(hostname).min(1).optional().describe('Services the window applies to; default all.'),
+  start: isoTime.optional(),
+  end: isoTime.optional(),
+  recurring: z.strictObject({
+    weekdays: z.array(z.enum(WEEKDAYS)).min(1),
+    startTime: z.string().regex(TIME_RE, 'must be HH:MM, 24-hour, e.g. "02:30"'),
+    durationMinutes: z.number().int().min(1).max(7 * 24 * 60),
+    timezone: z.string().regex(TIMEZONE_RE, 'must be "UTC" or a fixed offset such as "+09:00"').default('UTC'),
+  }).optional(),
+  reason: z.string().max(200).optional(),
+}).check((ctx) => {
+  const w = ctx.value;
+  if (w.recurring && (w.start || w.end)) {
+    ctx.issues.push({ code: 'custom', input: w, path: ['recurring'], message: 'give either start/end (one-off) or recurring, not both' });
+  } else if (!w.recurring) {
+    if (!w.start) ctx.issues.push({ code: 'custom', input: w, path: ['start'], message: 'a one-off window needs start and end (or use recurring)' });
+    if (!w.end) ctx.issues.push({ code: 'custom', input: w, path: ['end'], message: 'a one-off window needs start and end (or use recurring)' });
+    if (w.start && w.end && Date.parse(w.end) <= Date.parse(w.start)) {
+      ctx.issues.push({ code: 'custom', input: w.end, path: ['end'], message: 'must be after start' });
+    }
+  }
+});
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+export const NOTIFY_EVENTS = ['failover', 'failback', 'override', 'hold', 'override-expired', 'disagreement'] as const;
+
+/** A webhook; its URL may hold a secret (Slack's do), so it can come from an env var instead. */
+export const webhookSchema = z.strictObject({
+  url: httpUrl.optional(),
+  urlFromEnv: z.string().regex(ENV_NAME, 'must be an environment variable name such as LIFEBOAT_SLACK_URL').optional(),
+  events: z.array(z.enum(NOTIFY_EVENTS)).min(1).optional().describe('Events sent to this webhook; default all.'),
+}).check((ctx) => {
+  const w = ctx.value;
+  if ((w.url === undefined) === (w.urlFromEnv === undefined)) {
+    ctx.issues.push({ code: 'custom', input: w, path: ['url'], message: 'give exactly one of url or urlFromEnv' });
+  }
+});
+
+export const notificationsSchema = z.strictObject({
+  webhooks: z.array(webhookSchema).default([]),
+});
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   services: z.array(serviceSchema).min(1),
@@ -132,6 +179,8 @@ export const configSchema = z.strictObject({
     cloudflare: coordinatorSchema.optional(),
   }).default({}),
   keys: z.array(keySchema).min(1),
+  notifications: notificationsSchema.default({ webhooks: [] }),
+  maintenance: z.array(maintenanceWindowSchema).default([]),
 }).check((ctx) => {
   const cfg = ctx.value;
   const seen = new Map<string, number>();
@@ -151,6 +200,13 @@ export const configSchema = z.strictObject({
     if (shape(s.primary) !== shape(s.secondary)) {
       ctx.issues.push({ code: 'custom', input: s.secondary, path: ['services', i, 'secondary'], message: 'primary and secondary must both use cname, or both use a/aaaa records' });
     }
+  });
+  cfg.maintenance.forEach((w, i) => {
+    w.services?.forEach((name, j) => {
+      if (!seen.has(name.toLowerCase().replace(/\.$/, ''))) {
+        ctx.issues.push({ code: 'custom', input: name, path: ['maintenance', i, 'services', j], message: `no service named ${name} in services` });
+      }
+    });
   });
   const keyIds = new Set<string>();
   cfg.keys.forEach((k, i) => {
@@ -179,6 +235,8 @@ export type HttpCheckConfig = Extract<HealthCheckConfig, { type: 'http' }>;
 export type TcpCheckConfig = Extract<HealthCheckConfig, { type: 'tcp' }>;
 export type DnsRecordConfig = z.output<typeof dnsRecordSchema>;
 export type KeyConfig = z.output<typeof keySchema>;
+export type MaintenanceWindowConfig = z.output<typeof maintenanceWindowSchema>;
+export type WebhookConfig = z.output<typeof webhookSchema>;
 export type StatusMatcher = z.output<typeof statusMatcher>;
 
 /** Typed identity helper for `lifeboat.config.ts`: editors complete and check every field. */

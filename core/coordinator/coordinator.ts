@@ -11,6 +11,7 @@
 import type { LifeboatConfig, ServiceConfig } from '../config/schema.ts';
 import { policyFor, vantagePointsOf } from '../config/validate.ts';
 import { evaluate } from '../engine/decide.ts';
+import { inMaintenance } from '../engine/maintenance.ts';
 import type { Action, AuditEntry, Decision, Evidence, NotifyEvent } from '../engine/actions.ts';
 import type { Policy } from '../engine/policy.ts';
 import { initialServiceState, type ServiceState } from '../engine/state.ts';
@@ -166,7 +167,8 @@ export class Coordinator {
     for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
       const stored = await this.deps.store.get(service);
       const now = this.deps.clock.now();
-      const out = evaluate({ state: stored?.value ?? initialServiceState(service), observations, overrides, now, policy });
+      const maintenance = inMaintenance(this.deps.config.maintenance, service, now);
+      const out = evaluate({ state: stored?.value ?? initialServiceState(service), observations, overrides, now, policy, inMaintenance: maintenance });
       const version = await this.deps.store.put(out.state, stored?.version ?? null);
       if (version === null) continue; // someone else wrote first: evaluate again on their state
       await this.carryOut(service, out.state, out.actions);
@@ -177,7 +179,7 @@ export class Coordinator {
 
   private async carryOut(service: ServiceName, state: ServiceState, actions: readonly Action[]): Promise<void> {
     const audit: AuditEntry[] = [];
-    const notes: NotifyAction[] = [];
+    let notes: NotifyAction[] = [];
     for (const a of actions) {
       if (a.type === 'audit') audit.push(a.entry);
       else if (a.type === 'notify') notes.push(a);
@@ -185,6 +187,8 @@ export class Coordinator {
     if (audit.length) await this.deps.store.appendAudit(audit);
     if (state.pendingFlip) {
       const report = await this.flip(service, state);
+      // A forced change that the other coordinator already made is its message to send, not ours.
+      if (report && !report.won && report.results.some((r) => r.ok)) notes = notes.filter((n) => n.event !== 'override');
       if (report?.won && report.decision.cause !== 'override') {
         notes.push(flipNotification(report.decision));
       }
@@ -199,12 +203,15 @@ export class Coordinator {
     const decision = state.lastDecision?.epoch === pending.epoch ? state.lastDecision : null;
     let targets = [...this.deps.dnsFor(config)];
     const results: FlipResult[] = [];
+    const disagreements: string[] = [];
     for (let round = 0; round <= MAX_DNS_CONFLICT_RETRIES && targets.length > 0; round++) {
       const now = this.deps.clock.now();
       const batch = await flipService(targets, pending.to, now);
       const retry: ProviderTarget[] = [];
       batch.forEach((r, i) => {
         // A conflict means someone changed the state record between our read and write: re-plan.
+        // DNS naming another target than we decided means the other coordinator decided otherwise.
+        if (r.ok && r.outcome === 'conflict' && r.state && r.state.active !== pending.to) disagreements.push(`${r.provider} ${r.zone} serves ${r.state.active} (epoch ${r.state.epoch})`);
         if (r.ok && r.outcome === 'conflict' && round < MAX_DNS_CONFLICT_RETRIES) retry.push(targets[i]!);
         else results.push(r);
       });
@@ -225,6 +232,12 @@ export class Coordinator {
       if (s.pendingFlip?.epoch !== pending.epoch) return null;
       return { ...s, pendingFlip: complete ? null : { ...pending, attempts: pending.attempts + 1 } };
     });
+    if (disagreements.length > 0) {
+      await this.notify({
+        type: 'notify', event: 'disagreement', service, key: `${service}#${pending.epoch}#disagreement`,
+        text: `${service}: coordinator ${this.name} decided ${pending.to} (epoch ${pending.epoch}) but DNS showed another target: ${[...new Set(disagreements)].join('; ')}`,
+      });
+    }
     const report = decision ? { decision, results, won, complete } : null;
     if (report) this.lastFlips.push(report);
     return report;

@@ -48,7 +48,8 @@ export interface Decision {
   readonly override?: { readonly action: OverrideAction; readonly by: string; readonly reason: string };
 }
 
-export type NotifyEvent = 'failover' | 'failback' | 'override' | 'hold' | 'override-expired';
+/** `disagreement`: DNS showed another target than this coordinator decided (the other coordinator differs). */
+export type NotifyEvent = 'failover' | 'failback' | 'override' | 'hold' | 'override-expired' | 'disagreement';
 
 export type AuditKind = 'decision' | 'override' | 'override-expired' | 'hold' | 'rejected' | 'dns';
 

@@ -23,6 +23,12 @@ export interface EvaluateInput {
   readonly overrides: readonly OverrideCommand[];
   readonly now: UnixMs;
   readonly policy: Policy;
+  /**
+   * Inside a configured maintenance window (core/engine/maintenance.ts, computed by the caller so
+   * this stays pure): automation is frozen as by a `freeze` override and no hold alerts fire.
+   * Overrides still apply, and an override's expiry is still handled.
+   */
+  readonly inMaintenance?: boolean;
 }
 
 export interface EvaluateOutput {
@@ -66,7 +72,7 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
       continue;
     }
     const by = { action: cmd.action, by: cmd.by, reason: cmd.reason };
-    audit({ kind: 'override', by: cmd.by, message: `${cmd.action} by ${cmd.by}: ${cmd.reason}`, data: { action: cmd.action, ...(cmd.until === undefined ? {} : { until: cmd.until }) } });
+    audit({ kind: 'override', by: cmd.by, message: `${cmd.action} by ${cmd.by}: ${cmd.reason}`, data: { action: cmd.action, reason: cmd.reason, ...(cmd.until === undefined ? {} : { until: cmd.until }) } });
     if (cmd.action === 'auto') {
       state.override = null;
     } else {
@@ -89,8 +95,8 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
     notify('override-expired', `${state.service}: ${expired.action} by ${expired.by} expired; automation is back in control`);
   }
 
-  // 3. Automation, unless an override holds the service.
-  if (state.override) {
+  // 3. Automation, unless an override or a maintenance window holds the service.
+  if (state.override || input.inMaintenance) {
     state.failStreakSince = null;
     state.recoverStreakSince = null;
     return { state, actions, decision };

@@ -1,0 +1,113 @@
+/**
+ * The AWS coordinator code path on this machine: the real Lambda handler (functions/coordinator.ts)
+ * behind a loopback function URL, its state and nonces in dynalite (DynamoDB's API and
+ * conditional-write semantics) through the real DynamoDBClient, its secrets from an in-memory
+ * stand-in for SSM, and its one-minute EventBridge schedule as a timer.
+ */
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import type { ScheduledEvent } from 'aws-lambda';
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import type { Notifier } from '#core/coordinator/coordinator.ts';
+import type { DnsProvider } from '#core/dns/types.ts';
+import type { Logger } from '#core/ports.ts';
+import { createCoordinatorHandler, type CoordinatorHandler } from '../../functions/coordinator.ts';
+import { createTable } from '../../functions/dynamo/table.ts';
+import { keyParameterName, staticSecretSource } from '../../functions/secrets.ts';
+import { startFunctionUrl, type FunctionUrl } from './function-url.ts';
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+
+/** dynalite does not check signatures; the client still signs every request. Not a real key. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'AKIDLOCALRUN', secretAccessKey: 'local-run-not-a-secret' };
+const KEY_PREFIX = '/lifeboat/keys/';
+const TABLE = 'lifeboat-local';
+
+export interface LocalDynamo {
+  readonly endpoint: string;
+  client(): DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+/** DynamoDB's API on loopback; survives coordinator restarts the way the real table does. */
+export async function startLocalDynamo(): Promise<LocalDynamo> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clients: DynamoDBClient[] = [];
+  const client = () => {
+    const c = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
+    clients.push(c);
+    return c;
+  };
+  await createTable(client(), TABLE);
+  return {
+    endpoint,
+    client,
+    async stop() {
+      for (const c of clients) c.destroy();
+      await new Promise<void>((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); });
+    },
+  };
+}
+
+export interface AwsCoordinatorOptions {
+  readonly config: LifeboatConfig;
+  readonly dynamo: LocalDynamo;
+  /** Hex secret of every configured key, by key id. */
+  readonly keySecrets: Readonly<Record<string, string>>;
+  readonly embedded: DnsProvider;
+  readonly logger: Logger;
+  readonly notifier?: Notifier;
+  /** The schedule's period; EventBridge's is one minute, the local run uses the probe interval. */
+  readonly tickMs: number;
+  readonly port?: number;
+}
+
+export interface LocalLambda {
+  readonly url: string;
+  readonly handler: CoordinatorHandler;
+  stop(): Promise<void>;
+}
+
+export function scheduledEvent(at = new Date()): ScheduledEvent {
+  return {
+    version: '0', id: crypto.randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000',
+    time: at.toISOString(), region: 'us-east-1', resources: ['arn:aws:events:us-east-1:000000000000:rule/lifeboat-coordinator-tick'], detail: {},
+  };
+}
+
+export async function startAwsCoordinator(options: AwsCoordinatorOptions): Promise<LocalLambda> {
+  const secrets = Object.fromEntries(Object.entries(options.keySecrets).map(([id, hex]) => [keyParameterName(KEY_PREFIX, id), hex]));
+  const handler = createCoordinatorHandler({
+    config: () => options.config,
+    dynamo: () => options.dynamo.client(),
+    route53: () => new Route53Client({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS }),
+    secrets: () => staticSecretSource(secrets),
+    tableName: TABLE,
+    keyParameterPrefix: KEY_PREFIX,
+    embedded: () => options.embedded,
+    logger: options.logger,
+    writeMetric: () => undefined,
+    ...(options.notifier ? { notifier: options.notifier } : {}),
+  });
+  const url: FunctionUrl = await startFunctionUrl(handler, '127.0.0.1', options.port ?? 0);
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (stopped) return;
+    handler(scheduledEvent()).catch((err: Error) => options.logger.error('scheduled tick failed', { coordinator: 'aws', error: err.message }));
+  }, options.tickMs);
+  return {
+    url: url.url,
+    handler,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await url.close();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * `lifeboat run`: the whole system on one machine, with the code that is deployed.
+ *  - local stand-in sites for loopback targets (the example config's primary and secondary);
+ *  - the embedded authoritative DNS server, and a loopback zone API for coordinators;
+ *  - the AWS coordinator: the Lambda handler in Node, state in dynalite;
+ *  - the Cloudflare coordinator: the Worker and its Durable Objects in workerd (Miniflare);
+ *  - vantage points named after the config's regions and locations, running the probe code.
+ * Everything listens on 127.0.0.1 only. `stop()` ends all of it.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import type { Notifier } from '#core/coordinator/coordinator.ts';
+import { keyEnvVar } from '#core/signing/keys.ts';
+import type { DnsProvider } from '#core/dns/types.ts';
+import type { CoordinatorEndpoint } from '#core/probe/post.ts';
+import type { Logger } from '#core/ports.ts';
+import type { VantagePoint } from '#core/model.ts';
+import { startAwsCoordinator, startLocalDynamo, type LocalDynamo, type LocalLambda } from './aws-coordinator.ts';
+import { bundleWorker, startCloudflareCoordinator, type LocalWorker } from './cloudflare-coordinator.ts';
+import { startDnsServer } from './dns-server.ts';
+import { embeddedZones } from './embedded-zones.ts';
+import { FileDnsProvider } from './file-zone.ts';
+import { createSite, isLoopbackTarget, type LocalSite } from './sites.ts';
+import { startVantagePoints, type VantageFleet, type VantageOptions } from './vantage.ts';
+import { startZoneApi, type ZoneApi } from './zone-api.ts';
+import { routeEmbedded } from './embedded-router.ts';
+
+export type CoordinatorName = 'aws' | 'cloudflare';
+
+export interface LocalRunOptions {
+  readonly config: LifeboatConfig;
+  readonly configPath: string;
+  /** Working state: zone files, Durable Object storage, the Worker bundle, credentials. */
+  readonly stateDir: string;
+  readonly dnsPort: number;
+  readonly logger: Logger;
+  /** Progress lines for people ("starting the Cloudflare coordinator in workerd..."). */
+  readonly progress: (line: string) => void;
+  /** Start stand-in sites for loopback targets (default true). */
+  readonly startSites?: boolean;
+  readonly notifier?: Notifier;
+  readonly fetchFor?: VantageOptions['fetchFor'];
+  readonly onRound?: VantageOptions['onRound'];
+}
+
+export interface LocalRun {
+  readonly config: LifeboatConfig;
+  readonly dnsPort: number;
+  readonly sites: readonly LocalSite[];
+  readonly vantagePoints: readonly VantagePoint[];
+  readonly probeKey: { readonly id: string; readonly secret: Uint8Array };
+  readonly operatorKey: { readonly id: string; readonly secret: Uint8Array };
+  /** Where the operator credentials for `lifeboat override/status` were written (0600). */
+  readonly credentialsFile: string;
+  coordinators(): CoordinatorEndpoint[];
+  /** Kills one coordinator's process (its state survives, as a real table or DO storage would). */
+  stopCoordinator(name: CoordinatorName): Promise<void>;
+  startCoordinator(name: CoordinatorName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const randomHex = (bytes = 32) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
+
+export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun> {
+  const { config, logger, progress } = options;
+  const started: { stop(): Promise<unknown> }[] = [];
+  const stopAll = async () => {
+    for (const part of started.reverse()) await part.stop().catch((err: Error) => logger.error('stopping a part failed', { error: err.message }));
+  };
+  try {
+    // Fresh keys for every run: the secrets exist only in this process and the credentials file.
+    const secrets = Object.fromEntries(config.keys.map((k) => [k.id, randomHex()]));
+    const probeKeyConfig = config.keys.find((k) => k.scope === 'probe')!;
+    const operatorKeyConfig = config.keys.find((k) => k.scope === 'operator');
+    if (!operatorKeyConfig) throw new Error('the config needs a key with scope "operator" for the local run (overrides and status)');
+    const bytes = (id: string) => new Uint8Array(Buffer.from(secrets[id]!, 'hex'));
+
+    const dnsDir = join(options.stateDir, 'dns');
+    // A run starts from the primary: yesterday's failover is not today's truth.
+    rmSync(options.stateDir, { recursive: true, force: true });
+    mkdirSync(dnsDir, { recursive: true });
+
+    const sites = options.startSites === false ? [] : config.services.flatMap((s) => (['primary', 'secondary'] as const)
+      .filter((role) => isLoopbackTarget(s[role]))
+      .map((role) => createSite(`${s.name} ${role}`, s[role])));
+    for (const site of sites) {
+      await site.start();
+      started.push(site);
+    }
+    if (sites.length) progress(`sites: ${sites.map((s) => `${s.name} at ${s.url}`).join(', ')}`);
+
+    const zones = embeddedZones(config, dnsDir);
+    const providers = new Map<string, DnsProvider>([...zones].map(([apex, zone]) => [apex, new FileDnsProvider(zone)]));
+    const dns = await startDnsServer({ zones: [...zones.values()], port: options.dnsPort, host: '127.0.0.1' });
+    started.push({ stop: () => dns.close() });
+    progress(`embedded DNS on 127.0.0.1:${dns.port} (udp+tcp) for ${[...zones.keys()].join(', ') || 'no embedded zone'}`);
+
+    const embedded = routeEmbedded(providers);
+    const zoneToken = randomHex(16);
+    const zoneApi: ZoneApi = await startZoneApi(embedded, zoneToken);
+    started.push({ stop: () => zoneApi.close() });
+
+    // AWS: the Lambda handler in Node over dynalite.
+    const dynamo: LocalDynamo = await startLocalDynamo();
+    started.push(dynamo);
+    const tickMs = config.probing.intervalSeconds * 1000;
+    const nodes: Partial<Record<CoordinatorName, LocalLambda | LocalWorker>> = {};
+    const startAws = async () => {
+      nodes.aws = await startAwsCoordinator({ config, dynamo, keySecrets: secrets, embedded, logger, tickMs, ...(options.notifier ? { notifier: options.notifier } : {}) });
+      progress(`AWS coordinator (Lambda handler, DynamoDB via dynalite) at ${nodes.aws.url}`);
+    };
+
+    // Cloudflare: the Worker and its Durable Objects in workerd.
+    progress('bundling the Worker and starting workerd...');
+    const scriptPath = await bundleWorker({ configPath: options.configPath, outDir: join(options.stateDir, 'worker') });
+    const bindings: Record<string, string> = {
+      LOG_LEVEL: 'warn',
+      EMBEDDED_DNS_URL: zoneApi.url,
+      EMBEDDED_DNS_TOKEN: zoneToken,
+      ...Object.fromEntries(config.keys.map((k) => [keyEnvVar(k.id), secrets[k.id]!])),
+    };
+    const startCloudflare = async () => {
+      nodes.cloudflare = await startCloudflareCoordinator({ scriptPath, persistDir: join(options.stateDir, 'durable-objects'), bindings });
+      progress(`Cloudflare coordinator (Worker + Durable Objects in workerd) at ${nodes.cloudflare.url}`);
+    };
+    await Promise.all([startAws(), startCloudflare()]);
+    started.push({ stop: async () => { await Promise.all(Object.values(nodes).map((n) => n?.stop())); } });
+
+    const coordinators = (): CoordinatorEndpoint[] => (['aws', 'cloudflare'] as const)
+      .filter((name) => nodes[name] !== undefined)
+      .map((name) => ({ name, url: nodes[name]!.url }));
+
+    const credentialsFile = join(options.stateDir, 'credentials.json');
+    writeFileSync(credentialsFile, `${JSON.stringify({
+      keyId: operatorKeyConfig.id,
+      secret: secrets[operatorKeyConfig.id],
+      coordinators: Object.fromEntries(coordinators().map((c) => [c.name, c.url])),
+    }, null, 2)}\n`, { mode: 0o600 });
+
+    const fleet: VantageFleet = startVantagePoints({
+      config, coordinators, logger,
+      probeKey: { id: probeKeyConfig.id, secret: bytes(probeKeyConfig.id) },
+      ...(options.fetchFor ? { fetchFor: options.fetchFor } : {}),
+      ...(options.onRound ? { onRound: options.onRound } : {}),
+    });
+    started.push(fleet);
+    progress(`vantage points: ${fleet.vantagePoints.join(', ')} (every ${config.probing.intervalSeconds} s)`);
+
+    return {
+      config,
+      dnsPort: dns.port,
+      sites,
+      vantagePoints: fleet.vantagePoints,
+      probeKey: { id: probeKeyConfig.id, secret: bytes(probeKeyConfig.id) },
+      operatorKey: { id: operatorKeyConfig.id, secret: bytes(operatorKeyConfig.id) },
+      credentialsFile,
+      coordinators,
+      async stopCoordinator(name) {
+        const node = nodes[name];
+        delete nodes[name];
+        await node?.stop();
+        progress(`${name} coordinator stopped`);
+      },
+      async startCoordinator(name) {
+        if (nodes[name]) return;
+        await (name === 'aws' ? startAws() : startCloudflare());
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
