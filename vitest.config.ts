@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Node tests live in test/ (mirroring the source tree); tests that must run inside workerd live
-// in test/workers/ and have their own project (see vitest.workers.config.ts once it exists).
+// Projects: node (unit, property, contract tests; test/ mirrors the source tree), e2e (the
+// whole system on loopback), and two inside workerd (test/workers/, each with its own config).
 export default defineConfig({
   test: {
     projects: [
@@ -9,10 +9,20 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/workers/**', 'node_modules/**'],
+          exclude: ['test/workers/**', 'test/e2e/**', 'node_modules/**'],
           environment: 'node',
           testTimeout: 20_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        // The whole system on loopback, judged by DNS queries (also `npm run e2e`).
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
         },
       },
       // Tests that run inside workerd (DNS providers in a Worker); its own config and pool.

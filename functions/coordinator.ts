@@ -11,6 +11,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { Notifier } from '#core/coordinator/coordinator.ts';
 import { createCoordinatorApp } from '#core/coordinator/wiring.ts';
+import { fanOut } from '#core/notify/fanout.ts';
+import { webhookNotifierFromConfig } from '#core/notify/webhook.ts';
 import { createDnsProvider, type DnsProviderDeps } from '#core/dns/factory.ts';
 import { ROUTE53_CLIENT_DEFAULTS } from '#core/dns/route53.ts';
 import type { DnsProvider } from '#core/dns/types.ts';
@@ -41,6 +43,8 @@ export interface CoordinatorHandlerDeps {
   /** Where EMF metric lines go (stdout in Lambda). */
   readonly writeMetric: (line: string) => void;
   readonly notifier?: Notifier;
+  /** SSM prefix of webhook URLs named by `urlFromEnv` in the config: `<prefix><NAME>`. */
+  readonly webhookParameterPrefix?: string;
   /** Name in logs, status and metrics. Default `aws`. */
   readonly name?: string;
 }
@@ -89,9 +93,20 @@ async function build(deps: CoordinatorHandlerDeps) {
     nonces: new DynamoNonceStore({ client, tableName: deps.tableName }),
     keys: ssmKeyResolver(config.keys, deps.keyParameterPrefix, secrets, logger),
     dnsProvider: (record) => createDnsProvider(record, dnsDeps),
-    notifier: deps.notifier ?? logNotifier(logger),
+    notifier: deps.notifier ?? fanOut([logNotifier(logger), await webhooks(config, deps, secrets, clock)], logger),
   });
   return { ...built, name, clock };
+}
+
+/** The config's webhooks, their secret URLs read from SSM (never from plain environment variables). */
+async function webhooks(config: LifeboatConfig, deps: CoordinatorHandlerDeps, secrets: SecretSource, clock: Clock): Promise<Notifier | undefined> {
+  const names = (config.notifications?.webhooks ?? []).flatMap((w) => (w.urlFromEnv ? [w.urlFromEnv] : []));
+  const env: Record<string, string> = {};
+  for (const name of names) {
+    if (!deps.webhookParameterPrefix) throw new SecretNotFoundError(`(LIFEBOAT_WEBHOOK_PARAMETER_PREFIX not set, needed for ${name})`);
+    env[name] = await secrets.get(`${deps.webhookParameterPrefix}${name}`);
+  }
+  return webhookNotifierFromConfig(config, env, { coordinator: deps.name ?? 'aws', fetch, clock, logger: deps.logger });
 }
 
 export function createCoordinatorHandler(deps: CoordinatorHandlerDeps): CoordinatorHandler {
@@ -142,6 +157,7 @@ export function defaultCoordinatorDeps(env: NodeJS.ProcessEnv = process.env): Co
     tableName: requireEnv(env, 'LIFEBOAT_TABLE_NAME'),
     keyParameterPrefix: requireEnv(env, 'LIFEBOAT_KEY_PARAMETER_PREFIX'),
     ...(cloudflareTokenParameter ? { cloudflareTokenParameter } : {}),
+    ...(env.LIFEBOAT_WEBHOOK_PARAMETER_PREFIX ? { webhookParameterPrefix: env.LIFEBOAT_WEBHOOK_PARAMETER_PREFIX } : {}),
     logger: lambdaLogger(env, { coordinator: 'aws' }),
     writeMetric: (line) => process.stdout.write(`${line}\n`),
   };

@@ -9,11 +9,13 @@ export interface ParameterNames {
   /** Prefix of the signing keys: `<prefix><keyId>`. */
   readonly keyPrefix: string;
   readonly cloudflareToken: string;
+  /** Prefix of webhook URLs named by `urlFromEnv` in the config: `<prefix><NAME>`. */
+  readonly webhookPrefix: string;
 }
 
 export function parameterNames(root = '/lifeboat'): ParameterNames {
   const base = root.replace(/\/+$/, '');
-  return { keyPrefix: `${base}/keys/`, cloudflareToken: `${base}/cloudflare-api-token` };
+  return { keyPrefix: `${base}/keys/`, cloudflareToken: `${base}/cloudflare-api-token`, webhookPrefix: `${base}/webhooks/` };
 }
 
 /** ARN of a parameter in the scope's own account and region (names start with '/'). */

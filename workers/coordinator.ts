@@ -6,6 +6,8 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { createCoordinatorApp } from '../core/coordinator/wiring.ts';
+import type { Notifier } from '../core/coordinator/coordinator.ts';
+import { webhookNotifierFromConfig } from '../core/notify/webhook.ts';
 import { systemClock } from '../core/ports.ts';
 import { envKeyResolver } from '../core/signing/keys.ts';
 import { workerConfig } from './config.ts';
@@ -17,6 +19,8 @@ import { DurableNonceStore } from './storage/nonce-store.ts';
 import { DurableStateStore } from './storage/state-store.ts';
 
 type Wired = ReturnType<typeof createCoordinatorApp>;
+
+const notifierOption = (notifier: Notifier | undefined) => (notifier ? { notifier } : {});
 
 export class CoordinatorObject extends DurableObject<Env> {
   readonly store: DurableStateStore;
@@ -43,6 +47,8 @@ export class CoordinatorObject extends DurableObject<Env> {
         name: 'cloudflare', config, store: this.store, nonces: this.nonces,
         keys: envKeyResolver(config.keys, stringVars(this.env)),
         clock: systemClock, logger: this.logger, dnsProvider: dnsProviderFactory(this.env),
+        // Webhook URLs named by urlFromEnv are Worker secrets of that name (wrangler secret put).
+        ...notifierOption(webhookNotifierFromConfig(config, stringVars(this.env), { coordinator: 'cloudflare', fetch: (i, init) => fetch(i, init), clock: systemClock, logger: this.logger })),
       });
     }
     return this.wired;

@@ -187,8 +187,11 @@ export class Coordinator {
     if (audit.length) await this.deps.store.appendAudit(audit);
     if (state.pendingFlip) {
       const report = await this.flip(service, state);
-      // A forced change that the other coordinator already made is its message to send, not ours.
-      if (report && !report.won && report.results.some((r) => r.ok)) notes = notes.filter((n) => n.event !== 'override');
+      // A forced change that the other coordinator already wrote (same target, same epoch in the
+      // DNS state record) is its message to send, not ours: one incident, one message.
+      const doneByPeer = report !== null && !report.won
+        && report.results.some((r) => r.ok && r.state?.active === report.decision.to && r.state.epoch === report.decision.epoch);
+      if (doneByPeer) notes = notes.filter((n) => n.event !== 'override');
       if (report?.won && report.decision.cause !== 'override') {
         notes.push(flipNotification(report.decision));
       }

@@ -111,7 +111,7 @@ export class WebhookNotifier implements Notifier {
       // The race is the hard limit even if a fetch implementation ignores its abort signal.
       await Promise.race([deliveries, deadline]);
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       budget.abort(new Error('notification finished'));
     }
   }
@@ -144,4 +144,18 @@ export class WebhookNotifier implements Notifier {
     // Never the URL: it may be a credential.
     logger.error('notification not delivered', { webhook: index, event: n.event, service: n.service, key: n.key, error: last || 'budget used up' });
   }
+}
+
+/**
+ * The config's webhooks as a Notifier for a coordinator, or undefined when none are configured.
+ * Throws WebhookConfigError (naming the variable) when a `urlFromEnv` is not set: better to fail
+ * at start-up than to find out during an incident that nobody was told.
+ */
+export function webhookNotifierFromConfig(
+  config: Pick<LifeboatConfig, 'notifications'>,
+  env: Readonly<Record<string, string | undefined>>,
+  deps: Omit<WebhookNotifierOptions, 'webhooks'>,
+): WebhookNotifier | undefined {
+  const webhooks = webhookTargets(config, env);
+  return webhooks.length === 0 ? undefined : new WebhookNotifier({ ...deps, webhooks });
 }

@@ -37,6 +37,8 @@ export class ControlStack extends Stack {
   constructor(scope: Construct, id: string, props: ControlStackProps) {
     super(scope, id, props);
     const { config, parameters } = props;
+    // Webhook URLs can hold secrets (Slack's do): those named by urlFromEnv live in SSM.
+    const webhookSecrets = (config.notifications?.webhooks ?? []).flatMap((w) => (w.urlFromEnv ? [w.urlFromEnv] : []));
 
     this.table = new Table(this, 'State', {
       partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
@@ -63,6 +65,7 @@ export class ControlStack extends Stack {
         LIFEBOAT_TABLE_NAME: this.table.tableName,
         LIFEBOAT_KEY_PARAMETER_PREFIX: parameters.keyPrefix,
         ...(usesCloudflare ? { LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER: parameters.cloudflareToken } : {}),
+        ...(webhookSecrets.length ? { LIFEBOAT_WEBHOOK_PARAMETER_PREFIX: parameters.webhookPrefix } : {}),
       },
     });
     const { role, fn } = this.coordinator;
@@ -88,6 +91,7 @@ export class ControlStack extends Stack {
       resources: [
         ...config.keys.map((k) => parameterArn(this, `${parameters.keyPrefix}${k.id}`)),
         ...(usesCloudflare ? [parameterArn(this, parameters.cloudflareToken)] : []),
+        ...webhookSecrets.map((name) => parameterArn(this, `${parameters.webhookPrefix}${name}`)),
       ],
     }));
 

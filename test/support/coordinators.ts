@@ -8,7 +8,8 @@ import type { LifeboatConfig, LifeboatConfigInput } from '#core/config/schema.ts
 import type { Notifier } from '#core/coordinator/coordinator.ts';
 import { MemoryStateStore } from '#core/coordinator/store.ts';
 import { createCoordinatorApp } from '#core/coordinator/wiring.ts';
-import { MemoryDnsProvider, MemoryZone } from '#core/dns/memory.ts';
+import { MemoryDnsProvider, MemoryZone, type MemoryProviderOptions } from '#core/dns/memory.ts';
+import type { ObservationBatch, VantagePoint } from '#core/model.ts';
 import { silentLogger, type Clock } from '#core/ports.ts';
 import { staticKeyResolver } from '#core/signing/keys.ts';
 import { MemoryNonceStore } from '#core/signing/nonce-store.ts';
@@ -45,9 +46,9 @@ export class TestClock implements Clock {
 
 export const keyBytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 
-export function makeCoordinator(name: string, config: LifeboatConfig, zone: MemoryZone, clock: Clock, notifier?: Notifier) {
+export function makeCoordinator(name: string, config: LifeboatConfig, zone: MemoryZone, clock: Clock, notifier?: Notifier, beforeCall?: MemoryProviderOptions['beforeCall']) {
   const store = new MemoryStateStore();
-  const provider = new MemoryDnsProvider(zone, { name: 'embedded' });
+  const provider = new MemoryDnsProvider(zone, { name: 'embedded', ...(beforeCall ? { beforeCall } : {}) });
   const { coordinator, app } = createCoordinatorApp({
     name, config, store, nonces: new MemoryNonceStore(), clock, logger: silentLogger,
     keys: staticKeyResolver([
@@ -94,4 +95,15 @@ export async function startPair(options: { config?: LifeboatConfigInput; notifie
 /** What DNS serves for the service right now. */
 export function servedAddress(zone: MemoryZone): string | undefined {
   return zone.get(SERVICE, 'A')?.values[0];
+}
+
+/** One VP's round: the primary as given, the secondary healthy. */
+export function batch(vp: VantagePoint, at: number, primary: 'healthy' | 'unhealthy'): ObservationBatch {
+  return {
+    vantagePoint: vp, round: 1, sentAt: at, controlOk: true,
+    results: [
+      { service: SERVICE, target: 'primary', verdict: primary, observedAt: at, latencyMs: 40, ...(primary === 'unhealthy' ? { failure: 'timeout' as const } : {}) },
+      { service: SERVICE, target: 'secondary', verdict: 'healthy', observedAt: at, latencyMs: 50 },
+    ],
+  };
 }

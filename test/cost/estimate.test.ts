@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '#core/config/validate.ts';
+import { estimateCost } from '#core/cost/estimate.ts';
+import { AWS_PRICES, CLOUDFLARE_PRICES, ROUTE53_EQUIVALENT_CHECK_USD, SECONDS_PER_MONTH } from '#core/cost/prices.ts';
+import { testConfigInput } from '../support/coordinators.ts';
+
+const config = (extra = {}) => loadConfig(testConfigInput(extra));
+
+describe('estimateCost', () => {
+  it('prices the Route 53 equivalent at $6.75 per endpoint (non-AWS, 10 s, HTTPS, string match)', () => {
+    expect(ROUTE53_EQUIVALENT_CHECK_USD).toBeCloseTo(6.75, 10);
+    const e = estimateCost(config());
+    expect(e.endpoints).toBe(2);
+    expect(e.route53).toEqual({ checks: 2, perCheckUsd: 6.75, totalUsd: 13.5 });
+  });
+
+  it('counts Lambda requests as probe invocations (one a minute per region) plus coordinator posts and ticks', () => {
+    const e = estimateCost(config());
+    const minutes = SECONDS_PER_MONTH / 60;
+    const rounds = SECONDS_PER_MONTH / 10;
+    const expected = 3 * minutes + 4 * rounds + minutes;
+    const line = e.lines.find((l) => l.item.startsWith('Lambda requests'))!;
+    expect(line.quantity).toBe(expected);
+    expect(line.usd).toBeCloseTo((expected / 1e6) * AWS_PRICES.lambdaRequests.usd, 4);
+  });
+
+  it('includes the Workers Paid base and charges Durable Object requests only above the included million', () => {
+    const e = estimateCost(config());
+    expect(e.lines.find((l) => l.item === 'Workers Paid plan')!.usd).toBe(CLOUDFLARE_PRICES.workersPaidBase.usd);
+    const doLine = e.lines.find((l) => l.item.startsWith('Durable Object requests'))!;
+    expect(doLine.usd).toBeCloseTo(((doLine.quantity - 1_000_000) / 1e6) * CLOUDFLARE_PRICES.doRequests.usd, 3);
+    expect(e.totalUsd).toBeCloseTo(e.awsUsd + e.cloudflareUsd, 2);
+    expect(e.perEndpointUsd).toBeCloseTo(e.totalUsd / 2, 2);
+  });
+
+  it('grows with the probe rate and leaves out a provider with no vantage points or coordinator', () => {
+    const slow = estimateCost(config({ probing: { intervalSeconds: 60 } }));
+    const fast = estimateCost(config({ probing: { intervalSeconds: 5 } }));
+    expect(fast.totalUsd).toBeGreaterThan(slow.totalUsd);
+    const awsOnly = estimateCost(config({ vantagePoints: { aws: ['us-east-1', 'eu-west-1', 'ap-northeast-2'], cloudflare: [] } }));
+    expect(awsOnly.cloudflareUsd).toBe(0);
+    expect(awsOnly.lines.every((l) => l.provider === 'aws')).toBe(true);
+  });
+
+  it('documents every price with a source URL and the date it was read', () => {
+    for (const p of [...Object.values(AWS_PRICES), ...Object.values(CLOUDFLARE_PRICES)]) {
+      expect(p.source).toMatch(/^https:\/\//);
+      expect(p.read).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * End-to-end harness: a real local run (the Lambda handler over dynalite, the Worker in workerd,
+ * the embedded DNS server, local sites and vantage points) on its own loopback addresses, and
+ * helpers that watch DNS the way a resolver would.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '#core/config/validate.ts';
+import type { LifeboatConfigInput } from '#core/config/schema.ts';
+import type { PolicyInput } from '#core/engine/policy.ts';
+import { jsonLogger } from '#core/log.ts';
+import { parseStateRecord } from '#core/dns/state-record.ts';
+import { startLocalRun, type LocalRun, type LocalRunOptions } from '../../cli/local/run.ts';
+import { fetchStatus, resolveService } from '../../cli/local/timeline.ts';
+import { Resolver } from 'node:dns/promises';
+import type { StatusReport } from '#core/api/status.ts';
+
+export const SERVICE = 'shop.e2e.test';
+export const PRIMARY_IP = '127.0.0.31';
+export const SECONDARY_IP = '127.0.0.32';
+export const INTERVAL_S = 2;
+
+export interface E2E {
+  readonly run: LocalRun;
+  readonly dir: string;
+  readonly lines: string[];
+  answer(): Promise<string[]>;
+  stateRecord(): Promise<ReturnType<typeof parseStateRecord>>;
+  status(): Promise<StatusReport[]>;
+  primary(): LocalRun['sites'][number];
+  stop(): Promise<void>;
+}
+
+export async function startE2E(policy: Partial<PolicyInput> = {}, extra: Partial<LocalRunOptions> = {}): Promise<E2E> {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-e2e-'));
+  const input: LifeboatConfigInput = {
+    services: [{
+      name: SERVICE,
+      primary: { url: `http://${PRIMARY_IP}:18080`, a: [PRIMARY_IP] },
+      secondary: { url: `http://${SECONDARY_IP}:18080`, a: [SECONDARY_IP] },
+      healthCheck: { type: 'http', path: '/healthz', expectStatus: [200], timeoutMs: 1000 },
+      dns: [{ provider: 'embedded', ttl: 1 }],
+      policy,
+    }],
+    vantagePoints: { aws: ['ap-northeast-2', 'us-east-1', 'eu-west-1'], cloudflare: ['apac', 'weur', 'enam'] },
+    probing: { intervalSeconds: INTERVAL_S, recheckDelayMs: 200, controlUrls: [] },
+    keys: [{ id: 'e2e-probe', scope: 'probe' }, { id: 'e2e-operator', scope: 'operator' }],
+  };
+  const configPath = join(dir, 'lifeboat.config.json');
+  writeFileSync(configPath, JSON.stringify(input));
+  const lines: string[] = [];
+  const run = await startLocalRun({
+    config: loadConfig(input), configPath, stateDir: join(dir, 'state'), dnsPort: 0,
+    logger: jsonLogger((l) => lines.push(l), {}, 'warn'),
+    progress: (l) => lines.push(l),
+    ...extra,
+  });
+  const resolver = new Resolver({ timeout: 1000, tries: 1 });
+  resolver.setServers([`127.0.0.1:${run.dnsPort}`]);
+  return {
+    run, dir, lines,
+    answer: () => resolveService(SERVICE, run.dnsPort),
+    async stateRecord() {
+      const txt = await resolver.resolveTxt(`_lifeboat.${SERVICE}`).catch(() => [] as string[][]);
+      return txt[0] ? parseStateRecord(txt[0].join('')) : null;
+    },
+    status: () => Promise.all(run.coordinators().map((c) => fetchStatus(c, run.operatorKey))),
+    primary: () => run.sites.find((s) => s.name === `${SERVICE} primary`)!,
+    async stop() {
+      await run.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` holds; fails with `what` after `timeoutMs`. Bounded in time and count. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 200): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (await check()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Waits until every coordinator has fresh healthy votes from every vantage point. */
+export async function steady(e: E2E): Promise<void> {
+  const vps = e.run.vantagePoints.length;
+  await waitFor('a healthy steady state', async () => {
+    const reports = await e.status().catch(() => []);
+    return reports.length === e.run.coordinators().length && reports.every((r) => r.services[0]?.tally.primary.healthy === vps);
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
