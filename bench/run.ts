@@ -1,10 +1,16 @@
 /**
- * `npm run bench`: every benchmark, printed as it finishes. Numbers go to docs/benchmarks.md
- * by hand, with the machine they were measured on; nothing here asserts a time.
+ * `npm run bench`: every benchmark, printed as it finishes. The numbers are recorded by hand in
+ * docs/benchmarks.md with the machine they came from; nothing here asserts a time.
+ *   npm run bench                 all of them
+ *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover
  */
 import { cpus } from 'node:os';
 import { benchEngine } from './engine.ts';
+import { benchLambdaBundles, formatBundles } from './lambda-bundles.ts';
+import { benchWorkerCpu, printWorkerCpu } from './worker-cpu.ts';
+import { benchFailover } from './failover.ts';
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
@@ -16,4 +22,23 @@ if (want('engine')) {
   console.log(`  evaluate (votes held, scheduled tick):  median ${r.evaluateMs.median} ms, worst ${r.evaluateMs.max} ms`);
   console.log(`  merge one full round + evaluate:        median ${r.ingestAndEvaluateMs.median} ms, worst ${r.ingestAndEvaluateMs.max} ms`);
   console.log(`  heap used: ${r.heapUsedMb} MB (target: < 50 ms, < 200 MB)\n`);
+}
+
+if (want('bundles')) {
+  console.log('Lambda bundles (esbuild as NodejsFunction bundles them, minified, AWS SDK external):');
+  console.log(formatBundles(await benchLambdaBundles()));
+  console.log('');
+}
+
+if (want('worker')) {
+  printWorkerCpu(await benchWorkerCpu());
+  console.log('');
+}
+
+if (want('failover')) {
+  console.log('failover: the whole local system, primary stopped, timed until DNS answers the secondary');
+  const r = await benchFailover(10, (line) => console.log(line));
+  console.log(`  fault -> decision:   median ${r.faultToDecision.median} s, p95 ${r.faultToDecision.p95} s`);
+  console.log(`  fault -> DNS answer: median ${r.faultToDns.median} s, p95 ${r.faultToDns.p95} s`);
+  console.log(`  physical floor (one ${r.intervalSeconds} s interval + one DNS write): ${r.floorSeconds} s; with the policy's failAfter streak and recheck: ${r.policySeconds} s\n`);
 }

@@ -14,6 +14,7 @@ import { statusCommand } from './commands/status.ts';
 import { auditCommand } from './commands/audit.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { costCommand } from './commands/cost.ts';
+import { cliReference } from './commands/docs.ts';
 
 export const COMMANDS: readonly Command[] = [runCommand, demoCommand, validateCommand, simulateCommand, schemaCommand, dnsCommand,
   overrideCommand, statusCommand, auditCommand, keygenCommand, costCommand];
@@ -32,6 +33,10 @@ export async function main(argv: string[], io: CliIo): Promise<ExitCode> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE());
     return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === 'help-docs') {
+    io.out(cliReference(COMMANDS));
+    return EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

@@ -24,7 +24,7 @@ export interface DemoResult {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'Start everything, kill the primary, and time the failover as DNS sees it',
-  help: `Usage: lifeboat demo [config] [--json] [--timeout 90] [--dns-port 0]
+  help: `Usage: lifeboat demo [config] [--json] [--timeout 90] [--dns-port 0] [--state-dir .lifeboat/demo]
 
 Runs the local system (as \`lifeboat run\`), waits for a healthy steady state, stops the primary
 site, and exits 0 once a real DNS query to the embedded server returns the secondary. Prints the
@@ -32,7 +32,8 @@ timeline and the measured seconds from fault to decision and from fault to DNS a
 
   --json         print the result as JSON (the timeline goes to stderr)
   --timeout S    give up (exit 1) after S seconds in all, default 90
-  --dns-port N   embedded DNS port, default 0 (any free port)`,
+  --dns-port N   embedded DNS port, default 0 (any free port)
+  --state-dir D  working state, wiped at start (default .lifeboat/demo)`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,

@@ -29,11 +29,14 @@ const TABLE = 'lifeboat-local';
 
 export interface LocalDynamo {
   readonly endpoint: string;
+  /** A real DynamoDBClient pointed at it (destroyed by stop()). */
   client(): DynamoDBClient;
+  /** Creates a table laid out as the CDK stack lays it out. */
+  createTable(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** DynamoDB's API on loopback; survives coordinator restarts the way the real table does. */
+/** DynamoDB's API and conditional-write semantics on loopback (dynalite); also used by the tests. */
 export async function startLocalDynamo(): Promise<LocalDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,10 +47,11 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
     clients.push(c);
     return c;
   };
-  await createTable(client(), TABLE);
+  const admin = client();
   return {
     endpoint,
     client,
+    createTable: (name) => createTable(admin, name),
     async stop() {
       for (const c of clients) c.destroy();
       await new Promise<void>((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); });
@@ -82,6 +86,10 @@ export function scheduledEvent(at = new Date()): ScheduledEvent {
 }
 
 export async function startAwsCoordinator(options: AwsCoordinatorOptions): Promise<LocalLambda> {
+  await options.dynamo.createTable(TABLE).catch((err: Error) => {
+    // A restarted coordinator finds its table already there, as a redeployed Lambda would.
+    if (err.name !== 'ResourceInUseException') throw err;
+  });
   const secrets = Object.fromEntries(Object.entries(options.keySecrets).map(([id, hex]) => [keyParameterName(KEY_PREFIX, id), hex]));
   const handler = createCoordinatorHandler({
     config: () => options.config,

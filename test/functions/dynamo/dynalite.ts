@@ -1,18 +1,9 @@
 /**
- * A dynalite server on 127.0.0.1 (random port) and the REAL DynamoDBClient pointed at it.
- * Each `table()` call creates a fresh table, so tests never see each other's items.
+ * dynalite on 127.0.0.1 with the REAL DynamoDBClient (the local run's launcher), and a fresh
+ * table per `table()` call so tests never see each other's items.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable } from '../../../functions/dynamo/table.ts';
-
-const require = createRequire(import.meta.url);
-const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
-
-/** Fake credentials: dynalite does not check signatures, the client still signs every request. */
-export const FAKE_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startLocalDynamo } from '../../../cli/local/aws-coordinator.ts';
 
 export interface Dynalite {
   readonly endpoint: string;
@@ -22,28 +13,16 @@ export interface Dynalite {
 }
 
 export async function startDynalite(): Promise<Dynalite> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const clients: DynamoDBClient[] = [];
+  const local = await startLocalDynamo();
   let seq = 0;
-  const client = () => {
-    const c = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: FAKE_CREDENTIALS, maxAttempts: 2 });
-    clients.push(c);
-    return c;
-  };
-  const admin = client();
   return {
-    endpoint,
-    client,
+    endpoint: local.endpoint,
+    client: local.client,
     async table() {
       const name = `lifeboat-test-${++seq}`;
-      await createTable(admin, name);
+      await local.createTable(name);
       return name;
     },
-    async stop() {
-      for (const c of clients) c.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: local.stop,
   };
 }
