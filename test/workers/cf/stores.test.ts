@@ -4,6 +4,7 @@
  * so the concurrency cases are real concurrent requests.
  */
 import { env, runInDurableObject } from 'cloudflare:test';
+import { expect, it } from 'vitest';
 import type { StateStore } from '../../../core/coordinator/store.ts';
 import type { NonceStore } from '../../../core/signing/nonce-store.ts';
 import { DurableNonceStore } from '../../../workers/storage/nonce-store.ts';
@@ -37,3 +38,19 @@ function remoteNonceStore(): NonceStore {
 
 stateStoreContract('Durable Object SQLite storage', remoteStateStore);
 nonceStoreContract(remoteNonceStore, 'Durable Object SQLite storage');
+
+it('sweeps audit entries older than the retention, and only those', async () => {
+  const stub = freshStub();
+  const swept = await runInDurableObject(stub, async (_i, state) => {
+    const store = new DurableStateStore(state.storage);
+    const day = 24 * 3600 * 1000;
+    const now = Date.UTC(2026, 10, 25);
+    await store.appendAudit([
+      { at: now - 400 * day, service: null, kind: 'rejected', message: 'ancient' },
+      { at: now - day, service: null, kind: 'rejected', message: 'recent' },
+    ]);
+    const count = store.sweepAudit(now);
+    return { count, left: (await store.audit({ limit: 10 })).map((e) => e.message) };
+  });
+  expect(swept).toEqual({ count: 1, left: ['recent'] });
+});
