@@ -4,7 +4,6 @@
  * state store) and the real DNS plan/apply with compare-and-swap on one shared in-memory zone.
  * Only the probes are modelled (World), since virtual time cannot open sockets.
  */
-import type { Hono } from 'hono';
 import { createApi } from '../api/app.ts';
 import { loadConfig } from '../config/validate.ts';
 import type { LifeboatConfigInput } from '../config/schema.ts';
@@ -131,7 +130,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
 
   // Coordinators: the store outlives the process (it is DynamoDB / Durable Object storage).
   const crashOnApply = new Set<CoordinatorName>();
-  const nodes = new Map<CoordinatorName, { app: Hono<any>; coordinator: Coordinator; store: MemoryStateStore; nonces: MemoryNonceStore }>();
+  const nodes = new Map<CoordinatorName, { app: ReturnType<typeof createApi>; coordinator: Coordinator; store: MemoryStateStore; nonces: MemoryNonceStore }>();
   const boot = (name: CoordinatorName, store = new MemoryStateStore(), nonces = new MemoryNonceStore()) => {
     const provider = new MemoryDnsProvider(zone, {
       name: 'embedded',
