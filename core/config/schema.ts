@@ -100,8 +100,12 @@ export const serviceSchema = z.strictObject({
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as ap-northeast-2');
 export const CLOUDFLARE_LOCATION_HINTS = ['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me'] as const;
 
+/** Five regions on four continents, Seoul among them: a fire in one region cannot silence a quorum. */
+export const DEFAULT_AWS_REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-2', 'ap-southeast-2', 'sa-east-1'];
+
 export const vantagePointsSchema = z.strictObject({
-  aws: z.array(awsRegion).default([]),
+  aws: z.array(awsRegion).default(DEFAULT_AWS_REGIONS)
+    .describe('AWS regions that run a probe Lambda; [] for none. Default: five regions on four continents.'),
   cloudflare: z.array(z.enum(CLOUDFLARE_LOCATION_HINTS)).default([]),
 });
 

@@ -80,3 +80,13 @@ describe('config validation', () => {
     expect(shipped).toEqual(configJsonSchema());
   });
 });
+
+describe('vantage point defaults', () => {
+  it('probes from five AWS regions on four continents, Seoul among them, when none are given', () => {
+    const result = parseConfig({ ...production, vantagePoints: { cloudflare: ['apac'] } });
+    if (!result.ok) throw new Error(result.problems.map((p) => p.path).join());
+    expect(result.config.vantagePoints.aws).toHaveLength(5);
+    expect(result.config.vantagePoints.aws).toContain('ap-northeast-2');
+    expect(parseConfig({ ...production, vantagePoints: { aws: [], cloudflare: ['apac', 'weur', 'enam'] } }).ok).toBe(true);
+  });
+});
