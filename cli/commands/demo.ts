@@ -94,6 +94,7 @@ async function failover(run: LocalRun, latest: () => Map<string, StatusReport>, 
     return secondaryAnswer.join(',') === want('secondary');
   }, 'DNS to answer with the secondary', 100);
   const dnsAt = Date.now();
+  print(`[${((dnsAt - t0) / 1000).toFixed(1).padStart(6)} s] dns        ${service.name} answers ${secondaryAnswer.join(', ')}: ${round1((dnsAt - faultAt) / 1000)} s after the fault`);
   // The decision time is each coordinator's own record of when it decided.
   const reports = await Promise.all(run.coordinators().map((c) => fetchStatus(c, run.operatorKey).catch(() => null)));
   const decisions = reports.flatMap((r) => (r ? r.services.filter((s) => s.service === service.name && s.lastDecision?.to === 'secondary').map((s) => ({ by: r.coordinator, at: s.lastDecision!.at })) : []));
