@@ -63,6 +63,15 @@ export interface FlipReport {
 }
 
 const MAX_CAS_ATTEMPTS = 8;
+
+/**
+ * How long a failed flip waits before the next try: 1 s, 2 s, 4 s ... capped at 30 s. Without it,
+ * every batch (24 a round) would retry at once and spend the DNS API's rate limit (Route 53:
+ * about 10 requests/s per account) while it is already refusing us.
+ */
+export function flipRetryDelayMs(attempts: number): number {
+  return attempts <= 0 ? 0 : Math.min(30_000, 1_000 * 2 ** (attempts - 1));
+}
 const MAX_DNS_CONFLICT_RETRIES = 3;
 
 export class Coordinator {
@@ -185,7 +194,8 @@ export class Coordinator {
       else if (a.type === 'notify') notes.push(a);
     }
     if (audit.length) await this.deps.store.appendAudit(audit);
-    if (state.pendingFlip) {
+    const pending = state.pendingFlip;
+    if (pending && (pending.lastAttemptAt === null || this.deps.clock.now() - pending.lastAttemptAt >= flipRetryDelayMs(pending.attempts))) {
       const report = await this.flip(service, state);
       // A forced change that the other coordinator already wrote (same target, same epoch in the
       // DNS state record) is its message to send, not ours: one incident, one message.
@@ -233,7 +243,7 @@ export class Coordinator {
     // Record the outcome: clear the pending flip when done, count the attempt when not.
     await this.updateState(service, (s) => {
       if (s.pendingFlip?.epoch !== pending.epoch) return null;
-      return { ...s, pendingFlip: complete ? null : { ...pending, attempts: pending.attempts + 1 } };
+      return { ...s, pendingFlip: complete ? null : { ...pending, attempts: pending.attempts + 1, lastAttemptAt: now } };
     });
     if (disagreements.length > 0) {
       await this.notify({

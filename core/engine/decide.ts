@@ -57,7 +57,7 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
     state.failStreakSince = null;
     state.recoverStreakSince = null;
     state.hold = null;
-    state.pendingFlip = { to, epoch: state.epoch, decidedAt: now, attempts: 0 };
+    state.pendingFlip = { to, epoch: state.epoch, decidedAt: now, attempts: 0, lastAttemptAt: null };
     decision = { service: state.service, at: now, from, to, epoch: state.epoch, cause, summary, evidence, ...(override ? { override } : {}) };
     state.lastDecision = decision;
     actions.push({ type: 'dns', decision });

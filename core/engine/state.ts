@@ -34,7 +34,9 @@ export interface PendingFlip {
   readonly to: TargetRole;
   readonly epoch: number;
   readonly decidedAt: UnixMs;
+  /** Failed attempts so far; retries back off (core/coordinator/coordinator.ts flipRetryDelayMs). */
   readonly attempts: number;
+  readonly lastAttemptAt: UnixMs | null;
 }
 
 /** Why automation is holding back right now; raised once, cleared when the cause goes. */
