@@ -17,7 +17,7 @@ import type { DnsRecordConfig, LifeboatConfig, ServiceConfig } from '#core/confi
 import { serviceDns } from '#core/dns/desired.ts';
 import { createDnsProvider } from '#core/dns/factory.ts';
 import { ROUTE53_CLIENT_DEFAULTS } from '#core/dns/route53.ts';
-import { normaliseName } from '#core/dns/state-record.ts';
+import { normaliseName } from '#core/model.ts';
 import type { DnsProvider, ServiceDns } from '#core/dns/types.ts';
 import { embeddedApex, embeddedZones } from './local/embedded-zones.ts';
 import { FileDnsProvider, type FileZone } from './local/file-zone.ts';

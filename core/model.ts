@@ -15,6 +15,11 @@ export type VantagePoint = `${Provider}:${string}`;
 /** The protected DNS name of a service, e.g. `app.example.com`. */
 export type ServiceName = string;
 
+/** A DNS name as Lifeboat compares it everywhere: lower case, without the final dot. */
+export function normaliseName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
 /** Which of a service's two sites. */
 export type TargetRole = 'primary' | 'secondary';
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { AuditEntry } from '#core/engine/actions.ts';
+import { normaliseName } from '#core/model.ts';
 import { callAll, type CallOptions } from '../coordinator-client.ts';
 import { loadCredentials } from '../credentials.ts';
 import { parseDuration } from '../duration.ts';
@@ -48,7 +49,7 @@ export function makeAuditCommand(deps: CallOptions = {}): Command {
         },
       });
       if (positionals.length > 1) throw new UsageError('give at most one service');
-      const service = positionals[0]?.toLowerCase().replace(/\.$/, '');
+      const service = positionals[0] === undefined ? undefined : normaliseName(positionals[0]);
       const limit = Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1-1000');
       const timeoutMs = values.timeout ? Number(values.timeout) : 10_000;

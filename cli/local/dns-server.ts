@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { MemoryZone } from '#core/dns/memory.ts';
-import { normaliseName } from '#core/dns/state-record.ts';
+import { normaliseName } from '#core/model.ts';
 import { silentLogger, type Logger } from '#core/ports.ts';
 import {
   RCODE, decodeQuery, encodeReply, listenUdpAndTcp, qtypeName, type Packet, type Send, type WireReply,

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { serviceDns } from '#core/dns/desired.ts';
-import { normaliseName } from '#core/dns/state-record.ts';
+import { normaliseName } from '#core/model.ts';
 import type { RecordSet } from '#core/dns/types.ts';
 import { DEFAULT_ZONE_DIR, FileZone, zoneFilePath } from './file-zone.ts';
 

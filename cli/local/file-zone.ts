@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MemoryDnsProvider, MemoryZone } from '#core/dns/memory.ts';
-import { normaliseName } from '#core/dns/state-record.ts';
+import { normaliseName } from '#core/model.ts';
 import { DnsError, type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type RecordSet, type ServiceDns } from '#core/dns/types.ts';
 import type { ZoneSource } from './dns-server.ts';
 import type { ZoneSnapshot } from './zone-answer.ts';

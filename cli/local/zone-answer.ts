@@ -4,7 +4,7 @@
  * needs: exact match, CNAME (followed inside the zone), NODATA and NXDOMAIN with the SOA in the
  * authority section (RFC 2308), empty non-terminals, and REFUSED outside the zone.
  */
-import { normaliseName } from '#core/dns/state-record.ts';
+import { normaliseName } from '#core/model.ts';
 import type { RecordSet } from '#core/dns/types.ts';
 import { RCODE, qtypeName, type WireRecord, type WireReply } from './dns2-typed.ts';
 

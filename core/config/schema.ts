@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normaliseName } from '../model.ts';
 import { policySchema, DEFAULT_INTERVAL_SECONDS } from '../engine/policy.ts';
 import { TIME_RE, TIMEZONE_RE, WEEKDAYS } from '../engine/maintenance.ts';
 
@@ -189,7 +190,7 @@ export const configSchema = z.strictObject({
   const cfg = ctx.value;
   const seen = new Map<string, number>();
   cfg.services.forEach((s, i) => {
-    const name = s.name.toLowerCase().replace(/\.$/, '');
+    const name = normaliseName(s.name);
     if (seen.has(name)) {
       ctx.issues.push({ code: 'custom', input: s.name, path: ['services', i, 'name'], message: `duplicates services[${seen.get(name)}].name` });
     } else seen.set(name, i);
@@ -207,7 +208,7 @@ export const configSchema = z.strictObject({
   });
   cfg.maintenance.forEach((w, i) => {
     w.services?.forEach((name, j) => {
-      if (!seen.has(name.toLowerCase().replace(/\.$/, ''))) {
+      if (!seen.has(normaliseName(name))) {
         ctx.issues.push({ code: 'custom', input: name, path: ['maintenance', i, 'services', j], message: `no service named ${name} in services` });
       }
     });

@@ -17,7 +17,7 @@ import type { Policy } from '../engine/policy.ts';
 import { initialServiceState, type ServiceState } from '../engine/state.ts';
 import { evidenceOf } from '../engine/votes.ts';
 import { flipService, type FlipResult, type ProviderTarget } from '../dns/flip.ts';
-import type { Observation, ObservationBatch, OverrideCommand, ServiceName, VantagePoint } from '../model.ts';
+import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { AuditQuery, StateStore } from './store.ts';
 
@@ -83,7 +83,7 @@ export class Coordinator {
 
   constructor(private readonly deps: CoordinatorDeps) {
     for (const s of deps.config.services) {
-      const name = s.name.toLowerCase().replace(/\.$/, '');
+      const name = normaliseName(s.name);
       this.services.set(name, s);
       this.policies.set(name, policyFor(deps.config, s));
     }
@@ -107,7 +107,7 @@ export class Coordinator {
     const byService = new Map<ServiceName, Observation[]>();
     let ignored = 0;
     for (const r of batch.results) {
-      const service = r.service.toLowerCase().replace(/\.$/, '');
+      const service = normaliseName(r.service);
       if (!this.services.has(service)) { ignored++; continue; }
       const obs: Observation = {
         service, target: r.target, vantagePoint: batch.vantagePoint,
@@ -134,7 +134,7 @@ export class Coordinator {
 
   /** `POST /v1/override`: takes effect at once (DNS in the same call when the target changes). */
   async override(command: OverrideCommand): Promise<{ state: ServiceState; flip: FlipReport | null }> {
-    const service = command.service.toLowerCase().replace(/\.$/, '');
+    const service = normaliseName(command.service);
     if (!this.services.has(service)) throw new CoordinatorInputError(404, 'service', `no service named ${command.service} in the config`);
     this.lastFlips = [];
     await this.evaluateService(service, [], [{ ...command, service }]);

@@ -13,7 +13,8 @@
 import { realSleep, type Fetch, type Sleep } from '../ports.ts';
 import { isNoop } from './plan.ts';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryOptions } from './retry.ts';
-import { encodeStateRecord, normaliseName, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
+import { encodeStateRecord, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
+import { normaliseName } from '../model.ts';
 import {
   DnsError, DnsRetryExhaustedError, UnsafePlanError,
   type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type RecordSet, type RecordType,

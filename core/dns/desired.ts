@@ -1,7 +1,7 @@
 /** What DNS must hold for each target of a service, derived from the config. */
 import type { DnsRecordConfig, ServiceConfig, TargetConfig } from '../config/schema.ts';
 import type { TargetRole } from '../model.ts';
-import { normaliseName } from './state-record.ts';
+import { normaliseName } from '../model.ts';
 import type { RecordSet, ServiceDns } from './types.ts';
 
 export function targetRecords(name: string, target: TargetConfig, ttl: number, proxied?: boolean): RecordSet[] {

@@ -3,7 +3,8 @@
  * on the state record, nothing sent for a no-op. It backs the simulator, the tests, and the zone
  * that the embedded DNS server answers from.
  */
-import { encodeStateRecord, normaliseName, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
+import { encodeStateRecord, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
+import { normaliseName } from '../model.ts';
 import { isNoop } from './plan.ts';
 import { UnsafePlanError } from './types.ts';
 import type {

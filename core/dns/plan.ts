@@ -3,7 +3,8 @@
  * the name without records, and never touches a name that is not the configured service.
  */
 import type { TargetRole, UnixMs } from '../model.ts';
-import { normaliseName, sameState } from './state-record.ts';
+import { sameState } from './state-record.ts';
+import { normaliseName } from '../model.ts';
 import {
   UnsafePlanError,
   type CurrentRecords, type DnsPlan, type DnsProviderName, type RecordChange, type RecordSet, type ServiceDns,

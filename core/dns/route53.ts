@@ -15,7 +15,8 @@ import {
 import { realSleep, type Sleep } from '../ports.ts';
 import { isNoop } from './plan.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
-import { encodeStateRecord, normaliseName, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
+import { encodeStateRecord, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
+import { normaliseName } from '../model.ts';
 import {
   DnsError, DnsRetryExhaustedError, UnsafePlanError,
   type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type RecordSet, type RecordType,

@@ -3,7 +3,7 @@
  * It lets anyone read Lifeboat's state back from DNS (`dig TXT _lifeboat.app.example.com`) and
  * is the compare-and-swap token that makes two coordinators racing produce one change.
  */
-import type { ServiceName } from '../model.ts';
+import { normaliseName, type ServiceName } from '../model.ts';
 import type { StateRecord } from './types.ts';
 
 export const STATE_RECORD_PREFIX = '_lifeboat.';
@@ -36,9 +36,4 @@ export function parseStateRecord(value: string): StateRecord | null {
 export function sameState(a: StateRecord | null, b: StateRecord | null): boolean {
   if (a === null || b === null) return a === b;
   return a.active === b.active && a.epoch === b.epoch && a.at === b.at;
-}
-
-/** Lower case, without the final dot: the form every provider's names are compared in. */
-export function normaliseName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
 }

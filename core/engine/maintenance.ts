@@ -7,7 +7,7 @@
  * daylight-saving rules, so the meaning never shifts) and lasts `durationMinutes` (it may run past
  * midnight, up to a whole week). `services` limits a window to some services; absent means all.
  */
-import type { ServiceName, UnixMs } from '../model.ts';
+import { normaliseName, type ServiceName, type UnixMs } from '../model.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -42,12 +42,11 @@ export function offsetMinutes(timezone: string): number | null {
   return sign * (h! * 60 + m!);
 }
 
-const norm = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
 function appliesTo(window: MaintenanceWindow, service: ServiceName): boolean {
   if (!window.services || window.services.length === 0) return true;
-  const s = norm(service);
-  return window.services.some((name) => norm(name) === s);
+  const s = normaliseName(service);
+  return window.services.some((name) => normaliseName(name) === s);
 }
 
 /** Whether `now` falls inside one occurrence of a weekly window. */
