@@ -4,7 +4,9 @@
  */
 import type { Fetch } from '#core/ports.ts';
 import { signRequest } from '#core/signing/lb1.ts';
-import type { CoordinatorEndpoint, OperatorCredentials } from './credentials.ts';
+import type { StatusReport } from '#core/api/status.ts';
+import type { CoordinatorEndpoint } from '#core/probe/post.ts';
+import type { OperatorCredentials } from './credentials.ts';
 
 export type CallResult<T> =
   | { readonly coordinator: string; readonly ok: true; readonly status: number; readonly body: T }
@@ -59,4 +61,12 @@ export async function callAll<T>(
       return { coordinator: name, ok: false, error: why };
     }
   }));
+}
+
+/** `GET /v1/status` from every coordinator: the reports that came, and who did not answer. */
+export async function fetchStatus(endpoints: readonly CoordinatorEndpoint[], credentials: OperatorCredentials, options: CallOptions = {}) {
+  const results = await callAll<StatusReport>(endpoints, { method: 'GET', path: '/v1/status' }, credentials, options);
+  const reports = results.filter((r): r is Extract<CallResult<StatusReport>, { ok: true }> => r.ok).map((r) => ({ ...r.body, coordinator: r.coordinator }));
+  const unreachable = results.filter((r) => !r.ok).map((r) => ({ coordinator: r.coordinator, error: (r as { error: string }).error }));
+  return { reports, unreachable };
 }

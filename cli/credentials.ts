@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LifeboatConfig } from '#core/config/schema.ts';
+import { configuredCoordinators, type CoordinatorEndpoint } from '#core/probe/post.ts';
 import { decodeHexSecret } from '#core/signing/keys.ts';
 import { UsageError } from './io.ts';
 
@@ -87,11 +88,6 @@ function decode(hex: string, keyId: string): Uint8Array {
   }
 }
 
-export interface CoordinatorEndpoint {
-  readonly name: string;
-  readonly url: string;
-}
-
 /**
  * Where the coordinators are: LIFEBOAT_COORDINATORS ("aws=http://..,cloudflare=http://..", for the
  * local run and tests) if set, else the config's `coordinators`.
@@ -109,9 +105,7 @@ export function coordinatorEndpoints(config: Pick<LifeboatConfig, 'coordinators'
       return { name, url };
     });
   }
-  const list = Object.entries(config?.coordinators ?? {})
-    .filter((e): e is [string, { url: string }] => e[1] !== undefined)
-    .map(([name, c]) => ({ name, url: c.url }));
+  const list = configuredCoordinators(config?.coordinators ?? {});
   if (list.length === 0) throw new CredentialsError('no coordinators: add "coordinators" to the config or set LIFEBOAT_COORDINATORS=aws=https://...,cloudflare=https://...');
   return list;
 }

@@ -23,8 +23,6 @@ export function normaliseName(name: string): string {
 /** Which of a service's two sites. */
 export type TargetRole = 'primary' | 'secondary';
 
-export const otherRole = (role: TargetRole): TargetRole => (role === 'primary' ? 'secondary' : 'primary');
-
 /** Why a probe failed. Every failure is put in exactly one of these classes. */
 export type FailureKind =
   | 'timeout'

@@ -6,7 +6,8 @@ import { realSleep } from '#core/ports.ts';
 import { requireConfig } from '../config-file.ts';
 import { EXIT, UsageError, type Command } from '../io.ts';
 import { startLocalRun, type LocalRun } from '../local/run.ts';
-import { fetchStatus, resolveService, startTimeline } from '../local/timeline.ts';
+import { resolveService, startTimeline } from '../local/timeline.ts';
+import { fetchStatus } from '../coordinator-client.ts';
 
 export interface DemoResult {
   readonly service: string;
@@ -47,7 +48,7 @@ timeline and the measured seconds from fault to decision and from fault to DNS a
     const deadline = t0 + timeoutMs;
     const logger = jsonLogger((line) => io.err(line), { component: 'demo' }, 'error');
     const run = await startLocalRun({ config, configPath: path, stateDir: resolve(io.cwd, values['state-dir']), dnsPort: Number(values['dns-port']), logger, progress: (l) => print(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${l}`) });
-    const timeline = startTimeline({ coordinators: run.coordinators, operatorKey: run.operatorKey, services: config.services.map((s) => s.name), dnsPort: run.dnsPort, intervalMs: config.probing.intervalSeconds * 1000, print, startedAt: t0 });
+    const timeline = startTimeline({ coordinators: run.coordinators, operator: run.operator, services: config.services.map((s) => s.name), dnsPort: run.dnsPort, intervalMs: config.probing.intervalSeconds * 1000, print, startedAt: t0 });
     try {
       const result = await failover(run, timeline.latest, deadline, print, t0);
       if (values.json) io.out(JSON.stringify(result, null, 2));
@@ -96,8 +97,8 @@ async function failover(run: LocalRun, latest: () => Map<string, StatusReport>, 
   const dnsAt = Date.now();
   print(`[${((dnsAt - t0) / 1000).toFixed(1).padStart(6)} s] dns        ${service.name} answers ${secondaryAnswer.join(', ')}: ${round1((dnsAt - faultAt) / 1000)} s after the fault`);
   // The decision time is each coordinator's own record of when it decided.
-  const reports = await Promise.all(run.coordinators().map((c) => fetchStatus(c, run.operatorKey).catch(() => null)));
-  const decisions = reports.flatMap((r) => (r ? r.services.filter((s) => s.service === service.name && s.lastDecision?.to === 'secondary').map((s) => ({ by: r.coordinator, at: s.lastDecision!.at })) : []));
+  const { reports } = await fetchStatus(run.coordinators(), run.operator, { timeoutMs: 2000 });
+  const decisions = reports.flatMap((r) => r.services.filter((s) => s.service === service.name && s.lastDecision?.to === 'secondary').map((s) => ({ by: r.coordinator, at: s.lastDecision!.at })));
   const first = decisions.sort((a, b) => a.at - b.at)[0];
   return {
     service: service.name,

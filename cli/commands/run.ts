@@ -4,7 +4,8 @@ import { jsonLogger } from '#core/log.ts';
 import { requireConfig } from '../config-file.ts';
 import { EXIT, UsageError, type Command } from '../io.ts';
 import { startLocalRun } from '../local/run.ts';
-import { fetchStatus, startTimeline } from '../local/timeline.ts';
+import { startTimeline } from '../local/timeline.ts';
+import { fetchStatus } from '../coordinator-client.ts';
 import { startStatusServer } from '../status-server.ts';
 import { webhookNotifierFromConfig } from '#core/notify/webhook.ts';
 import { systemClock } from '#core/ports.ts';
@@ -56,13 +57,13 @@ The state dir is wiped at start (a run begins on the primary). Operator credenti
     });
     const statusPage = await startStatusServer({
       port: statusPort, host: '127.0.0.1',
-      load: async () => (await Promise.all(run.coordinators().map((c) => fetchStatus(c, run.operatorKey).catch(() => null)))).filter((r) => r !== null),
+      load: () => fetchStatus(run.coordinators(), run.operator, { timeoutMs: 2000 }),
     }).catch(async (err: Error) => {
       await run.stop();
       throw new UsageError(`status page: ${err.message} (choose another --status-port)`);
     });
     const services = config.services.map((s) => s.name);
-    const timeline = startTimeline({ coordinators: run.coordinators, operatorKey: run.operatorKey, services, dnsPort: run.dnsPort, intervalMs: config.probing.intervalSeconds * 1000, print: io.out, startedAt: t0 });
+    const timeline = startTimeline({ coordinators: run.coordinators, operator: run.operator, services, dnsPort: run.dnsPort, intervalMs: config.probing.intervalSeconds * 1000, print: io.out, startedAt: t0 });
     io.out(`
 ${stamp()} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Status page: ${statusPage.url}
 Try, in another terminal:

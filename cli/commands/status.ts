@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import type { StatusReport } from '#core/api/status.ts';
 import { ageText, summarise, type ServiceSummary } from '#core/api/status-summary.ts';
-import { callAll, type CallOptions, type CallResult } from '../coordinator-client.ts';
-import { loadCredentials, type CoordinatorEndpoint, type OperatorCredentials } from '../credentials.ts';
+import { fetchStatus, type CallOptions } from '../coordinator-client.ts';
+import { loadCredentials } from '../credentials.ts';
 import { EXIT, UsageError, type CliIo, type Command } from '../io.ts';
 import { startStatusServer } from '../status-server.ts';
 import { CREDENTIALS_HELP, endpointsFor } from './override.ts';
@@ -26,13 +25,6 @@ ${CREDENTIALS_HELP}
 
 Exit codes: 0 every coordinator answered and they agree; 1 a coordinator is unreachable or they
 disagree (the table is still printed); 2 bad usage or invalid input.`;
-
-export async function fetchStatus(endpoints: readonly CoordinatorEndpoint[], credentials: OperatorCredentials, options: CallOptions) {
-  const results = await callAll<StatusReport>(endpoints, { method: 'GET', path: '/v1/status' }, credentials, options);
-  const reports = results.filter((r): r is Extract<CallResult<StatusReport>, { ok: true }> => r.ok).map((r) => ({ ...r.body, coordinator: r.coordinator }));
-  const unreachable = results.filter((r) => !r.ok).map((r) => ({ coordinator: r.coordinator, error: (r as { error: string }).error }));
-  return { reports, unreachable };
-}
 
 function serviceLines(s: ServiceSummary, now: number): string[] {
   const lines = [`${s.service}  [${s.state}]  active ${s.active}, epoch ${s.epoch}  ${s.agree ? 'coordinators agree' : '!! coordinators DISAGREE'}`];

@@ -3,7 +3,6 @@
  * handlers typed as `any` events), so this module turns its packets into small discriminated
  * unions on the way in and out, and the rest of the code never sees a dns2 type.
  */
-import type { RemoteInfo } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { Packet, TCPServer, UDPServer, type Resource } from 'dns2';
 

@@ -16,6 +16,7 @@ import type { DnsProvider } from '#core/dns/types.ts';
 import type { CoordinatorEndpoint } from '#core/probe/post.ts';
 import type { Logger } from '#core/ports.ts';
 import type { VantagePoint } from '#core/model.ts';
+import type { OperatorCredentials } from '../credentials.ts';
 import { startAwsCoordinator, startLocalDynamo, type LocalDynamo, type LocalLambda } from './aws-coordinator.ts';
 import { bundleWorker, startCloudflareCoordinator, type LocalWorker } from './cloudflare-coordinator.ts';
 import { startDnsServer } from './dns-server.ts';
@@ -50,7 +51,8 @@ export interface LocalRun {
   readonly sites: readonly LocalSite[];
   readonly vantagePoints: readonly VantagePoint[];
   readonly probeKey: { readonly id: string; readonly secret: Uint8Array };
-  readonly operatorKey: { readonly id: string; readonly secret: Uint8Array };
+  /** The run's operator key, for signed status and override calls. */
+  readonly operator: OperatorCredentials;
   /** Where the operator credentials for `lifeboat override/status` were written (0600). */
   readonly credentialsFile: string;
   coordinators(): CoordinatorEndpoint[];
@@ -153,7 +155,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       sites,
       vantagePoints: fleet.vantagePoints,
       probeKey: { id: probeKeyConfig.id, secret: bytes(probeKeyConfig.id) },
-      operatorKey: { id: operatorKeyConfig.id, secret: bytes(operatorKeyConfig.id) },
+      operator: { keyId: operatorKeyConfig.id, secret: bytes(operatorKeyConfig.id), source: credentialsFile },
       credentialsFile,
       coordinators,
       async stopCoordinator(name) {

@@ -6,11 +6,12 @@
 import { Resolver } from 'node:dns/promises';
 import type { StatusReport } from '#core/api/status.ts';
 import type { CoordinatorEndpoint } from '#core/probe/post.ts';
-import { signRequest } from '#core/signing/lb1.ts';
+import { fetchStatus } from '../coordinator-client.ts';
+import type { OperatorCredentials } from '../credentials.ts';
 
 export interface TimelineOptions {
   readonly coordinators: () => readonly CoordinatorEndpoint[];
-  readonly operatorKey: { readonly id: string; readonly secret: Uint8Array };
+  readonly operator: OperatorCredentials;
   readonly services: readonly string[];
   readonly dnsPort: number;
   readonly intervalMs: number;
@@ -24,14 +25,6 @@ export interface Timeline {
   /** Latest DNS answer (A/AAAA/CNAME values) per service. */
   dnsAnswer(service: string): string[] | undefined;
   stop(): void;
-}
-
-export async function fetchStatus(endpoint: CoordinatorEndpoint, key: { id: string; secret: Uint8Array }, timeoutMs = 2000): Promise<StatusReport> {
-  const url = new URL('/v1/status', endpoint.url).toString();
-  const headers = await signRequest({ method: 'GET', url, keyId: key.id, secret: key.secret, now: Date.now() });
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`${endpoint.name} status ${res.status}: ${(await res.text()).slice(0, 200)}`);
-  return (await res.json()) as StatusReport;
 }
 
 export async function resolveService(name: string, port: number): Promise<string[]> {
@@ -64,29 +57,29 @@ export function startTimeline(options: TimelineOptions): Timeline {
     if (busy) return;
     busy = true;
     try {
-      await Promise.all(options.coordinators().map(async (c) => {
-        try {
-          const report = await fetchStatus(c, options.operatorKey);
-          latest.set(c.name, report);
-          if (changed(`up:${c.name}`, 'up')) options.print(`${stamp()} ${c.name.padEnd(10)} coordinator answering`);
-          for (const s of report.services) {
-            const p = s.tally.primary;
-            const q = s.tally.secondary;
-            const votes = `primary ${p.healthy}/${p.fresh} healthy${p.abstain ? ` (${p.abstain} abstain)` : ''}, secondary ${q.healthy}/${q.fresh} healthy`;
-            if (changed(`votes:${c.name}:${s.service}`, votes)) options.print(`${stamp()} ${c.name.padEnd(10)} ${s.service}: ${votes}`);
-            if (changed(`active:${c.name}:${s.service}`, `${s.active}#${s.epoch}`) && s.lastDecision) {
-              options.print(`${stamp()} ${c.name.padEnd(10)} DECIDES ${s.service} -> ${s.active} (epoch ${s.epoch}, ${s.lastDecision.cause})`);
-            }
-            if (changed(`hold:${c.name}:${s.service}`, s.hold?.reason ?? '') && s.hold) options.print(`${stamp()} ${c.name.padEnd(10)} HOLD ${s.service}: ${s.hold.reason}`);
-            const hadOverride = (seen.get(`override:${c.name}:${s.service}`) ?? '') !== '';
-            if (changed(`override:${c.name}:${s.service}`, s.override ? `${s.override.action}:${s.override.until ?? ''}` : '') && (s.override || hadOverride)) {
-              options.print(`${stamp()} ${c.name.padEnd(10)} override on ${s.service}: ${s.override ? `${s.override.action} by ${s.override.by}` : 'cleared'}`);
-            }
+      const { reports, unreachable } = await fetchStatus(options.coordinators(), options.operator, { timeoutMs: 2000 });
+      for (const { coordinator, error } of unreachable) {
+        if (changed(`up:${coordinator}`, 'down')) options.print(`${stamp()} ${coordinator.padEnd(10)} coordinator not answering: ${error}`);
+      }
+      for (const report of reports) {
+        const c = report.coordinator;
+        latest.set(c, report);
+        if (changed(`up:${c}`, 'up')) options.print(`${stamp()} ${c.padEnd(10)} coordinator answering`);
+        for (const s of report.services) {
+          const p = s.tally.primary;
+          const q = s.tally.secondary;
+          const votes = `primary ${p.healthy}/${p.fresh} healthy${p.abstain ? ` (${p.abstain} abstain)` : ''}, secondary ${q.healthy}/${q.fresh} healthy`;
+          if (changed(`votes:${c}:${s.service}`, votes)) options.print(`${stamp()} ${c.padEnd(10)} ${s.service}: ${votes}`);
+          if (changed(`active:${c}:${s.service}`, `${s.active}#${s.epoch}`) && s.lastDecision) {
+            options.print(`${stamp()} ${c.padEnd(10)} DECIDES ${s.service} -> ${s.active} (epoch ${s.epoch}, ${s.lastDecision.cause})`);
           }
-        } catch (err) {
-          if (changed(`up:${c.name}`, 'down')) options.print(`${stamp()} ${c.name.padEnd(10)} coordinator not answering: ${(err as Error).message}`);
+          if (changed(`hold:${c}:${s.service}`, s.hold?.reason ?? '') && s.hold) options.print(`${stamp()} ${c.padEnd(10)} HOLD ${s.service}: ${s.hold.reason}`);
+          const hadOverride = (seen.get(`override:${c}:${s.service}`) ?? '') !== '';
+          if (changed(`override:${c}:${s.service}`, s.override ? `${s.override.action}:${s.override.until ?? ''}` : '') && (s.override || hadOverride)) {
+            options.print(`${stamp()} ${c.padEnd(10)} override on ${s.service}: ${s.override ? `${s.override.action} by ${s.override.by}` : 'cleared'}`);
+          }
         }
-      }));
+      }
       for (const service of options.services) {
         const answer = await resolveService(service, options.dnsPort);
         answers.set(service, answer);

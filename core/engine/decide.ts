@@ -9,7 +9,6 @@
  * quorum-healthy again, at once. Overrides beat all of it.
  */
 import type { Observation, OverrideCommand, ServiceName, TargetRole, UnixMs } from '../model.ts';
-import { otherRole } from '../model.ts';
 import type { Action, AuditEntry, Decision, DecisionCause, Evidence, NotifyEvent, TallyCounts } from './actions.ts';
 import type { Policy } from './policy.ts';
 import type { HoldReason, ServiceState } from './state.ts';

@@ -9,7 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderStatusPage } from '#core/api/status-page.ts';
 import type { StatusReport } from '#core/api/status.ts';
-import { fetchStatus } from '../../cli/commands/status.ts';
+import { fetchStatus } from '../../cli/coordinator-client.ts';
 import { startStatusServer } from '../../cli/status-server.ts';
 import { OPERATOR, SERVICE, batch, keyBytes, startPair } from '../support/coordinators.ts';
 

@@ -104,7 +104,7 @@ describe('end to end, judged by DNS', () => {
     const aws = e.run.coordinators().find((c) => c.name === 'aws')!;
     const body = join(e.dir, 'override.json');
     writeFileSync(body, JSON.stringify({ service: SERVICE, action: 'force-secondary', reason: 'e2e: drill from curl' }));
-    const env = { ...process.env, KEY_ID: e.run.operatorKey.id, SECRET_HEX: Buffer.from(e.run.operatorKey.secret).toString('hex') };
+    const env = { ...process.env, KEY_ID: e.run.operator.keyId, SECRET_HEX: Buffer.from(e.run.operator.secret).toString('hex') };
     const headers = (await run('bash', [signScript, 'POST', '/v1/override', body], { env })).stdout.trim().split('\n');
     const curl = async () => (await run('curl', ['--silent', '--show-error', '--max-time', '10', '--write-out', '\n%{http_code}', ...headers.flatMap((h) => ['--header', h]),
       '--header', 'Content-Type: application/json', '--data-binary', `@${body}`, `${aws.url}/v1/override`])).stdout;

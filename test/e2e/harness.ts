@@ -12,7 +12,8 @@ import type { PolicyInput } from '#core/engine/policy.ts';
 import { jsonLogger } from '#core/log.ts';
 import { parseStateRecord } from '#core/dns/state-record.ts';
 import { startLocalRun, type LocalRun, type LocalRunOptions } from '../../cli/local/run.ts';
-import { fetchStatus, resolveService } from '../../cli/local/timeline.ts';
+import { resolveService } from '../../cli/local/timeline.ts';
+import { fetchStatus } from '../../cli/coordinator-client.ts';
 import { Resolver } from 'node:dns/promises';
 import type { StatusReport } from '#core/api/status.ts';
 
@@ -65,7 +66,12 @@ export async function startE2E(policy: Partial<PolicyInput> = {}, extra: Partial
       const txt = await resolver.resolveTxt(`_lifeboat.${SERVICE}`).catch(() => [] as string[][]);
       return txt[0] ? parseStateRecord(txt[0].join('')) : null;
     },
-    status: () => Promise.all(run.coordinators().map((c) => fetchStatus(c, run.operatorKey))),
+    // Every coordinator's report; a coordinator that does not answer is an error, not a shorter list.
+    async status() {
+      const { reports, unreachable } = await fetchStatus(run.coordinators(), run.operator, { timeoutMs: 5000 });
+      if (unreachable.length) throw new Error(`no status from ${unreachable.map((u) => `${u.coordinator} (${u.error})`).join(', ')}`);
+      return reports;
+    },
     primary: () => run.sites.find((s) => s.name === `${SERVICE} primary`)!,
     async stop() {
       await run.stop();

@@ -21,7 +21,7 @@ it('force-secondary for 6 s: both coordinators accept, DNS flips at once, then a
   e = await startE2E({ failback: 'manual' });
   await steady(e);
   const credentials = join(e.dir, 'operator.json');
-  writeFileSync(credentials, JSON.stringify({ keyId: e.run.operatorKey.id, secret: Buffer.from(e.run.operatorKey.secret).toString('hex') }));
+  writeFileSync(credentials, JSON.stringify({ keyId: e.run.operator.keyId, secret: Buffer.from(e.run.operator.secret).toString('hex') }));
   chmodSync(credentials, 0o600);
   const env = { LIFEBOAT_COORDINATORS: e.run.coordinators().map((c) => `${c.name}=${c.url}`).join(',') };
 
@@ -34,7 +34,7 @@ it('force-secondary for 6 s: both coordinators accept, DNS flips at once, then a
   // In force at once: DNS already answers the secondary when the command returns.
   expect(await e.answer()).toEqual([SECONDARY_IP]);
   for (const r of await e.status()) {
-    expect(r.services[0]).toMatchObject({ active: 'secondary', override: { action: 'force-secondary', by: e.run.operatorKey.id } });
+    expect(r.services[0]).toMatchObject({ active: 'secondary', override: { action: 'force-secondary', by: e.run.operator.keyId } });
   }
 
   // Expiry: both coordinators drop the override on their own schedule; manual failback keeps DNS.
