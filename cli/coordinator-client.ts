@@ -2,11 +2,52 @@
  * Signed calls to every coordinator at once. Each gets its own nonce and timestamp; a slow or dead
  * coordinator costs at most the timeout and never hides the other's answer.
  */
+import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { Fetch } from '#core/ports.ts';
 import { signRequest } from '#core/signing/lb1.ts';
 import type { StatusReport } from '#core/api/status.ts';
 import type { CoordinatorEndpoint } from '#core/probe/post.ts';
-import type { OperatorCredentials } from './credentials.ts';
+import { requireConfig } from './config-file.ts';
+import { coordinatorEndpoints, loadCredentials, type OperatorCredentials } from './credentials.ts';
+import { UsageError, type CliIo } from './io.ts';
+
+export const CREDENTIALS_HELP = `Credentials (never flags): LIFEBOAT_KEY_ID + LIFEBOAT_KEY_SECRET (hex), or --credentials FILE,
+else ~/.config/lifeboat/credentials.json: {"keyId": "...", "secret": "<hex>"}, mode 0600 (a file
+readable by others is refused). The key must have scope "operator".
+Coordinators: the config's "coordinators", or LIFEBOAT_COORDINATORS=aws=http://..,cloudflare=http://..`;
+
+/** The flags of every command that calls the coordinators (spread into parseArgs options). */
+export const CALLER_FLAGS = {
+  config: { type: 'string' },
+  credentials: { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+export interface Caller {
+  readonly endpoints: readonly CoordinatorEndpoint[];
+  readonly credentials: OperatorCredentials;
+  readonly options: CallOptions;
+}
+
+/**
+ * From the CALLER_FLAGS values to who to call, as whom, and how long to wait. The config is read
+ * for coordinator URLs unless LIFEBOAT_COORDINATORS names them.
+ */
+export async function callerFrom(
+  values: { readonly config?: string | undefined; readonly credentials?: string | undefined; readonly timeout?: string | undefined },
+  io: CliIo,
+  defaults: CallOptions & { readonly timeoutMs: number },
+): Promise<Caller> {
+  const timeoutMs = values.timeout ? Number(values.timeout) : defaults.timeoutMs;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new UsageError('--timeout must be a whole number of milliseconds, at least 100');
+  let config: LifeboatConfig | null = null;
+  if (!io.env.LIFEBOAT_COORDINATORS || values.config) config = (await requireConfig(values.config, io.cwd, io.env)).config;
+  return {
+    endpoints: coordinatorEndpoints(config, io.env),
+    credentials: loadCredentials({ file: values.credentials, env: io.env, cwd: io.cwd }),
+    options: { ...defaults, timeoutMs },
+  };
+}
 
 export type CallResult<T> =
   | { readonly coordinator: string; readonly ok: true; readonly status: number; readonly body: T }

@@ -1,11 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { AuditEntry } from '#core/engine/actions.ts';
 import { normaliseName } from '#core/model.ts';
-import { callAll, type CallOptions } from '../coordinator-client.ts';
-import { loadCredentials } from '../credentials.ts';
+import { CALLER_FLAGS, CREDENTIALS_HELP, callAll, callerFrom, type CallOptions } from '../coordinator-client.ts';
 import { parseDuration } from '../duration.ts';
 import { EXIT, UsageError, type Command } from '../io.ts';
-import { CREDENTIALS_HELP, endpointsFor } from './override.ts';
 
 const HELP = `Usage: lifeboat audit [service] [--since 1d] [--limit N] [--json]
 
@@ -45,21 +43,18 @@ export function makeAuditCommand(deps: CallOptions = {}): Command {
         args: argv, allowPositionals: true,
         options: {
           since: { type: 'string', default: '1d' }, limit: { type: 'string', default: '200' }, json: { type: 'boolean', default: false },
-          config: { type: 'string' }, credentials: { type: 'string' }, timeout: { type: 'string' },
+          ...CALLER_FLAGS,
         },
       });
       if (positionals.length > 1) throw new UsageError('give at most one service');
       const service = positionals[0] === undefined ? undefined : normaliseName(positionals[0]);
       const limit = Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1-1000');
-      const timeoutMs = values.timeout ? Number(values.timeout) : 10_000;
-      if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new UsageError('--timeout must be a whole number of milliseconds, at least 100');
       const now = (deps.now ?? Date.now)();
       const since = now - parseDuration(values.since, '--since');
-      const endpoints = await endpointsFor(io, values.config);
-      const credentials = loadCredentials({ file: values.credentials, env: io.env, cwd: io.cwd });
+      const { endpoints, credentials, options } = await callerFrom(values, io, { ...deps, timeoutMs: 10_000 });
       const query = new URLSearchParams({ since: String(since), limit: String(limit), ...(service ? { service } : {}) });
-      const results = await callAll<{ entries: AuditEntry[] }>(endpoints, { method: 'GET', path: `/v1/audit?${query}` }, credentials, { ...deps, timeoutMs });
+      const results = await callAll<{ entries: AuditEntry[] }>(endpoints, { method: 'GET', path: `/v1/audit?${query}` }, credentials, options);
       const merged = mergeAudit(results.flatMap((r) => (r.ok ? [{ coordinator: r.coordinator, entries: r.body.entries }] : [])));
       if (values.json) io.out(JSON.stringify(merged, null, 2));
       else if (merged.length === 0) io.out(`no audit entries since ${new Date(since).toISOString()}`);

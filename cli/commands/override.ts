@@ -1,20 +1,12 @@
 import { parseArgs } from 'node:util';
-import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { ActiveOverride, OverrideAction, TargetRole } from '#core/model.ts';
-import { requireConfig } from '../config-file.ts';
-import { callAll, type CallOptions } from '../coordinator-client.ts';
-import { coordinatorEndpoints, loadCredentials } from '../credentials.ts';
+import { CALLER_FLAGS, CREDENTIALS_HELP, callAll, callerFrom, type CallOptions } from '../coordinator-client.ts';
 import { parseDuration } from '../duration.ts';
-import { EXIT, UsageError, type CliIo, type Command } from '../io.ts';
+import { EXIT, UsageError, type Command } from '../io.ts';
 
 const ACTIONS: Record<string, OverrideAction> = {
   secondary: 'force-secondary', primary: 'force-primary', freeze: 'freeze', auto: 'auto',
 };
-
-export const CREDENTIALS_HELP = `Credentials (never flags): LIFEBOAT_KEY_ID + LIFEBOAT_KEY_SECRET (hex), or --credentials FILE,
-else ~/.config/lifeboat/credentials.json: {"keyId": "...", "secret": "<hex>"}, mode 0600 (a file
-readable by others is refused). The key must have scope "operator".
-Coordinators: the config's "coordinators", or LIFEBOAT_COORDINATORS=aws=http://..,cloudflare=http://..`;
 
 const HELP = `Usage: lifeboat override <service> --to secondary|primary|freeze|auto [--for 1h] --reason "..."
 
@@ -51,13 +43,6 @@ interface OverrideAnswer {
   dns: { provider: string; zone: string; outcome: string; error?: string }[];
 }
 
-/** Loads config for coordinator URLs unless LIFEBOAT_COORDINATORS names them. */
-export async function endpointsFor(io: CliIo, configArg: string | undefined) {
-  let config: LifeboatConfig | null = null;
-  if (!io.env.LIFEBOAT_COORDINATORS || configArg) config = (await requireConfig(configArg, io.cwd, io.env)).config;
-  return coordinatorEndpoints(config, io.env);
-}
-
 export function makeOverrideCommand(deps: CallOptions = {}): Command {
   return {
     name: 'override',
@@ -68,7 +53,7 @@ export function makeOverrideCommand(deps: CallOptions = {}): Command {
         args: argv, allowPositionals: true,
         options: {
           to: { type: 'string' }, for: { type: 'string' }, reason: { type: 'string' },
-          config: { type: 'string' }, credentials: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean', default: false },
+          ...CALLER_FLAGS, json: { type: 'boolean', default: false },
         },
       });
       const [service, ...extra] = positionals;
@@ -79,14 +64,11 @@ export function makeOverrideCommand(deps: CallOptions = {}): Command {
       const reason = values.reason?.trim() ?? '';
       if (reason.length < 3) throw new UsageError('--reason is required (at least 3 characters): it goes into the audit log');
       if (values.for && action === 'auto') throw new UsageError('--for makes no sense with --to auto (it clears overrides)');
-      const timeoutMs = values.timeout ? Number(values.timeout) : 15_000;
-      if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new UsageError('--timeout must be a whole number of milliseconds, at least 100');
       const now = deps.now ?? Date.now;
       const until = values.for ? new Date(now() + parseDuration(values.for, '--for')).toISOString() : undefined;
-      const endpoints = await endpointsFor(io, values.config);
-      const credentials = loadCredentials({ file: values.credentials, env: io.env, cwd: io.cwd });
+      const { endpoints, credentials, options } = await callerFrom(values, io, { ...deps, timeoutMs: 15_000 });
       const body = { service, action, reason, ...(until ? { until } : {}) };
-      const results = await callAll<OverrideAnswer>(endpoints, { method: 'POST', path: '/v1/override', body }, credentials, { ...deps, timeoutMs });
+      const results = await callAll<OverrideAnswer>(endpoints, { method: 'POST', path: '/v1/override', body }, credentials, options);
 
       const accepted = results.filter((r) => r.ok);
       if (values.json) io.out(JSON.stringify({ request: body, results }, null, 2));

@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ageText, summarise, type ServiceSummary } from '#core/api/status-summary.ts';
-import { fetchStatus, type CallOptions } from '../coordinator-client.ts';
-import { loadCredentials } from '../credentials.ts';
+import { CALLER_FLAGS, CREDENTIALS_HELP, callerFrom, fetchStatus, type CallOptions } from '../coordinator-client.ts';
 import { EXIT, UsageError, type CliIo, type Command } from '../io.ts';
 import { startStatusServer } from '../status-server.ts';
-import { CREDENTIALS_HELP, endpointsFor } from './override.ts';
 
 const HELP = `Usage: lifeboat status [--json] [--serve [--port N]]
 
@@ -54,17 +52,13 @@ export function makeStatusCommand(deps: CallOptions & { waitForStop?: () => Prom
         args: argv, allowPositionals: true,
         options: {
           json: { type: 'boolean', default: false }, serve: { type: 'boolean', default: false }, port: { type: 'string' },
-          config: { type: 'string' }, credentials: { type: 'string' }, timeout: { type: 'string' },
+          ...CALLER_FLAGS,
         },
       });
       if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-      const timeoutMs = values.timeout ? Number(values.timeout) : 10_000;
-      if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new UsageError('--timeout must be a whole number of milliseconds, at least 100');
       const port = values.port === undefined ? 8090 : Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
-      const endpoints = await endpointsFor(io, values.config);
-      const credentials = loadCredentials({ file: values.credentials, env: io.env, cwd: io.cwd });
-      const options = { ...deps, timeoutMs };
+      const { endpoints, credentials, options } = await callerFrom(values, io, { ...deps, timeoutMs: 10_000 });
 
       if (values.serve) {
         // The server holds the credentials; the browser only ever gets the rendered status.
