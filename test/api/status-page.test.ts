@@ -1,9 +1,10 @@
 /**
  * The status page: rendered HTML (escaping, no external assets, no secrets), then opened in
  * headless Chromium (Debian's chromium driven by playwright-core) from the status server, with a
- * screenshot saved to docs/status-page.png.
+ * screenshot saved under docs/screenshots/ (not committed). UPDATE_SCREENSHOTS=1 also refreshes
+ * docs/status-page.png, the README's picture, so ordinary runs leave the tree clean.
  */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,8 @@ import { OPERATOR, SERVICE, batch, keyBytes, startPair } from '../support/coordi
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const screenshot = fileURLToPath(new URL('../../docs/status-page.png', import.meta.url));
+const screenshot = fileURLToPath(new URL('../../docs/screenshots/status-page.png', import.meta.url));
+const readmePicture = fileURLToPath(new URL('../../docs/status-page.png', import.meta.url));
 
 const report = (over: Partial<StatusReport> = {}): StatusReport => ({
   coordinator: 'aws', now: 1_700_000_000_000,
@@ -95,6 +97,8 @@ if (!haveChromium && process.env.CI) {
         expect(await page.locator('#overrides').innerText()).toContain('freeze by ops-alice');
         expect(await page.locator('#agreement').innerText()).toBe('coordinators disagree or are missing');
         await page.screenshot({ path: screenshot, fullPage: true });
+        expect(statSync(screenshot).size).toBeGreaterThan(10_000);
+        if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(screenshot, readmePicture);
 
         // It refreshes itself: clear the override on aws and wait for the page to notice.
         await pair.aws.coordinator.override({ service: SERVICE, action: 'auto', reason: 'done', by: OPERATOR.id, at: pair.clock.now() });
