@@ -78,8 +78,6 @@ export class Coordinator {
   private readonly services = new Map<ServiceName, ServiceConfig>();
   private readonly policies = new Map<ServiceName, Policy>();
   private readonly vantagePoints: ReadonlySet<VantagePoint>;
-  /** Flip reports of the last evaluation, for callers that want to show them. */
-  lastFlips: FlipReport[] = [];
 
   constructor(private readonly deps: CoordinatorDeps) {
     for (const s of deps.config.services) {
@@ -123,10 +121,9 @@ export class Coordinator {
       else byService.set(service, [obs]);
     }
     const decisions: Decision[] = [];
-    this.lastFlips = [];
     for (const [service, observations] of byService) {
-      const d = await this.evaluateService(service, observations, []);
-      if (d) decisions.push(d);
+      const { decision } = await this.evaluateService(service, observations, []);
+      if (decision) decisions.push(decision);
     }
     this.deps.logger.debug('observations accepted', { vantagePoint: batch.vantagePoint, round: batch.round, keyId, accepted: batch.results.length - ignored, ignored });
     return { accepted: batch.results.length - ignored, ignored, decisions };
@@ -136,19 +133,18 @@ export class Coordinator {
   async override(command: OverrideCommand): Promise<{ state: ServiceState; flip: FlipReport | null }> {
     const service = normaliseName(command.service);
     if (!this.services.has(service)) throw new CoordinatorInputError(404, 'service', `no service named ${command.service} in the config`);
-    this.lastFlips = [];
-    await this.evaluateService(service, [], [{ ...command, service }]);
+    const { flip } = await this.evaluateService(service, [], [{ ...command, service }]);
+    // Read back: the flip has cleared (or counted) the pending DNS change since the evaluation.
     const state = (await this.deps.store.get(service))?.value ?? initialServiceState(service);
-    return { state, flip: this.lastFlips[0] ?? null };
+    return { state, flip };
   }
 
   /** The coordinator's own schedule: notices silence, expires overrides, retries pending flips. */
   async tick(): Promise<Decision[]> {
     const decisions: Decision[] = [];
-    this.lastFlips = [];
     for (const service of this.services.keys()) {
-      const d = await this.evaluateService(service, [], []);
-      if (d) decisions.push(d);
+      const { decision } = await this.evaluateService(service, [], []);
+      if (decision) decisions.push(decision);
     }
     return decisions;
   }
@@ -171,7 +167,8 @@ export class Coordinator {
     }));
   }
 
-  private async evaluateService(service: ServiceName, observations: Observation[], overrides: OverrideCommand[]): Promise<Decision | null> {
+  /** Evaluates with compare-and-swap on the stored state, then carries out the actions. */
+  private async evaluateService(service: ServiceName, observations: Observation[], overrides: OverrideCommand[]): Promise<{ decision: Decision | null; flip: FlipReport | null }> {
     const policy = this.policies.get(service)!;
     for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
       const stored = await this.deps.store.get(service);
@@ -180,13 +177,14 @@ export class Coordinator {
       const out = evaluate({ state: stored?.value ?? initialServiceState(service), observations, overrides, now, policy, inMaintenance: maintenance });
       const version = await this.deps.store.put(out.state, stored?.version ?? null);
       if (version === null) continue; // someone else wrote first: evaluate again on their state
-      await this.carryOut(service, out.state, out.actions);
-      return out.decision;
+      const flip = await this.carryOut(service, out.state, out.actions);
+      return { decision: out.decision, flip };
     }
     throw new Error(`state of ${service} kept changing under ${MAX_CAS_ATTEMPTS} evaluations in a row; giving up this round`);
   }
 
-  private async carryOut(service: ServiceName, state: ServiceState, actions: readonly Action[]): Promise<void> {
+  /** Audit, DNS, then notifications; returns the DNS flip made, if one was due. */
+  private async carryOut(service: ServiceName, state: ServiceState, actions: readonly Action[]): Promise<FlipReport | null> {
     const audit: AuditEntry[] = [];
     let notes: NotifyAction[] = [];
     for (const a of actions) {
@@ -195,18 +193,21 @@ export class Coordinator {
     }
     if (audit.length) await this.deps.store.appendAudit(audit);
     const pending = state.pendingFlip;
+    let report: FlipReport | null = null;
     if (pending && (pending.lastAttemptAt === null || this.deps.clock.now() - pending.lastAttemptAt >= flipRetryDelayMs(pending.attempts))) {
-      const report = await this.flip(service, state);
+      const made = await this.flip(service, state);
+      report = made;
       // A forced change that the other coordinator already wrote (same target, same epoch in the
       // DNS state record) is its message to send, not ours: one incident, one message.
-      const doneByPeer = report !== null && !report.won
-        && report.results.some((r) => r.ok && r.state?.active === report.decision.to && r.state.epoch === report.decision.epoch);
+      const doneByPeer = made !== null && !made.won
+        && made.results.some((r) => r.ok && r.state?.active === made.decision.to && r.state.epoch === made.decision.epoch);
       if (doneByPeer) notes = notes.filter((n) => n.event !== 'override');
-      if (report?.won && report.decision.cause !== 'override') {
-        notes.push(flipNotification(report.decision));
+      if (made?.won && made.decision.cause !== 'override') {
+        notes.push(flipNotification(made.decision));
       }
     }
     await Promise.all(notes.map((n) => this.notify(n)));
+    return report;
   }
 
   /** Applies the pending flip at every provider, then clears it; leaves it for a retry on failure. */
@@ -251,9 +252,7 @@ export class Coordinator {
         text: `${service}: coordinator ${this.name} decided ${pending.to} (epoch ${pending.epoch}) but DNS showed another target: ${[...new Set(disagreements)].join('; ')}`,
       });
     }
-    const report = decision ? { decision, results, won, complete } : null;
-    if (report) this.lastFlips.push(report);
-    return report;
+    return decision ? { decision, results, won, complete } : null;
   }
 
   /** Read-modify-write with compare-and-swap; `change` returns null when nothing is to be done. */
