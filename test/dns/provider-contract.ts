@@ -3,7 +3,8 @@
  * these against its own harness and must behave the same way.
  */
 import { describe, expect, it } from 'vitest';
-import { isNoop, planChange } from '#core/dns/plan.ts';
+import { planFlip } from '#core/dns/flip.ts';
+import { isNoop } from '#core/dns/plan.ts';
 import type { DnsProvider, RecordSet, RecordType, ServiceDns, StateRecord } from '#core/dns/types.ts';
 import type { TargetRole } from '#core/model.ts';
 
@@ -30,8 +31,9 @@ export function serviceDns(ttl = 60, extra: Partial<RecordSet> = {}): ServiceDns
   };
 }
 
-export async function planFor(provider: DnsProvider, dns: ServiceDns, to: TargetRole, at: number) {
-  return planChange({ provider: provider.name, zone: provider.zone, dns, current: await provider.read(dns), to, at });
+/** Plans a flip exactly as the coordinator and `lifeboat dns plan` do (core's planFlip). */
+export function planFor(provider: DnsProvider, dns: ServiceDns, to: TargetRole, at: number) {
+  return planFlip({ provider, dns }, to, at);
 }
 
 export function providerContract(label: string, make: () => Promise<ContractHarness>, dns: ServiceDns = serviceDns()): void {

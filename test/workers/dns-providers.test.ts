@@ -5,6 +5,7 @@
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { describe, expect, inject, it } from 'vitest';
 import { CloudflareDnsProvider } from '../../core/dns/cloudflare.ts';
+import { planFlip } from '../../core/dns/flip.ts';
 import { isNoop, planChange } from '../../core/dns/plan.ts';
 import { ROUTE53_CLIENT_DEFAULTS, Route53Provider } from '../../core/dns/route53.ts';
 import type { DnsProvider, ServiceDns } from '../../core/dns/types.ts';
@@ -19,7 +20,7 @@ const dns: ServiceDns = {
 };
 
 async function flipTwice(provider: DnsProvider) {
-  const plan = planChange({ provider: provider.name, zone: provider.zone, dns, current: await provider.read(dns), to: 'secondary', at: 1_000 });
+  const plan = await planFlip({ provider, dns }, 'secondary', 1_000);
   const first = await provider.apply(plan);
   const current = await provider.read(dns);
   const again = planChange({ provider: provider.name, zone: provider.zone, dns, current, to: 'secondary', at: 2_000 });
