@@ -3,7 +3,6 @@
 import { register } from 'tsx/esm/api';
 import { fileURLToPath } from 'node:url';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // see cli/main.ts
 register();
 const { main, processIo } = await import(fileURLToPath(new URL('../cli/main.ts', import.meta.url)));
 process.exitCode = await main(process.argv.slice(2), processIo());

@@ -63,6 +63,9 @@ export async function main(argv: string[], io: CliIo): Promise<ExitCode> {
 }
 
 export function processIo(): CliIo {
+  // These machines run Node 20 on purpose (docs/toolchain.md); the AWS SDK's notice about Node 22
+  // is known and would only bury the timeline. Set the variable to "false" to see it again.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // `lifeboat ... | head` closes the pipe early: that is not an error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -87,9 +90,6 @@ export function processIo(): CliIo {
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('cli/main.ts')) {
-  // These machines run Node 20 on purpose (docs/toolchain.md); the SDK's notice about Node 22 is
-  // known and would only bury the timeline. Set the variable to "false" to see it again.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const code = await main(process.argv.slice(2), processIo());
   process.exitCode = code;
 }
