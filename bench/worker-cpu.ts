@@ -16,6 +16,7 @@ import { MemoryStateStore } from '../core/coordinator/store.ts';
 import type { ObservationBatch, VantagePoint } from '../core/model.ts';
 import { realSleep, silentLogger, systemClock, type Fetch } from '../core/ports.ts';
 import { postObservations } from '../core/probe/post.ts';
+import { hmacSigner } from '../core/signing/signer.ts';
 import { runRound } from '../core/probe/round.ts';
 import { staticKeyResolver } from '../core/signing/keys.ts';
 import { signRequest } from '../core/signing/lb1.ts';
@@ -75,7 +76,7 @@ export async function benchWorkerCpu(): Promise<WorkerCpuResult> {
   const proberRoundMs = await measure(async (i) => {
     const batch = await runRound({ config, vantagePoint: 'cloudflare:weur', round: i }, { fetch: targets, sleep: realSleep, clock: systemClock });
     await postObservations(batch, [{ name: 'cloudflare', url: 'https://cf.example.com' }, { name: 'aws', url: 'https://aws.example.com' }],
-      { fetch: coordinatorOk, clock: systemClock, keyId: 'probe-bench', secret });
+      { fetch: coordinatorOk, clock: systemClock, signer: hmacSigner('probe-bench', secret) });
   });
 
   const { app, coordinator } = createCoordinatorApp({

@@ -14,6 +14,7 @@ import { runRound } from '#core/probe/round.ts';
 import type { TcpConnect } from '#core/probe/tcp.ts';
 import { realSleep, systemClock, type Clock, type Fetch, type Logger, type Sleep } from '#core/ports.ts';
 import { decodeHexSecret } from '#core/signing/keys.ts';
+import { hmacSigner } from '#core/signing/signer.ts';
 import { bundledConfig } from './bundled-config.ts';
 import { lambdaLogger, requireEnv } from './lambda-env.ts';
 import { nodeTcpConnect } from './runtime/node-tcp.ts';
@@ -104,7 +105,7 @@ export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
       );
       rounds++;
       if (endpoints.length > 0) {
-        posts.push(postObservations(batch, endpoints, { fetch: fetchFn, clock, keyId: deps.keyId, secret: key, timeoutMs: postTimeoutMs, logger }));
+        posts.push(postObservations(batch, endpoints, { fetch: fetchFn, clock, signer: hmacSigner(deps.keyId, key), timeoutMs: postTimeoutMs, logger }));
       }
       const unhealthy = batch.results.filter((r) => r.verdict === 'unhealthy').length;
       logger.info('round', { vantagePoint, round: batch.round, controlOk: batch.controlOk, results: batch.results.length, unhealthy });

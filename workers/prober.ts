@@ -11,6 +11,7 @@ import type { ObservationBatch } from '../core/model.ts';
 import { realSleep, systemClock } from '../core/ports.ts';
 import { runRound } from '../core/probe/round.ts';
 import { postObservations, type PostResult } from '../core/probe/post.ts';
+import { hmacSigner } from '../core/signing/signer.ts';
 import { workerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { workerLogger } from './log.ts';
@@ -103,7 +104,7 @@ export class Prober extends DurableObject<Env> {
         fetch: (input, init) => fetch(input, init), tcpConnect: workerTcpConnect, sleep: realSleep, clock: systemClock, logger: this.logger,
       });
       const { endpoints, fetch: postFetch } = probeEndpoints(config, this.env);
-      const posted = await postObservations(batch, endpoints, { fetch: postFetch, clock: systemClock, keyId: key.id, secret: key.secret, logger: this.logger });
+      const posted = await postObservations(batch, endpoints, { fetch: postFetch, clock: systemClock, signer: hmacSigner(key.id, key.secret), logger: this.logger });
       this.logger.info('round done', { hint, slot, controlOk: batch.controlOk, results: batch.results.length, posted: posted.map((p) => `${p.coordinator}:${p.ok ? p.status : p.error ?? p.status}`) });
       return { slot, startedAt, controlOk: batch.controlOk, results: batch.results.length, posted };
     } catch (err) {

@@ -8,6 +8,7 @@ import { vantagePointsOf } from '#core/config/validate.ts';
 import type { ObservationBatch, VantagePoint } from '#core/model.ts';
 import { postObservations, type CoordinatorEndpoint, type PostResult } from '#core/probe/post.ts';
 import { runRound } from '#core/probe/round.ts';
+import { hmacSigner } from '#core/signing/signer.ts';
 import { realSleep, systemClock, type Logger } from '#core/ports.ts';
 import { nodeTcpConnect } from '../../functions/runtime/node-tcp.ts';
 
@@ -43,7 +44,7 @@ export function startVantagePoints(options: VantageOptions): VantageFleet {
         const batch = await runRound({ config, vantagePoint: vp, round, ranIn: 'local' }, { fetch: fetchImpl, tcpConnect: nodeTcpConnect, sleep: realSleep, clock: systemClock, logger });
         if (stop.signal.aborted) break;
         // Not awaited before the next round's timer: a slow coordinator never delays probing.
-        void postObservations(batch, options.coordinators(), { fetch, clock: systemClock, keyId: options.probeKey.id, secret: options.probeKey.secret, timeoutMs: Math.min(3000, intervalMs), logger })
+        void postObservations(batch, options.coordinators(), { fetch, clock: systemClock, signer: hmacSigner(options.probeKey.id, options.probeKey.secret), timeoutMs: Math.min(3000, intervalMs), logger })
           .then((posts) => options.onRound?.(batch, posts));
       } catch (err) {
         logger.error('probe round failed', { vantagePoint: vp, error: (err as Error).message });

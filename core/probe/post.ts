@@ -4,7 +4,7 @@
  */
 import type { ObservationBatch } from '../model.ts';
 import type { Clock, Fetch, Logger } from '../ports.ts';
-import { signRequest } from '../signing/lb1.ts';
+import type { RequestSigner } from '../signing/signer.ts';
 
 export interface CoordinatorEndpoint {
   /** `aws`, `cloudflare`, ... for logs. */
@@ -16,8 +16,8 @@ export interface CoordinatorEndpoint {
 export interface PostDeps {
   readonly fetch: Fetch;
   readonly clock: Clock;
-  readonly keyId: string;
-  readonly secret: Uint8Array;
+  /** Signs each post (core/signing/signer.ts). */
+  readonly signer: RequestSigner;
   readonly timeoutMs?: number;
   readonly logger?: Logger;
 }
@@ -43,7 +43,7 @@ export async function postObservations(batch: ObservationBatch, endpoints: reado
     const url = observationsUrl(endpoint.url);
     try {
       // Signed per coordinator: each gets its own nonce, so one cannot replay to the other.
-      const headers = await signRequest({ method: 'POST', url, body, keyId: deps.keyId, secret: deps.secret, now: deps.clock.now() });
+      const headers = await deps.signer({ method: 'POST', url, body, now: deps.clock.now() });
       const res = await deps.fetch(url, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json' },
