@@ -1,5 +1,5 @@
 /**
- * The DNS provider contract as tests: every provider (memory, Route 53, Cloudflare) registers
+ * The DNS provider contract as tests: every provider (memory, Route 53, Cloudflare, the embedded zone over HTTP) registers
  * these against its own harness and must behave the same way.
  */
 import { describe, expect, it } from 'vitest';
