@@ -1,14 +1,18 @@
 /**
  * Cloudflare DNS over its REST API (v4) with fetch, so it runs unchanged in Node and workerd.
- * Records are patched in place by id in one POST /dns_records/batch, which Cloudflare runs in
- * one database transaction, in the order deletes, patches, puts, posts.
+ * Every change is one POST /dns_records/batch, which Cloudflare runs in one database transaction
+ * (all or nothing), in the order deletes, patches, puts, posts.
  *
- * Compare-and-swap, honestly: Cloudflare has no conditional write. apply() re-reads the TXT state
- * record immediately before the batch and refuses ('conflict') if it no longer holds the expected
- * value, which catches every stale plan. It cannot catch a writer landing between that read and
- * the batch (one round trip, tens of milliseconds): two coordinators that both read before either
- * writes both report 'applied' (DNS ends with the last writer's records; for the same decision,
- * the same records). Where exactly one notifier matters, flips must be serialised upstream.
+ * Compare-and-swap: Cloudflare has no conditional write, so the state record is the fence. The
+ * batch never patches it: it deletes the exact state record it read, by id, and posts the new one.
+ * A rival Lifeboat writer that wrote since our read replaced that record (new id), so our delete
+ * fails with 81044 and the whole transaction with it: nothing is half-written, and we re-read and
+ * report 'conflict' with the state found. A stale plan is refused before any batch by the re-read
+ * just before it. Service records are patched in place (a delete + post could leave the name
+ * briefly empty at Cloudflare's edge, which propagates record by record).
+ * Limit: with no state record yet (a name's very first write) there is nothing to delete, so two
+ * first writers racing inside one round trip can both succeed; reads then take the newest state
+ * record, and the next write replaces them all with one.
  */
 import { realSleep, type Fetch, type Sleep } from '../ports.ts';
 import { isNoop } from './plan.ts';
@@ -70,8 +74,21 @@ class HttpFailure extends Error {
   }
 }
 
+/**
+ * The batch failed because the zone is not as we read it: an id we named is gone (81044), or a
+ * record we post now exists (81057, 81058, 81053). Retryable: the next attempt re-reads and
+ * rebuilds the batch from fresh ids (bounded like any retry).
+ */
+class ZoneMoved extends Error {
+  constructor(readonly failure: HttpFailure) {
+    super(failure.detail);
+  }
+}
+const ZONE_MOVED_CODES: ReadonlySet<number> = new Set([81044, 81053, 81057, 81058]);
+
 const SERVICE_TYPES: readonly string[] = ['A', 'AAAA', 'CNAME'];
-const isRetryable = (err: unknown): boolean => err instanceof HttpFailure && (err.status === 429 || err.status >= 500);
+const isRetryable = (err: unknown): boolean =>
+  err instanceof ZoneMoved || (err instanceof HttpFailure && (err.status === 429 || err.status >= 500));
 
 export class CloudflareDnsProvider implements DnsProvider {
   readonly name = 'cloudflare' as const;
@@ -116,12 +133,17 @@ export class CloudflareDnsProvider implements DnsProvider {
       const now = stateOf(txt);
       if (uncertain && sameState(now, plan.newState)) return { ...base, outcome: 'applied', state: now };
       if (!sameState(now, plan.expectedState)) return { ...base, outcome: 'conflict', state: now };
-      const batch = buildBatch(plan, records, txt.find((r) => parseStateRecord(r.content)));
+      const batch = buildBatch(plan, records, txt.filter((r) => parseStateRecord(r.content)));
       try {
         await this.call('POST', `/zones/${this.zone}/dns_records/batch`, batch);
       } catch (err) {
         uncertain ||= err instanceof HttpFailure && err.status >= 500;
-        throw err;
+        if (!(err instanceof HttpFailure && ZONE_MOVED_CODES.has(err.code))) throw err;
+        // Nothing in the batch was applied. A rival that wrote since our read changed the state:
+        // report what it wrote. Records moved under an unchanged state: re-read and try again.
+        const after = stateOf((await this.fetchRecords(plan.service)).txt);
+        if (!sameState(after, plan.expectedState)) return { ...base, outcome: 'conflict', state: after };
+        throw new ZoneMoved(err);
       }
       return { ...base, outcome: 'applied', state: plan.newState };
     });
@@ -173,8 +195,11 @@ export class CloudflareDnsProvider implements DnsProvider {
     try {
       return await withRetry(fn, this.retry);
     } catch (err) {
-      if (!(err instanceof HttpFailure)) throw err;
       const what = `Cloudflare zone ${this.zone}, record ${record}`;
+      if (err instanceof ZoneMoved) {
+        throw new DnsRetryExhaustedError(`${what}: records kept changing under the write (at most ${this.retry.attempts} attempts): ${err.failure.detail}`, 'cloudflare', this.zone, record, { cause: err });
+      }
+      if (!(err instanceof HttpFailure)) throw err;
       if (isRetryable(err)) {
         throw new DnsRetryExhaustedError(`${what}: gave up after bounded retries (at most ${this.retry.attempts} attempts): HTTP ${err.status}: ${err.detail}`, 'cloudflare', this.zone, record, { cause: err });
       }
@@ -185,9 +210,13 @@ export class CloudflareDnsProvider implements DnsProvider {
   }
 }
 
-/** The batch body: patch records in place by id; only a changed number of values deletes or posts. */
-export function buildBatch(plan: DnsPlan, records: readonly CloudflareRecord[], stateTxt: CloudflareRecord | undefined) {
-  const deletes: { id: string }[] = [];
+/**
+ * The batch body: service records patched in place by id (only a changed number of values deletes
+ * or posts); every state record read deleted by id and the new one posted, so the batch fails as
+ * a whole if any of them was replaced since the read (the compare-and-swap).
+ */
+export function buildBatch(plan: DnsPlan, records: readonly CloudflareRecord[], stateTxts: readonly CloudflareRecord[]) {
+  const deletes: { id: string }[] = stateTxts.map((r) => ({ id: r.id }));
   const patches: Record<string, unknown>[] = [];
   const posts: Record<string, unknown>[] = [];
   for (const change of plan.changes) {
@@ -210,11 +239,9 @@ export function buildBatch(plan: DnsPlan, records: readonly CloudflareRecord[], 
     });
     for (const content of wanted.slice(spare.length)) posts.push({ name: set.name, type: set.type, content, ttl, proxied });
   }
-  const content = `"${encodeStateRecord(plan.newState)}"`;
   const first = plan.changes.find((c) => c.kind !== 'delete');
-  const txtTtl = first ? (first.after.proxied ? CLOUDFLARE_AUTO_TTL : first.after.ttl) : stateTxt?.ttl ?? CLOUDFLARE_AUTO_TTL;
-  if (stateTxt) patches.push({ id: stateTxt.id, content, ttl: txtTtl });
-  else posts.push({ name: stateRecordName(plan.service), type: 'TXT', content, ttl: txtTtl });
+  const ttl = first ? (first.after.proxied ? CLOUDFLARE_AUTO_TTL : first.after.ttl) : stateTxts[0]?.ttl ?? CLOUDFLARE_AUTO_TTL;
+  posts.push({ name: stateRecordName(plan.service), type: 'TXT', content: `"${encodeStateRecord(plan.newState)}"`, ttl });
   return { deletes, patches, posts };
 }
 
@@ -236,10 +263,15 @@ function toRecordSets(records: readonly CloudflareRecord[], configuredTtl: numbe
   return sets;
 }
 
+/**
+ * The state the TXT records hold. Normally one; after two first writers raced (see the limit
+ * above) the newest (highest epoch, then latest time) is the state, and the next write replaces all.
+ */
 function stateOf(txt: readonly CloudflareRecord[]): StateRecord | null {
+  let newest: StateRecord | null = null;
   for (const r of txt) {
     const state = parseStateRecord(r.content);
-    if (state) return state;
+    if (state && (!newest || state.epoch > newest.epoch || (state.epoch === newest.epoch && state.at > newest.at))) newest = state;
   }
-  return null;
+  return newest;
 }

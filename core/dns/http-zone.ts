@@ -49,6 +49,17 @@ export class HttpZoneProvider implements DnsProvider {
     }
     const text = await res.text();
     if (!res.ok) throw new DnsError(`embedded zone ${this.zone} refused ${op} of ${record}: ${res.status} ${text.slice(0, 200)}`, 'embedded', this.zone, record);
-    return JSON.parse(text) as T;
+    let answer: unknown;
+    try { answer = JSON.parse(text); } catch { answer = undefined; }
+    // Something else on the port (or a proxy page) must not pass for a zone's answer.
+    if (!(op === 'read' ? isCurrentRecords(answer) : isApplyResult(answer))) {
+      throw new DnsError(`embedded zone ${this.zone} at ${this.options.baseUrl}: ${op} of ${record} answered something that is not a zone API answer (${text.slice(0, 80).replace(/\s+/g, ' ')})`, 'embedded', this.zone, record);
+    }
+    return answer as T;
   }
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isState = (v: unknown) => v === null || (isObject(v) && typeof v.epoch === 'number' && (v.active === 'primary' || v.active === 'secondary'));
+const isCurrentRecords = (v: unknown) => isObject(v) && Array.isArray(v.records) && isState(v.state);
+const isApplyResult = (v: unknown) => isObject(v) && (v.outcome === 'applied' || v.outcome === 'unchanged' || v.outcome === 'conflict') && isState(v.state);

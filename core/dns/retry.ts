@@ -11,7 +11,10 @@ export interface RetryOptions {
   readonly baseDelayMs: number;
   /** Cap on any one sleep, the Retry-After hint included. */
   readonly maxDelayMs: number;
-  /** Cap on the whole call, sleeps included; no retry starts that would end past it. */
+  /**
+   * Cap on the whole call, sleeps included: no sleep is started that would end past it, so the
+   * last attempt starts within the budget (its own duration is the caller's timeout's to bound).
+   */
   readonly maxTotalMs?: number;
   readonly isRetryable: (err: unknown) => boolean;
   /** The server's hint (Retry-After) for this error, in ms, if it gave one. */
@@ -23,6 +26,23 @@ export interface RetryOptions {
   readonly now?: () => number;
   /** Told about every retry before its sleep (for logs and tests). */
   readonly onRetry?: (info: { readonly attempt: number; readonly delayMs: number; readonly error: unknown }) => void;
+}
+
+/** Retry options that would not bound the retries (a NaN attempt count retries forever). */
+export class RetryOptionsError extends RangeError {
+  override name = 'RetryOptionsError';
+  constructor(readonly field: string, detail: string) {
+    super(`retry option ${field}: ${detail}`);
+  }
+}
+
+function checkOptions(opts: RetryOptions): void {
+  if (!Number.isSafeInteger(opts.attempts) || opts.attempts < 1) throw new RetryOptionsError('attempts', `must be a whole number >= 1, got ${opts.attempts}`);
+  for (const field of ['baseDelayMs', 'maxDelayMs', 'maxTotalMs'] as const) {
+    const value = opts[field];
+    if (value === undefined && field === 'maxTotalMs') continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new RetryOptionsError(field, `must be a finite number of ms >= 0, got ${value}`);
+  }
 }
 
 export const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5_000, maxTotalMs: 20_000 } as const;
@@ -40,9 +60,10 @@ export function backoffDelay(attempt: number, opts: Pick<RetryOptions, 'baseDela
  * last error is thrown unchanged, so the caller can tell "gave up" (retryable) from "refused".
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
+  checkOptions(opts);
   const now = opts.now ?? Date.now;
   const start = now();
-  const attempts = Math.max(1, Math.floor(opts.attempts));
+  const attempts = opts.attempts;
   let slept = 0;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -65,6 +86,8 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number 
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // Otherwise only an HTTP date ("Wed, 01 Jan 2025 00:00:10 GMT"): Date.parse also takes "-3".
+  if (!/[a-z]/i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }

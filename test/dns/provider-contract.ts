@@ -1,6 +1,6 @@
 /**
- * The DNS provider contract as tests: every provider (memory, Route 53, Cloudflare) registers
- * these against its own harness and must behave the same way.
+ * The DNS provider contract as tests: every provider (memory, Route 53, Cloudflare, the embedded
+ * zone over HTTP) registers these against its own harness and must behave the same way.
  */
 import { describe, expect, it } from 'vitest';
 import { planFlip } from '#core/dns/flip.ts';
@@ -81,6 +81,22 @@ export function providerContract(label: string, make: () => Promise<ContractHarn
       expect(lost.outcome).toBe('conflict');
       expect(lost.state).toEqual(a.newState);
       expect(h.writes()).toBe(1);
+    });
+
+    it('lets exactly one of several concurrent applies from the same read win, and the zone holds its records', async () => {
+      const h = await make();
+      await h.seed(dns.targets.primary, { active: 'primary', epoch: 41, at: 1 });
+      const plans = await Promise.all([1_000, 1_001, 1_002, 1_003].map((at) => planFor(h.provider, dns, 'secondary', at)));
+      const results = await Promise.all(plans.map((plan) => h.provider.apply(plan)));
+      const winners = results.filter((r) => r.outcome === 'applied');
+      expect(winners).toHaveLength(1);
+      expect(results.filter((r) => r.outcome === 'conflict')).toHaveLength(plans.length - 1);
+      expect(winners[0]!.state?.epoch).toBe(42);
+      const final = (await h.provider.read(dns)).state;
+      expect(final).toEqual(winners[0]!.state);
+      for (const r of results) expect(r.state).toEqual(final);
+      expect(h.values(SERVICE, 'A')).toEqual(['198.51.100.20', '198.51.100.21']);
+      expect(h.values(SERVICE, 'AAAA')).toEqual(['2001:db8::20']);
     });
 
     it('continues the epoch from an existing state record, both ways', async () => {
