@@ -207,6 +207,21 @@ function importCycles(edges: readonly Edge[]): string[] {
   return [...cycles].sort();
 }
 
+/**
+ * Outside core/, core is imported as `#core/...`, one spelling that survives moving a file (it
+ * resolves in Node, tsc, esbuild/wrangler and both workerd test pools alike).
+ */
+function relativeCoreImports(dirs: readonly string[]): string[] {
+  const subpaths = subpathImports();
+  return dirs.flatMap((dir) => sourceFiles(join(ROOT, dir))).flatMap((file) => importsOf(file, readFileSync(file, 'utf8'))
+    .filter((ref) => ref.specifier.startsWith('.'))
+    .flatMap((ref) => {
+      const target = resolveSpecifier(file, ref.specifier, subpaths);
+      if (typeof target !== 'string' || target === 'external' || !toRepo(target).startsWith('core/')) return [];
+      return [`${toRepo(file)}:${ref.line} imports '${ref.specifier}': write '#${toRepo(target)}'`];
+    }));
+}
+
 describe('the import graph reader', () => {
   it('reads every kind of static import, type-only ones marked', () => {
     const text = [
@@ -262,6 +277,11 @@ describe('architecture', () => {
   it('layers import only downwards (core; functions, workers; infra; cli), adapters never each other', () => {
     const violations = layerViolations(graph.edges);
     expect(violations, `\n${violations.join('\n')}\n`).toEqual([]);
+  });
+
+  it('outside core, core is imported as #core/*', () => {
+    const relative = relativeCoreImports(['functions', 'workers', 'infra', 'cli', 'test', 'bench']);
+    expect(relative, `\n${relative.join('\n')}\n`).toEqual([]);
   });
 
   it('has no import cycles, type-only ones included', () => {
