@@ -103,11 +103,19 @@ export async function startAwsCoordinator(options: AwsCoordinatorOptions): Promi
     writeMetric: () => undefined,
     ...(options.notifier ? { notifier: options.notifier } : {}),
   });
-  const url: FunctionUrl = await startFunctionUrl(handler, '127.0.0.1', options.port ?? 0);
+  // Invocations still running at stop() are awaited, so the store is never closed under them.
+  const running = new Set<Promise<unknown>>();
+  const invoke: CoordinatorHandler = (event) => {
+    const call = handler(event);
+    running.add(call);
+    void call.catch(() => undefined).finally(() => running.delete(call));
+    return call;
+  };
+  const url: FunctionUrl = await startFunctionUrl(invoke, '127.0.0.1', options.port ?? 0);
   let stopped = false;
   const timer = setInterval(() => {
     if (stopped) return;
-    handler(scheduledEvent()).catch((err: Error) => options.logger.error('scheduled tick failed', { coordinator: 'aws', error: err.message }));
+    invoke(scheduledEvent()).catch((err: Error) => options.logger.error('scheduled tick failed', { coordinator: 'aws', error: err.message }));
   }, options.tickMs);
   return {
     url: url.url,
@@ -116,6 +124,7 @@ export async function startAwsCoordinator(options: AwsCoordinatorOptions): Promi
       stopped = true;
       clearInterval(timer);
       await url.close();
+      await Promise.allSettled(running);
     },
   };
 }

@@ -31,11 +31,10 @@ describe('operator credentials', () => {
     const ok = credentialsFile(0o600);
     expect(loadCredentials({ file: ok.path, env: {}, cwd: '/' })).toMatchObject({ keyId: 'ops-alice', source: ok.path });
     const open = credentialsFile(0o644);
-    let error: unknown;
-    try { loadCredentials({ file: open.path, env: {}, cwd: '/' }); } catch (e) { error = e; }
-    expect(error).toBeInstanceOf(CredentialsError);
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as Error).message).toMatch(/permissions are 0644.*chmod 600/);
+    const readOpen = () => loadCredentials({ file: open.path, env: {}, cwd: '/' });
+    expect(readOpen).toThrow(CredentialsError);
+    expect(readOpen).toThrow(UsageError);
+    expect(readOpen).toThrow(/permissions are 0644.*chmod 600/);
   });
 
   it('falls back to ~/.config/lifeboat/credentials.json', () => {
@@ -48,11 +47,15 @@ describe('operator credentials', () => {
   });
 
   it('never puts the secret in an error', () => {
-    const bad = credentialsFile(0o600, { keyId: 'ops-alice', secret: 'zz'.repeat(40) });
-    expect(() => loadCredentials({ file: bad.path, env: {}, cwd: '/' })).toThrow(/not hex/);
-    try { loadCredentials({ env: { LIFEBOAT_KEY_ID: 'x-1', LIFEBOAT_KEY_SECRET: 'abcd' }, cwd: '/' }); } catch (e) {
-      expect((e as Error).message).not.toContain('abcd');
-    }
+    // Each call must throw (toThrow fails when nothing does) and its message must not hold the secret.
+    const notHex = 'zz'.repeat(40);
+    const bad = credentialsFile(0o600, { keyId: 'ops-alice', secret: notHex });
+    const readBad = () => loadCredentials({ file: bad.path, env: {}, cwd: '/' });
+    expect(readBad).toThrow(/not hex/);
+    expect(readBad).toThrow(expect.objectContaining({ message: expect.not.stringContaining(notHex) }));
+    const readShort = () => loadCredentials({ env: { LIFEBOAT_KEY_ID: 'x-1', LIFEBOAT_KEY_SECRET: 'abcd' }, cwd: '/' });
+    expect(readShort).toThrow(/"x-1".*too short/);
+    expect(readShort).toThrow(expect.objectContaining({ message: expect.not.stringContaining('abcd') }));
   });
 
   it('takes coordinators from LIFEBOAT_COORDINATORS over the config', () => {

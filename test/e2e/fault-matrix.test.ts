@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { INTERVAL_S, PRIMARY_IP, SECONDARY_IP, SERVICE, sleep, startE2E, steady, waitFor, type E2E } from './harness.ts';
+import { INTERVAL_S, PRIMARY_IP, SECONDARY_IP, SERVICE, startE2E, steady, waitFor, type E2E } from './harness.ts';
+import type { ObservationBatch } from '#core/model.ts';
 
 const signScript = fileURLToPath(new URL('../../docs/sign-request.sh', import.meta.url));
 // Async: the AWS coordinator's function URL is served by this very process.
@@ -22,6 +23,7 @@ afterEach(async () => {
 });
 
 const onSecondary = async () => (await e!.answer()).join() === SECONDARY_IP;
+const seesPrimaryHealthy = (batch: ObservationBatch) => batch.results.some((r) => r.service === SERVICE && r.target === 'primary' && r.verdict === 'healthy');
 
 describe('end to end, judged by DNS', () => {
   it('primary stops: failover, one change', async () => {
@@ -58,7 +60,9 @@ describe('end to end, judged by DNS', () => {
       const reports = await e!.status().catch(() => []);
       return reports.length === 2 && reports.every((r) => r.services[0]!.tally.primary.unhealthy === 3 && r.services[0]!.tally.primary.healthy === 3);
     });
-    await sleep(intervals(5));
+    // Five more evaluations of every vantage point's batch by both coordinators: past failAfter
+    // (2) and the failover bound (interval x (failAfter + 1)), so a wrong failover would be in DNS.
+    await e.afterRounds(5, 'the split evaluated');
     expect(await e.answer()).toEqual([PRIMARY_IP]);
     for (const r of await e.status()) expect(r.services[0]).toMatchObject({ active: 'primary', epoch: 0, lastDecision: null });
   });
@@ -72,18 +76,22 @@ describe('end to end, judged by DNS', () => {
     await e.run.stopCoordinator('aws');
     await e.run.startCoordinator('aws'); // a new Lambda container on the same table
     await waitFor('DNS to serve the secondary', onSecondary, intervals(10));
-    await sleep(intervals(3));
+    // A repeated decision would come from the next batches or ticks: let three rounds be evaluated.
+    await e.afterRounds(3, 'the failover settled');
     expect(await e.stateRecord()).toMatchObject({ active: 'secondary', epoch: 1 });
     expect((await e.status())[0]!.services[0]).toMatchObject({ active: 'secondary', epoch: 1, pendingFlip: null });
   });
 
   it('primary recovers: no failback under manual', async () => {
-    e = await startE2E({ failback: 'manual' });
+    // recoverAfter and minDwell as short as the auto case below, so only `manual` keeps DNS put.
+    e = await startE2E({ failback: 'manual', recoverAfterSeconds: 4, minDwellSeconds: 0 });
     await steady(e);
     await e.primary().stop();
     await waitFor('DNS to serve the secondary', onSecondary, intervals(8));
     await e.primary().start();
-    await sleep(intervals(6));
+    // Six rounds that see the primary healthy, evaluated by both: past recoverAfter (2 intervals)
+    // plus failAfter and slack, when `auto` would have failed back.
+    await e.afterRounds(6, 'the recovered primary evaluated', { where: seesPrimaryHealthy });
     expect(await e.answer()).toEqual([SECONDARY_IP]);
   });
 

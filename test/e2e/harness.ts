@@ -16,6 +16,7 @@ import { resolveService } from '../../cli/local/timeline.ts';
 import { fetchStatus } from '../../cli/coordinator-client.ts';
 import { Resolver } from 'node:dns/promises';
 import type { StatusReport } from '#core/api/status.ts';
+import type { ObservationBatch } from '#core/model.ts';
 
 export const SERVICE = 'shop.e2e.test';
 export const PRIMARY_IP = '127.0.0.31';
@@ -30,7 +31,20 @@ export interface E2E {
   stateRecord(): Promise<ReturnType<typeof parseStateRecord>>;
   status(): Promise<StatusReport[]>;
   primary(): LocalRun['sites'][number];
+  /**
+   * Resolves once every vantage point has sent `perVantagePoint` more batches (sent from now on,
+   * matching `where`) that every coordinator running now accepted, i.e. evaluated: "nothing
+   * happens" checks count evaluations instead of sleeping and hoping. Fails with the counts after
+   * `timeoutMs` (default: four intervals per round, at least 30 s).
+   */
+  afterRounds(perVantagePoint: number, what: string, options?: RoundWaitOptions): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface RoundWaitOptions {
+  /** Only batches this holds for count (e.g. the primary seen healthy again). */
+  readonly where?: (batch: ObservationBatch) => boolean;
+  readonly timeoutMs?: number;
 }
 
 export async function startE2E(policy: Partial<PolicyInput> = {}, extra: Partial<LocalRunOptions> = {}): Promise<E2E> {
@@ -51,11 +65,16 @@ export async function startE2E(policy: Partial<PolicyInput> = {}, extra: Partial
   const configPath = join(dir, 'lifeboat.config.json');
   writeFileSync(configPath, JSON.stringify(input));
   const lines: string[] = [];
+  const rounds = roundLog();
   const run = await startLocalRun({
     config: loadConfig(input), configPath, stateDir: join(dir, 'state'), dnsPort: 0,
     logger: jsonLogger((l) => lines.push(l), {}, 'warn'),
     progress: (l) => lines.push(l),
     ...extra,
+    onRound: (batch, posts) => {
+      rounds.record(batch, posts.filter((p) => p.ok).map((p) => p.coordinator));
+      extra.onRound?.(batch, posts);
+    },
   });
   const resolver = new Resolver({ timeout: 1000, tries: 1 });
   resolver.setServers([`127.0.0.1:${run.dnsPort}`]);
@@ -73,7 +92,17 @@ export async function startE2E(policy: Partial<PolicyInput> = {}, extra: Partial
       return reports;
     },
     primary: () => run.sites.find((s) => s.name === `${SERVICE} primary`)!,
+    afterRounds: (perVantagePoint, what, options = {}) => rounds.wait({
+      perVantagePoint, what,
+      vantagePoints: run.vantagePoints,
+      coordinators: run.coordinators().map((c) => c.name),
+      where: options.where ?? (() => true),
+      timeoutMs: options.timeoutMs ?? Math.max(30_000, perVantagePoint * INTERVAL_S * 1000 * 4),
+    }),
+    // run.stop() ends the producers (vantage points, then coordinators, each awaiting its
+    // in-flight work) before the stores; waits still pending end here instead of hanging.
     async stop() {
+      rounds.close();
       await run.stop();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -99,4 +128,48 @@ export async function steady(e: E2E): Promise<void> {
   });
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+interface RoundWait {
+  readonly perVantagePoint: number;
+  readonly what: string;
+  readonly vantagePoints: readonly string[];
+  readonly coordinators: readonly string[];
+  readonly where: (batch: ObservationBatch) => boolean;
+  readonly timeoutMs: number;
+}
+
+/** Every batch the run's vantage points posted, and who accepted it; waits are woken per batch. */
+function roundLog() {
+  const seen: { batch: ObservationBatch; acceptedBy: readonly string[] }[] = [];
+  const listeners = new Set<() => void>();
+  const stopped = new Set<(reason: Error) => void>();
+  return {
+    record(batch: ObservationBatch, acceptedBy: readonly string[]) {
+      seen.push({ batch, acceptedBy });
+      for (const wake of listeners) wake();
+    },
+    wait(w: RoundWait): Promise<void> {
+      const since = Date.now();
+      const counts = () => new Map(w.vantagePoints.map((vp) => [vp, seen.filter(({ batch, acceptedBy }) =>
+        batch.vantagePoint === vp && batch.sentAt >= since && w.coordinators.every((c) => acceptedBy.includes(c)) && w.where(batch)).length]));
+      const done = () => [...counts().values()].every((n) => n >= w.perVantagePoint);
+      const describe = () => [...counts()].map(([vp, n]) => `${vp} ${n}`).join(', ');
+      return new Promise<void>((resolve, reject) => {
+        const finish = (error?: Error) => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          stopped.delete(finish);
+          if (error) reject(error); else resolve();
+        };
+        const check = () => { if (done()) finish(); };
+        const timer = setTimeout(() => finish(new Error(`timed out after ${w.timeoutMs} ms waiting for ${w.perVantagePoint} rounds per vantage point accepted by ${w.coordinators.join(' and ')} (${w.what}); counted: ${describe()}`)), w.timeoutMs);
+        listeners.add(check);
+        stopped.add(finish);
+        check();
+      });
+    },
+    close() {
+      for (const finish of [...stopped]) finish(new Error('the run stopped while a test was waiting for rounds'));
+      listeners.clear();
+    },
+  };
+}
