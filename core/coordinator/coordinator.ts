@@ -18,7 +18,7 @@ import { inMaintenance } from '../engine/maintenance.ts';
 import type { Action, AuditEntry, Decision, Evidence, FlipOutcome, ProviderOutcome } from '../engine/actions.ts';
 import type { Policy } from '../engine/policy.ts';
 import { initialServiceState, type ServiceState } from '../engine/state.ts';
-import { evidenceOf, refuseObservationTime, type TimeRefusal } from '../engine/votes.ts';
+import { evidenceOf, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
 import { flipService, type FlipResult, type ProviderTarget } from '../dns/flip.ts';
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
@@ -174,12 +174,13 @@ export class Coordinator {
     return this.deps.store.audit(query);
   }
 
-  async states(): Promise<{ state: ServiceState; policy: Policy; evidence: Evidence }[]> {
+  async states(): Promise<{ state: ServiceState; policy: Policy; evidence: Evidence; providers: Record<'primary' | 'secondary', readonly ProviderJudgement[]> }[]> {
     const now = this.deps.clock.now();
     return Promise.all(this.serviceNames().map(async (name) => {
       const policy = this.policies.get(name)!;
       const state = (await this.deps.store.get(name))?.value ?? initialServiceState(name);
-      return { state, policy, evidence: evidenceOf(state.votes, now, policy) };
+      const providers = { primary: judge(state.votes, 'primary', now, policy).providers, secondary: judge(state.votes, 'secondary', now, policy).providers };
+      return { state, policy, evidence: evidenceOf(state.votes, now, policy), providers };
     }));
   }
 

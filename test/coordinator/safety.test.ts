@@ -7,6 +7,8 @@ import { serviceDns } from '#core/dns/desired.ts';
 import { MemoryDnsProvider, MemoryZone } from '#core/dns/memory.ts';
 import type { ObservationBatch, VantagePoint } from '#core/model.ts';
 import { silentLogger } from '#core/ports.ts';
+import { statusReport } from '#core/api/status.ts';
+import { summarise } from '#core/api/status-summary.ts';
 
 const SERVICE = 'app.example.com';
 const AWS: VantagePoint[] = ['aws:us-east-1', 'aws:us-west-2', 'aws:eu-west-1', 'aws:ap-northeast-2', 'aws:sa-east-1'];
@@ -153,5 +155,24 @@ describe('decision safety (issue 11)', () => {
     for (let i = 0; i < 3; i++) await round(); // failAfter 2: the normal streak, not 13 more minutes
     expect(t.served()).toBe('198.51.100.20');
     expect((await t.state()).hold).toBeNull();
+  });
+
+  it('status shows per-provider verdicts, the providers-disagree hold, and a failing pending flip', async () => {
+    const t = setup({}, () => true);
+    for (let i = 0; i < 3; i++) {
+      for (const vp of AWS) await t.coordinator.ingest(t.batch(vp, 'unhealthy'), 'probe-key');
+      for (const vp of CF) await t.coordinator.ingest(t.batch(vp, 'healthy'), 'probe-key');
+      t.advance(10_000);
+    }
+    let [s] = summarise([await statusReport(t.coordinator, t.now())]);
+    expect(s).toMatchObject({ state: 'hold: providers-disagree', providers: 'aws unhealthy 5/5, cloudflare healthy 0/2', hold: { reason: 'providers-disagree' } });
+    for (let i = 0; i < 3; i++) {
+      for (const vp of [...AWS, ...CF]) await t.coordinator.ingest(t.batch(vp, 'unhealthy'), 'probe-key');
+      t.advance(10_000);
+    }
+    [s] = summarise([await statusReport(t.coordinator, t.now())]);
+    expect(s!.pendingFlip).toMatchObject({ to: 'secondary', applied: false });
+    expect(s!.pendingFlip!.attempts).toBeGreaterThan(1);
+    expect(s!.state).toMatch(/^flip to secondary pending \(\d+ attempts, failing since \d\d:\d\d:\d\dZ\)$/);
   });
 });
