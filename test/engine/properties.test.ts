@@ -11,7 +11,19 @@ import fc from 'fast-check';
 import { evaluate } from '#core/engine/decide.ts';
 import { initialServiceState, type ServiceState } from '#core/engine/state.ts';
 import type { Observation, Verdict, VantagePoint } from '#core/model.ts';
-import { MAX_OBSERVATION_SKEW_MS } from '#core/engine/votes.ts';
+import { judge, MAX_OBSERVATION_SKEW_MS } from '#core/engine/votes.ts';
+import type { Evidence } from '#core/engine/actions.ts';
+import type { VoteBook, VoteEntry } from '#core/engine/state.ts';
+
+/** The vote book behind a decision's evidence. */
+function bookOf(evidence: Evidence): VoteBook {
+  const entries = new Map<string, VoteEntry>();
+  for (const v of evidence.votes) {
+    const e = entries.get(v.vantagePoint) ?? { vantagePoint: v.vantagePoint, primary: null, secondary: null };
+    entries.set(v.vantagePoint, { ...e, [v.target]: { verdict: v.verdict, observedAt: v.observedAt, receivedAt: v.receivedAt, failure: v.failure ?? null, latencyMs: null, ranIn: null } });
+  }
+  return [...entries.values()].sort((a, b) => (a.vantagePoint < b.vantagePoint ? -1 : 1));
+}
 import { obs, policy, SERVICE, step, VPS } from './helpers.ts';
 
 const T0 = 1_700_000_000_000;
@@ -93,8 +105,9 @@ describe('engine properties', () => {
         const dns = out.actions.filter((a) => a.type === 'dns');
         expect(dns.length).toBe(out.decision ? 1 : 0);
         if (out.decision?.to === 'secondary' && out.decision.cause === 'primary-unhealthy') {
-          const s = out.decision.evidence.tally.secondary;
-          expect(s.unhealthy >= p.minVotes && s.unhealthy > p.quorumFraction * s.fresh).toBe(false);
+          // Judged as the engine must: across providers (one provider alone cannot make it unhealthy).
+          expect(judge(bookOf(out.decision.evidence), 'secondary', out.decision.at, p).unhealthy).toBe(false);
+          expect(judge(bookOf(out.decision.evidence), 'primary', out.decision.at, p).unhealthy).toBe(true);
         }
       }
     }), { numRuns: 300 });
