@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import type { LifeboatConfig } from '#core/config/schema.ts';
-import { policyFor, vantagePointsOf } from '#core/config/validate.ts';
+import { policyFor, toleranceOf, vantagePointsOf } from '#core/config/validate.ts';
 import { findConfigFile, loadConfigFile } from '../config-file.ts';
 import { EXIT, type Command } from '../io.ts';
 
@@ -15,14 +15,15 @@ e.g. "services[0].healthCheck.expectStatus[1]: ...", and exits 2; a valid file p
 (and any warnings) and exits 0.
 
   file     config file; default $LIFEBOAT_CONFIG, else ./lifeboat.config.ts or .json
-  --json   print {valid, problems, warnings} as JSON`,
+  --json   print {valid, problems, warnings, tolerance} as JSON; tolerance says, per service,
+           which failures the config tolerates and which provider can act alone, and when`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
     const path = findConfigFile(positionals[0], io.cwd, io.env);
     const result = await loadConfigFile(path);
     const shown = relative(io.cwd, path) || path;
     if (values.json) {
-      io.out(JSON.stringify(result.ok ? { valid: true, file: shown, problems: [], warnings: result.warnings } : { valid: false, file: shown, problems: result.problems, warnings: [] }, null, 2));
+      io.out(JSON.stringify(result.ok ? { valid: true, file: shown, problems: [], warnings: result.warnings, tolerance: result.config.services.map((s) => toleranceOf(result.config, s)) } : { valid: false, file: shown, problems: result.problems, warnings: [] }, null, 2));
       return result.ok ? EXIT.ok : EXIT.usage;
     }
     if (!result.ok) {
@@ -52,7 +53,9 @@ export function summarise(config: LifeboatConfig): string {
     lines.push(`    secondary  ${s.secondary.url}  -> ${records(s.secondary)}`);
     lines.push(`    check      ${s.healthCheck.type === 'http' ? `${s.healthCheck.method} ${s.healthCheck.path} expect ${s.healthCheck.expectStatus.join(',')}` : `tcp :${s.healthCheck.port}`}, timeout ${s.healthCheck.timeoutMs} ms`);
     lines.push(`    dns        ${s.dns.map((d) => `${d.provider}${d.provider === 'route53' ? ` ${d.hostedZoneId}` : d.provider === 'cloudflare' ? ` ${d.zoneId.slice(0, 8)}…${d.proxied ? ' proxied' : ''}` : ''} ttl ${d.ttl}`).join('; ')}`);
-    lines.push(`    policy     minVotes ${p.minVotes}, >${Math.round(p.quorumFraction * 100)}% of fresh votes, failAfter ${p.failAfter}, fresh ${p.freshForMs / 1000} s, failback ${p.failback}${p.failback === 'auto' ? ` after ${p.recoverAfterMs / 1000} s` : ''}, minDwell ${p.minDwellMs / 1000} s`);
+    lines.push(`    policy     minVotes ${p.minVotes} (${p.providerMinVotes} per provider to judge), >${Math.round(p.quorumFraction * 100)}% of fresh votes, failAfter ${p.failAfter}, fresh ${p.freshForMs / 1000} s, failback ${p.failback}${p.failback === 'auto' ? ` after ${p.recoverAfterMs / 1000} s` : ''}, minDwell ${p.minDwellMs / 1000} s`);
+    lines.push('    tolerance');
+    for (const line of toleranceOf(config, s).statements) lines.push(`      - ${line}`);
   }
   lines.push(`vantage points (${vps.length}): ${vps.join(', ')}`);
   lines.push(`probing: every ${config.probing.intervalSeconds} s, recheck after ${config.probing.recheckDelayMs} ms, ${config.probing.controlUrls.length} control URL(s)`);

@@ -29,11 +29,18 @@ export interface ServiceSummary {
   readonly evidence: string;
   readonly override: ServiceStatus['override'];
   readonly hold: ServiceStatus['hold'];
+  readonly pendingFlip: ServiceStatus['pendingFlip'];
+  /** e.g. "aws unhealthy 3/3, cloudflare healthy 0/2" for the primary. */
+  readonly providers: string;
 }
 
 export function serviceState(s: ServiceStatus): string {
   if (s.override) return `override ${s.override.action}`;
-  if (s.pendingFlip) return `flip to ${s.pendingFlip.to} pending`;
+  if (s.pendingFlip) {
+    const p = s.pendingFlip;
+    const failing = p.failingSince ? `, failing since ${new Date(p.failingSince).toISOString().slice(11, 19)}Z` : '';
+    return `flip to ${p.to} pending${p.attempts > 1 || failing ? ` (${p.attempts} attempts${failing})` : ''}`;
+  }
   if (s.hold) return `hold: ${s.hold.reason}`;
   if (s.tally.primary.fresh === 0 && s.tally.secondary.fresh === 0) return 'no fresh votes';
   return s.active === 'secondary' ? 'failed over' : 'healthy';
@@ -45,6 +52,11 @@ export function evidenceText(s: ServiceStatus): string {
     return `${role} ${c.unhealthy}/${c.fresh} unhealthy${c.abstain ? `, ${c.abstain} abstain` : ''}${c.stale ? `, ${c.stale} stale` : ''}`;
   };
   return `${t('primary')}; ${t('secondary')}`;
+}
+
+/** Each provider's verdict on the primary: "aws unhealthy 3/3, cloudflare no verdict 0/1". */
+export function providersText(s: ServiceStatus): string {
+  return (s.providers?.primary ?? []).map((p) => `${p.provider} ${p.verdict ?? 'no verdict'} ${p.tally.unhealthy}/${p.tally.fresh}`).join(', ');
 }
 
 /** Services of every report, merged by name, in the order first seen. */
@@ -72,6 +84,7 @@ export function summarise(reports: readonly StatusReport[]): ServiceSummary[] {
       agree: new Set(perCoordinator.map(key)).size <= 1,
       votes: Object.fromEntries(Object.entries(votes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       lastDecision: lead.lastDecision, evidence: evidenceText(lead), override: lead.override, hold: lead.hold,
+      pendingFlip: lead.pendingFlip, providers: providersText(lead),
     };
   });
 }

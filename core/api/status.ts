@@ -2,7 +2,7 @@
 import type { Coordinator } from '../coordinator/coordinator.ts';
 import type { TallyCounts } from '../engine/actions.ts';
 import type { HoldReason, PendingFlip } from '../engine/state.ts';
-import { isFresh } from '../engine/votes.ts';
+import { isFresh, type ProviderJudgement } from '../engine/votes.ts';
 import type { ActiveOverride, FailureKind, TargetRole, UnixMs, Verdict, VantagePoint } from '../model.ts';
 
 export interface VoteView {
@@ -21,7 +21,10 @@ export interface ServiceStatus {
   readonly changedAt: UnixMs | null;
   readonly override: ActiveOverride | null;
   readonly hold: { readonly reason: HoldReason; readonly since: UnixMs } | null;
+  /** The DNS change not yet confirmed everywhere: attempts so far, failingSince when it has failed. */
   readonly pendingFlip: PendingFlip | null;
+  /** Each provider's own verdict per target (null: too few fresh votes to judge). */
+  readonly providers?: Readonly<Record<TargetRole, readonly ProviderJudgement[]>>;
   readonly tally: Readonly<Record<TargetRole, TallyCounts>>;
   readonly votes: Readonly<Record<VantagePoint, Partial<Record<TargetRole, VoteView>>>>;
   readonly lastDecision: { at: UnixMs; from: TargetRole; to: TargetRole; cause: string; summary: string } | null;
@@ -35,7 +38,7 @@ export interface StatusReport {
 }
 
 export async function statusReport(coordinator: Coordinator, now: UnixMs): Promise<StatusReport> {
-  const services = (await coordinator.states()).map(({ state, policy, evidence }): ServiceStatus => {
+  const services = (await coordinator.states()).map(({ state, policy, evidence, providers }): ServiceStatus => {
     const votes: Record<VantagePoint, Partial<Record<TargetRole, VoteView>>> = {};
     for (const entry of state.votes) {
       const view: Partial<Record<TargetRole, VoteView>> = {};
@@ -56,7 +59,7 @@ export async function statusReport(coordinator: Coordinator, now: UnixMs): Promi
     const d = state.lastDecision;
     return {
       service: state.service, active: state.active, epoch: state.epoch, changedAt: state.changedAt,
-      override: state.override, hold: state.hold, pendingFlip: state.pendingFlip, tally: evidence.tally, votes,
+      override: state.override, hold: state.hold, pendingFlip: state.pendingFlip, providers, tally: evidence.tally, votes,
       lastDecision: d ? { at: d.at, from: d.from, to: d.to, cause: d.cause, summary: d.summary } : null,
     };
   });

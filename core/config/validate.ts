@@ -67,6 +67,56 @@ export function policyFor(config: LifeboatConfig, service: ServiceConfig): Polic
   return resolvePolicy({ ...config.policy, ...service.policy }, config.probing.intervalSeconds);
 }
 
+/** What one provider's vantage points can do on their own under a service's policy. */
+export interface ProviderTolerance {
+  readonly provider: 'aws' | 'cloudflare';
+  readonly vantagePoints: number;
+  /** At least providerMinVotes VPs: it gives a verdict of its own, and can veto the other. */
+  readonly canJudge: boolean;
+  /** At least minVotes VPs: it can fail over with the other provider silent. */
+  readonly canActAlone: boolean;
+  /** One sentence for people. */
+  readonly summary: string;
+}
+
+export interface ServiceTolerance {
+  readonly service: string;
+  readonly providers: readonly ProviderTolerance[];
+  /** Sentences: which failures this config tolerates, and who can act alone when. */
+  readonly statements: readonly string[];
+}
+
+/** For one service, under the cross-provider quorum (core/engine/votes.ts judge): who can act alone, and when. */
+export function toleranceOf(config: LifeboatConfig, service: ServiceConfig): ServiceTolerance {
+  const p = policyFor(config, service);
+  const counts = { aws: config.vantagePoints.aws.length, cloudflare: config.vantagePoints.cloudflare.length };
+  const total = counts.aws + counts.cloudflare;
+  const names = ['aws', 'cloudflare'] as const;
+  const vp = (n: number) => `${n} VP${n === 1 ? '' : 's'}`;
+  const providers = names.map((provider): ProviderTolerance => {
+    const other = provider === 'aws' ? 'cloudflare' : 'aws';
+    const n = counts[provider];
+    const canJudge = n >= p.providerMinVotes;
+    const canActAlone = n >= p.minVotes;
+    const otherJudges = counts[other] >= p.providerMinVotes;
+    let summary: string;
+    if (n === 0) summary = `${provider} has no vantage points`;
+    else if (!canActAlone && !canJudge) summary = `${provider} (${vp(n)}) can never judge: it never blocks ${other}, and cannot fail over alone (minVotes ${p.minVotes})`;
+    else if (!canActAlone) summary = `${provider} (${vp(n)}) can veto ${other} but cannot fail over alone (minVotes ${p.minVotes})`;
+    else if (!otherJudges) summary = `${provider} (${vp(n)}) alone can fail over at any time: ${other} has fewer than ${p.providerMinVotes} vantage points and never judges`;
+    else summary = `${provider} (${vp(n)}) alone can fail over when ${other} has fewer than ${p.providerMinVotes} fresh votes (e.g. ${other} is down)`;
+    return { provider, vantagePoints: n, canJudge, canActAlone, summary };
+  });
+  const statements = providers.filter((t) => t.vantagePoints > 0).map((t) => t.summary);
+  const judges = providers.filter((t) => t.canJudge);
+  if (judges.length === 2) statements.push(`a provider whose probes all lie (or whose probe key is stolen) cannot move DNS while the other has ${p.providerMinVotes} or more fresh votes`);
+  else if (judges.length === 1 && providers.every((t) => t.vantagePoints > 0)) statements.push(`only ${judges[0]!.provider} judges: a fault or a stolen probe key at ${judges[0]!.provider} alone can move DNS`);
+  const down = providers.filter((t) => t.vantagePoints > 0 && providers.some((o) => o !== t && o.canActAlone));
+  if (down.length) statements.push(`tolerates the loss of ${down.map((t) => `all of ${t.provider}`).join(' or ')}`);
+  if (total >= p.minVotes) statements.push(`tolerates up to ${total - p.minVotes} silent vantage point(s) of ${total} and still fails over a dead primary (when the rest agree)`);
+  return { service: service.name, providers, statements };
+}
+
 /** Things that are valid but probably not what the operator wants. */
 export function configWarnings(config: LifeboatConfig): ConfigProblem[] {
   const warnings: ConfigProblem[] = [];
@@ -78,8 +128,13 @@ export function configWarnings(config: LifeboatConfig): ConfigProblem[] {
       warnings.push({ path: `services[${i}].policy.minVotes`, message: `needs ${policy.minVotes} votes but only ${total} vantage points exist: this service can never fail over` });
     } else {
       for (const [provider, count] of Object.entries(perProvider)) {
+        const other = provider === 'aws' ? 'cloudflare' : 'aws';
         if (count > 0 && count < policy.minVotes) {
-          warnings.push({ path: `vantagePoints.${provider}`, message: `${count} vantage point(s) < minVotes ${policy.minVotes} for ${service.name}: if the other provider is down, ${provider} alone cannot fail over` });
+          warnings.push({ path: `vantagePoints.${provider}`, message: `${count} vantage point(s) < minVotes ${policy.minVotes} for ${service.name}: if ${other} is silent, ${provider} alone cannot fail over` });
+        }
+        // The old warning said only who could NOT act; the risk is the other way round too.
+        if (count > 0 && count < policy.providerMinVotes && perProvider[other as 'aws' | 'cloudflare'] > 0) {
+          warnings.push({ path: `vantagePoints.${provider}`, message: `${count} vantage point(s) < providerMinVotes ${policy.providerMinVotes} for ${service.name}: ${provider} can never judge, so ${other} alone decides (a fault or a stolen probe key there can move DNS)` });
         }
       }
     }

@@ -1,25 +1,30 @@
 /**
- * The coordinator, runtime-agnostic: takes authenticated observation batches and overrides,
- * runs the decision engine per service with a compare-and-swap on stored state, then carries out
- * the actions (DNS flip, notifications, audit). The Lambda and the Durable Object both wrap this
- * class; neither holds any decision logic of its own.
+ * The coordinator, runtime-agnostic: takes authenticated observation batches and overrides, and
+ * runs one path per service: load state -> evaluate -> save with compare-and-swap -> carry out the
+ * engine's actions (audit, DNS, notices) -> hand the DNS outcomes back to the engine as input of
+ * the next evaluation -> save and carry out again. It decides nothing itself; the Lambda and the
+ * Durable Object both wrap this class and hold no decision logic either.
  *
- * Crash safety: a decision is saved with `pendingFlip` BEFORE DNS is touched, and cleared only
- * after every provider confirmed. A coordinator that dies in between finds the pending flip on
- * its next evaluation and re-applies it; the DNS compare-and-swap makes that idempotent.
+ * Crash safety: a decision and each attempt are saved BEFORE DNS is touched, and the flip is
+ * cleared only once the engine has seen every provider confirm. A coordinator that dies in between
+ * finds the pending flip on a later evaluation and the engine retries it; the DNS compare-and-swap
+ * makes that idempotent.
  */
 import type { LifeboatConfig, ServiceConfig } from '../config/schema.ts';
 import { policyFor, vantagePointsOf } from '../config/validate.ts';
 import { evaluate } from '../engine/decide.ts';
+import { classifyFlip } from '../engine/flip.ts';
 import { inMaintenance } from '../engine/maintenance.ts';
-import type { Action, AuditEntry, Decision, Evidence, NotifyEvent } from '../engine/actions.ts';
+import type { Action, AuditEntry, Decision, Evidence, FlipOutcome, ProviderOutcome } from '../engine/actions.ts';
 import type { Policy } from '../engine/policy.ts';
 import { initialServiceState, type ServiceState } from '../engine/state.ts';
-import { evidenceOf } from '../engine/votes.ts';
+import { evidenceOf, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
 import { flipService, type FlipResult, type ProviderTarget } from '../dns/flip.ts';
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { AuditQuery, StateStore } from './store.ts';
+
+export { flipRetryDelayMs } from '../engine/flip.ts';
 
 export type NotifyAction = Extract<Action, { type: 'notify' }>;
 
@@ -50,7 +55,12 @@ export class CoordinatorInputError extends Error {
 
 export interface IngestResult {
   readonly accepted: number;
+  /** Results for services not in the config. */
   readonly ignored: number;
+  /** Results refused for their time (core/engine/votes.ts refuseObservationTime): not stored. */
+  readonly refused: number;
+  /** Count per reason, e.g. {"observedAt in the future": 2}. */
+  readonly refusedReasons: Readonly<Partial<Record<TimeRefusal, number>>>;
   readonly decisions: readonly Decision[];
 }
 
@@ -62,17 +72,15 @@ export interface FlipReport {
   readonly complete: boolean;
 }
 
-const MAX_CAS_ATTEMPTS = 8;
-
-/**
- * How long a failed flip waits before the next try: 1 s, 2 s, 4 s ... capped at 30 s. Without it,
- * every batch (24 a round) would retry at once and spend the DNS API's rate limit (Route 53:
- * about 10 requests/s per account) while it is already refusing us.
- */
-export function flipRetryDelayMs(attempts: number): number {
-  return attempts <= 0 ? 0 : Math.min(30_000, 1_000 * 2 ** (attempts - 1));
+/** A thrown give-up: the state kept changing under every compare-and-swap attempt. */
+export class StateContentionError extends Error {
+  override readonly name = 'StateContentionError';
 }
+
+const MAX_CAS_ATTEMPTS = 8;
 const MAX_DNS_CONFLICT_RETRIES = 3;
+/** Evaluate -> carry out -> report rounds per call; a DNS attempt per round at most. */
+const MAX_OUTCOME_ROUNDS = 4;
 
 export class Coordinator {
   private readonly services = new Map<ServiceName, ServiceConfig>();
@@ -98,19 +106,23 @@ export class Coordinator {
 
   /** `POST /v1/observations`: one VP's round. */
   async ingest(batch: ObservationBatch, keyId: string): Promise<IngestResult> {
-    if (!this.vantagePoints.has(batch.vantagePoint) && !batch.vantagePoint.startsWith('local:')) {
+    // Vantage point names come from the config only: the vote book can never outgrow it.
+    if (!this.vantagePoints.has(batch.vantagePoint)) {
       throw new CoordinatorInputError(403, 'vantagePoint', `vantage point ${batch.vantagePoint} is not in the config`);
     }
     const now = this.deps.clock.now();
     const byService = new Map<ServiceName, Observation[]>();
     let ignored = 0;
+    const refusedReasons: Partial<Record<TimeRefusal, number>> = {};
+    let refused = 0;
     for (const r of batch.results) {
       const service = normaliseName(r.service);
       if (!this.services.has(service)) { ignored++; continue; }
+      const reason = refuseObservationTime({ observedAt: r.observedAt, receivedAt: now }, this.policies.get(service)!);
+      if (reason) { refused++; refusedReasons[reason] = (refusedReasons[reason] ?? 0) + 1; continue; }
+      // controlOk=false already made every verdict `abstain` in the probe round (core/probe).
       const obs: Observation = {
-        service, target: r.target, vantagePoint: batch.vantagePoint,
-        // A VP that failed its control check knows nothing: whatever it sent, it abstains.
-        verdict: batch.controlOk ? r.verdict : 'abstain',
+        service, target: r.target, vantagePoint: batch.vantagePoint, verdict: r.verdict,
         observedAt: r.observedAt, receivedAt: now,
         ...(r.failure ? { failure: r.failure } : {}),
         ...(r.latencyMs !== undefined ? { latencyMs: r.latencyMs } : {}),
@@ -120,13 +132,17 @@ export class Coordinator {
       if (list) list.push(obs);
       else byService.set(service, [obs]);
     }
+    if (refused > 0) {
+      this.deps.logger.warn('observations refused for their time', { coordinator: this.name, vantagePoint: batch.vantagePoint, round: batch.round, keyId, refused, reasons: refusedReasons });
+    }
     const decisions: Decision[] = [];
     for (const [service, observations] of byService) {
       const { decision } = await this.evaluateService(service, observations, []);
       if (decision) decisions.push(decision);
     }
-    this.deps.logger.debug('observations accepted', { vantagePoint: batch.vantagePoint, round: batch.round, keyId, accepted: batch.results.length - ignored, ignored });
-    return { accepted: batch.results.length - ignored, ignored, decisions };
+    const accepted = batch.results.length - ignored - refused;
+    this.deps.logger.debug('observations accepted', { vantagePoint: batch.vantagePoint, round: batch.round, keyId, accepted, ignored, refused });
+    return { accepted, ignored, refused, refusedReasons, decisions };
   }
 
   /** `POST /v1/override`: takes effect at once (DNS in the same call when the target changes). */
@@ -158,112 +174,101 @@ export class Coordinator {
     return this.deps.store.audit(query);
   }
 
-  async states(): Promise<{ state: ServiceState; policy: Policy; evidence: Evidence }[]> {
+  async states(): Promise<{ state: ServiceState; policy: Policy; evidence: Evidence; providers: Record<'primary' | 'secondary', readonly ProviderJudgement[]> }[]> {
     const now = this.deps.clock.now();
     return Promise.all(this.serviceNames().map(async (name) => {
       const policy = this.policies.get(name)!;
       const state = (await this.deps.store.get(name))?.value ?? initialServiceState(name);
-      return { state, policy, evidence: evidenceOf(state.votes, now, policy) };
+      const providers = { primary: judge(state.votes, 'primary', now, policy).providers, secondary: judge(state.votes, 'secondary', now, policy).providers };
+      return { state, policy, evidence: evidenceOf(state.votes, now, policy), providers };
     }));
   }
 
-  /** Evaluates with compare-and-swap on the stored state, then carries out the actions. */
+  /**
+   * The one path: evaluate with compare-and-swap, carry the actions out, and feed the DNS outcomes
+   * back into the next evaluation until the engine asks for no more DNS work.
+   */
   private async evaluateService(service: ServiceName, observations: Observation[], overrides: OverrideCommand[]): Promise<{ decision: Decision | null; flip: FlipReport | null }> {
+    let decision: Decision | null = null;
+    let flip: FlipReport | null = null;
+    let input = { observations, overrides, flipOutcomes: [] as FlipOutcome[] };
+    for (let round = 1; round <= MAX_OUTCOME_ROUNDS; round++) {
+      const actions = await this.evaluateAndSave(service, input.observations, input.overrides, input.flipOutcomes);
+      const done = await this.carryOut(service, actions.actions);
+      decision ??= actions.decision;
+      flip = done.flip ?? flip;
+      if (done.outcomes.length === 0) return { decision, flip };
+      input = { observations: [], overrides: [], flipOutcomes: done.outcomes };
+    }
+    // Unreported outcomes are not lost for good: the pending flip stays, and its next attempt
+    // finds DNS as this one left it.
+    this.deps.logger.error('gave up reporting DNS outcomes to the engine', { coordinator: this.name, service, rounds: MAX_OUTCOME_ROUNDS });
+    return { decision, flip };
+  }
+
+  private async evaluateAndSave(service: ServiceName, observations: Observation[], overrides: OverrideCommand[], flipOutcomes: FlipOutcome[]) {
     const policy = this.policies.get(service)!;
     for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
       const stored = await this.deps.store.get(service);
       const now = this.deps.clock.now();
       const maintenance = inMaintenance(this.deps.config.maintenance, service, now);
-      const out = evaluate({ state: stored?.value ?? initialServiceState(service), observations, overrides, now, policy, inMaintenance: maintenance });
+      const out = evaluate({ state: stored?.value ?? initialServiceState(service), observations, overrides, flipOutcomes, now, policy, inMaintenance: maintenance });
       const version = await this.deps.store.put(out.state, stored?.version ?? null);
-      if (version === null) continue; // someone else wrote first: evaluate again on their state
-      const flip = await this.carryOut(service, out.state, out.actions);
-      return { decision: out.decision, flip };
+      if (version !== null) return out;
+      // Someone else wrote first: evaluate again on their state.
     }
-    throw new Error(`state of ${service} kept changing under ${MAX_CAS_ATTEMPTS} evaluations in a row; giving up this round`);
+    this.deps.logger.error('gave up saving state: it kept changing under every compare-and-swap', { coordinator: this.name, service, attempts: MAX_CAS_ATTEMPTS });
+    throw new StateContentionError(`state of ${service} kept changing under ${MAX_CAS_ATTEMPTS} evaluations in a row; giving up this round`);
   }
 
-  /** Audit, DNS, then notifications; returns the DNS flip made, if one was due. */
-  private async carryOut(service: ServiceName, state: ServiceState, actions: readonly Action[]): Promise<FlipReport | null> {
+  /** Audit, DNS, then notices, exactly as the engine said; returns what DNS did. */
+  private async carryOut(service: ServiceName, actions: readonly Action[]): Promise<{ flip: FlipReport | null; outcomes: FlipOutcome[] }> {
     const audit: AuditEntry[] = [];
-    let notes: NotifyAction[] = [];
+    const notes: NotifyAction[] = [];
+    const dns: Extract<Action, { type: 'dns' }>[] = [];
     for (const a of actions) {
       if (a.type === 'audit') audit.push(a.entry);
       else if (a.type === 'notify') notes.push(a);
+      else dns.push(a);
     }
     if (audit.length) await this.deps.store.appendAudit(audit);
-    const pending = state.pendingFlip;
-    let report: FlipReport | null = null;
-    if (pending && (pending.lastAttemptAt === null || this.deps.clock.now() - pending.lastAttemptAt >= flipRetryDelayMs(pending.attempts))) {
-      const made = await this.flip(service, state);
-      report = made;
-      // A forced change that the other coordinator already wrote (same target, same epoch in the
-      // DNS state record) is its message to send, not ours: one incident, one message.
-      const doneByPeer = made !== null && !made.won
-        && made.results.some((r) => r.ok && r.state?.active === made.decision.to && r.state.epoch === made.decision.epoch);
-      if (doneByPeer) notes = notes.filter((n) => n.event !== 'override');
-      if (made?.won && made.decision.cause !== 'override') {
-        notes.push(flipNotification(made.decision));
-      }
-    }
     await Promise.all(notes.map((n) => this.notify(n)));
-    return report;
+    let flip: FlipReport | null = null;
+    const outcomes: FlipOutcome[] = [];
+    for (const a of dns) {
+      const { report, outcome } = await this.flip(service, a.decision, a.epoch);
+      flip = report;
+      outcomes.push(outcome);
+    }
+    return { flip, outcomes };
   }
 
-  /** Applies the pending flip at every provider, then clears it; leaves it for a retry on failure. */
-  private async flip(service: ServiceName, state: ServiceState): Promise<FlipReport | null> {
-    const pending = state.pendingFlip!;
+  /** Writes one decision at every provider, re-planning on a compare-and-swap conflict. */
+  private async flip(service: ServiceName, decision: Decision, epoch: number): Promise<{ report: FlipReport; outcome: FlipOutcome }> {
     const config = this.services.get(service)!;
-    const decision = state.lastDecision?.epoch === pending.epoch ? state.lastDecision : null;
     let targets = [...this.deps.dnsFor(config)];
     const results: FlipResult[] = [];
     const disagreements: string[] = [];
     for (let round = 0; round <= MAX_DNS_CONFLICT_RETRIES && targets.length > 0; round++) {
-      const now = this.deps.clock.now();
-      const batch = await flipService(targets, pending.to, now);
+      const batch = await flipService(targets, decision.to, this.deps.clock.now(), epoch);
       const retry: ProviderTarget[] = [];
       batch.forEach((r, i) => {
         // A conflict means someone changed the state record between our read and write: re-plan.
-        // DNS naming another target than we decided means the other coordinator decided otherwise.
-        if (r.ok && r.outcome === 'conflict' && r.state && r.state.active !== pending.to) disagreements.push(`${r.provider} ${r.zone} serves ${r.state.active} (epoch ${r.state.epoch})`);
+        if (r.ok && r.outcome === 'conflict' && r.state && r.state.active !== decision.to) disagreements.push(`${r.provider} ${r.zone} serves ${r.state.active} (epoch ${r.state.epoch})`);
         if (r.ok && r.outcome === 'conflict' && round < MAX_DNS_CONFLICT_RETRIES) retry.push(targets[i]!);
         else results.push(r);
       });
       targets = retry;
     }
-    const complete = results.every((r) => r.ok && r.outcome !== 'conflict');
-    const won = results.some((r) => r.ok && r.outcome === 'applied');
-    const failures = results.filter((r): r is Extract<FlipResult, { ok: false }> => !r.ok);
-    const now = this.deps.clock.now();
-    await this.deps.store.appendAudit([{
-      at: now, service, kind: 'dns',
-      message: `${complete ? 'DNS serves' : 'DNS flip incomplete for'} ${pending.to} (epoch ${pending.epoch}): ${results.map((r) => `${r.provider} ${r.ok ? r.outcome : `failed: ${r.error.message}`}`).join(', ')}`,
-      data: { to: pending.to, epoch: pending.epoch, outcomes: results.map((r) => ({ provider: r.provider, zone: r.zone, outcome: r.ok ? r.outcome : 'error' })) },
-    }]);
-    for (const f of failures) this.deps.logger.error('DNS flip failed', { coordinator: this.name, service, provider: f.provider, zone: f.zone, error: f.error.message });
-    // Record the outcome: clear the pending flip when done, count the attempt when not.
-    await this.updateState(service, (s) => {
-      if (s.pendingFlip?.epoch !== pending.epoch) return null;
-      return { ...s, pendingFlip: complete ? null : { ...pending, attempts: pending.attempts + 1, lastAttemptAt: now } };
-    });
-    if (disagreements.length > 0) {
-      await this.notify({
-        type: 'notify', event: 'disagreement', service, key: `${service}#${pending.epoch}#disagreement`,
-        text: `${service}: coordinator ${this.name} decided ${pending.to} (epoch ${pending.epoch}) but DNS showed another target: ${[...new Set(disagreements)].join('; ')}`,
-      });
+    for (const r of results) {
+      if (!r.ok) this.deps.logger.error('DNS flip failed', { coordinator: this.name, service, provider: r.provider, zone: r.zone, error: r.error.message });
     }
-    return decision ? { decision, results, won, complete } : null;
-  }
-
-  /** Read-modify-write with compare-and-swap; `change` returns null when nothing is to be done. */
-  private async updateState(service: ServiceName, change: (s: ServiceState) => ServiceState | null): Promise<void> {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const stored = await this.deps.store.get(service);
-      if (!stored) return;
-      const next = change(stored.value);
-      if (next === null) return;
-      if ((await this.deps.store.put(next, stored.version)) !== null) return;
-    }
+    const outcome: FlipOutcome = {
+      epoch, to: decision.to, at: this.deps.clock.now(), providers: results.map(providerOutcome),
+      ...(disagreements.length ? { disagreements } : {}),
+    };
+    const { won, complete } = classifyFlip(outcome);
+    return { report: { decision, results, won, complete }, outcome };
   }
 
   private async notify(n: NotifyAction): Promise<void> {
@@ -276,7 +281,7 @@ export class Coordinator {
   }
 }
 
-function flipNotification(decision: Decision): NotifyAction {
-  const event: NotifyEvent = decision.to === 'secondary' ? 'failover' : 'failback';
-  return { type: 'notify', event, service: decision.service, key: `${decision.service}#${decision.epoch}#${event}`, text: decision.summary };
+function providerOutcome(r: FlipResult): ProviderOutcome {
+  if (!r.ok) return { provider: r.provider, zone: r.zone, outcome: 'failed', dns: null, error: r.error.message };
+  return { provider: r.provider, zone: r.zone, outcome: r.outcome, dns: r.state ? { active: r.state.active, epoch: r.state.epoch } : null };
 }

@@ -17,6 +17,12 @@ export interface PlanInput {
   readonly current: CurrentRecords;
   readonly to: TargetRole;
   readonly at: UnixMs;
+  /**
+   * The epoch to write in the state record: the coordinator passes its decision's epoch, so the
+   * engine and DNS agree on it by construction. Absent only for a change made by hand
+   * (`lifeboat dns`), which takes the one after DNS's own.
+   */
+  readonly epoch?: number;
 }
 
 export function sameRecordSet(a: RecordSet, b: RecordSet): boolean {
@@ -24,7 +30,7 @@ export function sameRecordSet(a: RecordSet, b: RecordSet): boolean {
     && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i]);
 }
 
-export function planChange({ provider, zone, dns, current, to, at }: PlanInput): DnsPlan {
+export function planChange({ provider, zone, dns, current, to, at, epoch }: PlanInput): DnsPlan {
   const name = normaliseName(dns.service);
   const desired = dns.targets[to];
   const refuse = (message: string, record = name): never => {
@@ -45,10 +51,11 @@ export function planChange({ provider, zone, dns, current, to, at }: PlanInput):
       refuse(`serving ${to} would delete the ${before.type} record (${before.values.join(', ')}); fix the records by hand or make both targets use the same record types`, before.name);
     }
   }
+  if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) refuse(`epoch ${epoch} is not a whole number >= 0`);
   const alreadyActive = current.state?.active === to;
   const newState = changes.length === 0 && alreadyActive && current.state
     ? current.state
-    : { active: to, epoch: (current.state?.epoch ?? 0) + (alreadyActive ? 0 : 1), at };
+    : { active: to, epoch: epoch ?? (current.state?.epoch ?? 0) + (alreadyActive ? 0 : 1), at };
   return { provider, zone, service: name, to, changes, expectedState: current.state, newState };
 }
 

@@ -48,10 +48,16 @@ export interface Decision {
   readonly override?: { readonly action: OverrideAction; readonly by: string; readonly reason: string };
 }
 
-/** `disagreement`: DNS showed another target than this coordinator decided (the other coordinator differs). */
-export type NotifyEvent = 'failover' | 'failback' | 'override' | 'hold' | 'override-expired' | 'disagreement';
+/**
+ * `disagreement`: DNS showed another target than this coordinator decided (the other coordinator differs).
+ * `flip-failing`: a decided DNS change could not be written (once per flip, then every 15 min).
+ * `flip-abandoned`: a flip not yet written anywhere was dropped because its reason went away.
+ */
+export type NotifyEvent =
+  | 'failover' | 'failback' | 'override' | 'hold' | 'override-expired' | 'disagreement'
+  | 'flip-failing' | 'flip-abandoned';
 
-export type AuditKind = 'decision' | 'override' | 'override-expired' | 'hold' | 'rejected' | 'dns';
+export type AuditKind = 'decision' | 'override' | 'override-expired' | 'hold' | 'rejected' | 'dns' | 'abandoned';
 
 export interface AuditEntry {
   readonly at: UnixMs;
@@ -64,10 +70,38 @@ export interface AuditEntry {
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
+/** What one provider did with one DNS attempt, as the coordinator saw it. */
+export interface ProviderOutcome {
+  readonly provider: string;
+  readonly zone: string;
+  /** `failed`: the call threw (after the DNS client's own retries). */
+  readonly outcome: 'applied' | 'unchanged' | 'conflict' | 'failed';
+  /** The state record DNS held after the call, when known. */
+  readonly dns: { readonly active: TargetRole; readonly epoch: number } | null;
+  /** The error message of a failed call (never contains secrets: DNS errors name provider and zone). */
+  readonly error?: string;
+}
+
+/**
+ * The result of carrying out one `dns` action, handed back to the engine as an input of the next
+ * evaluation (EvaluateInput.flipOutcomes). Facts only; core/engine/flip.ts classifies them.
+ */
+export interface FlipOutcome {
+  readonly epoch: number;
+  readonly to: TargetRole;
+  readonly at: UnixMs;
+  readonly providers: readonly ProviderOutcome[];
+  /** `provider zone serves X (epoch N)` for each provider that showed another target after the retries. */
+  readonly disagreements?: readonly string[];
+}
+
 export type Action =
-  /** Make DNS serve `to`. Applied with a compare-and-swap; only the winner notifies. */
-  | { readonly type: 'dns'; readonly decision: Decision }
-  /** Tell people. `key` (service + epoch + event) lets receivers drop duplicates. */
+  /**
+   * Make DNS serve `decision.to`, writing `epoch` in the state record. Applied with a
+   * compare-and-swap; report the outcome back as a FlipOutcome. Emitted at each attempt.
+   */
+  | { readonly type: 'dns'; readonly decision: Decision; readonly epoch: number; readonly attempt: number }
+  /** Tell people. `key` (`service#epoch#event[#detail]`) lets receivers drop duplicates. */
   | {
     readonly type: 'notify';
     readonly event: NotifyEvent;

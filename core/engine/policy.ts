@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const policySchema = z.strictObject({
   minVotes: z.number().int().min(1).default(3)
     .describe('Unhealthy fresh votes needed, at least, before a failover.'),
+  providerMinVotes: z.number().int().min(1).default(2)
+    .describe('Fresh votes a provider (aws, cloudflare) needs to give a verdict of its own. Every provider with a verdict must agree before any automatic change; a provider with fewer fresh votes (e.g. silent) does not block the other.'),
   quorumFraction: z.number().gt(0.5).lt(1).default(2 / 3)
     .describe('Unhealthy votes must be MORE than this share of fresh votes.'),
   failAfter: z.number().int().min(1).max(60).default(2)
@@ -28,6 +30,8 @@ export type PolicyConfig = z.output<typeof policySchema>;
 export interface Policy {
   readonly intervalMs: number;
   readonly minVotes: number;
+  /** Fresh votes one provider needs before its verdict counts (and can veto). */
+  readonly providerMinVotes: number;
   readonly quorumFraction: number;
   readonly failAfter: number;
   readonly freshForMs: number;
@@ -44,6 +48,7 @@ export function resolvePolicy(config: Partial<PolicyConfig>, intervalSeconds: nu
   return {
     intervalMs,
     minVotes: p.minVotes,
+    providerMinVotes: p.providerMinVotes,
     quorumFraction: p.quorumFraction,
     failAfter: p.failAfter,
     freshForMs: p.freshnessIntervals * intervalMs,

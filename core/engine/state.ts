@@ -2,7 +2,7 @@
 import type {
   ActiveOverride, FailureKind, ServiceName, TargetRole, UnixMs, Verdict, VantagePoint,
 } from '../model.ts';
-import type { Decision } from './actions.ts';
+import type { Decision, DecisionCause, NotifyEvent } from './actions.ts';
 
 /**
  * The latest vote of one vantage point on one target. Every field is always present (null when
@@ -29,18 +29,40 @@ export interface VoteEntry {
  */
 export type VoteBook = readonly VoteEntry[];
 
-/** A DNS change decided and saved, but not yet confirmed applied at every provider. */
+/** The notice a decision owes people, sent once DNS says who carried it out (core/engine/decide.ts). */
+export interface Announcement {
+  readonly event: Extract<NotifyEvent, 'failover' | 'failback' | 'override'>;
+  readonly text: string;
+  readonly override?: ActiveOverride;
+}
+
+/**
+ * A DNS change decided and saved, but not yet confirmed applied at every provider. Fields after
+ * `lastAttemptAt` are absent in state saved by 0.1; the engine reads them as null/false.
+ */
 export interface PendingFlip {
   readonly to: TargetRole;
   readonly epoch: number;
   readonly decidedAt: UnixMs;
-  /** Failed attempts so far; retries back off (core/coordinator/coordinator.ts flipRetryDelayMs). */
+  /** Attempts started so far; the next one waits flipRetryDelayMs(attempts) after the last (core/engine/flip.ts). */
   readonly attempts: number;
   readonly lastAttemptAt: UnixMs | null;
+  /** The active target before the decision: where an abandoned flip returns to. */
+  readonly from?: TargetRole;
+  readonly cause?: DecisionCause;
+  /** lastFailoverAt before this decision, restored when an automatic failover is abandoned. */
+  readonly priorFailoverAt?: UnixMs | null;
+  /** True once any provider serves it: from then on it is finished, never abandoned. */
+  readonly applied?: boolean;
+  /** First failed attempt of this flip, and the last flip-failing alert sent for it. */
+  readonly failingSince?: UnixMs | null;
+  readonly lastAlertAt?: UnixMs | null;
+  /** Sent when this coordinator's write lands (dropped when the peer's did); null once sent. */
+  readonly announce?: Announcement | null;
 }
 
 /** Why automation is holding back right now; raised once, cleared when the cause goes. */
-export type HoldReason = 'secondary-unhealthy' | 'both-unhealthy' | 'min-dwell';
+export type HoldReason = 'secondary-unhealthy' | 'both-unhealthy' | 'min-dwell' | 'providers-disagree';
 
 export interface ServiceState {
   readonly service: ServiceName;
@@ -54,6 +76,13 @@ export interface ServiceState {
   readonly failStreakSince: UnixMs | null;
   /** Since when the primary has been quorum-healthy while the secondary is active. */
   readonly recoverStreakSince: UnixMs | null;
+  /** Since when the providers with a verdict have disagreed on the active target (hold after failAfter). */
+  readonly disagreeSince: UnixMs | null;
+  /**
+   * Since when this coordinator has had fresh votes, by its clock; null when every vote is stale.
+   * No automatic decision before one interval of observing (cold start).
+   */
+  readonly observingSince: UnixMs | null;
   readonly hold: { readonly reason: HoldReason; readonly since: UnixMs } | null;
   readonly override: ActiveOverride | null;
   readonly pendingFlip: PendingFlip | null;
@@ -70,10 +99,17 @@ export function initialServiceState(service: ServiceName, active: TargetRole = '
     lastFailoverAt: null,
     failStreakSince: null,
     recoverStreakSince: null,
+    disagreeSince: null,
+    observingSince: null,
     hold: null,
     override: null,
     pendingFlip: null,
     votes: [],
     lastDecision: null,
   };
+}
+
+/** A stored state, with the fields added after 0.1 filled in (stored JSON may predate them). */
+export function upgradeState(state: ServiceState): ServiceState {
+  return { ...initialServiceState(state.service), ...state };
 }

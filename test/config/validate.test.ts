@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, formatPath, policyFor, vantagePointsOf } from '#core/config/validate.ts';
+import { parseConfig, formatPath, policyFor, toleranceOf, vantagePointsOf } from '#core/config/validate.ts';
 import { configJsonSchema } from '#core/config/json-schema.ts';
 import production from '../../examples/production.config.ts';
 import local from '../../lifeboat.config.ts';
@@ -59,6 +59,29 @@ describe('config validation', () => {
     expect(messages).toContain('aws alone cannot fail over');
     const never = parseConfig({ ...production, vantagePoints: { aws: ['us-east-1'], cloudflare: ['apac'] } });
     expect(never.ok && never.warnings.map((w) => w.message).join('\n')).toContain('can never fail over');
+  });
+
+  it('says which provider can act alone, and when, under the quorum across providers', () => {
+    const result = parseConfig({ ...production, vantagePoints: { aws: ['us-east-1', 'us-west-2', 'eu-west-1', 'ap-northeast-2', 'sa-east-1'], cloudflare: ['apac'] } });
+    if (!result.ok) throw new Error('invalid');
+    const t = toleranceOf(result.config, result.config.services[0]!);
+    expect(t.providers).toMatchObject([
+      { provider: 'aws', vantagePoints: 5, canJudge: true, canActAlone: true },
+      { provider: 'cloudflare', vantagePoints: 1, canJudge: false, canActAlone: false },
+    ]);
+    expect(t.statements).toContain('cloudflare (1 VP) can never judge: it never blocks aws, and cannot fail over alone (minVotes 3)');
+    expect(t.statements).toContain('aws (5 VPs) alone can fail over at any time: cloudflare has fewer than 2 vantage points and never judges');
+    expect(t.statements).toContain('only aws judges: a fault or a stolen probe key at aws alone can move DNS');
+    expect(result.warnings.map((w) => w.message).join('\n')).toContain('cloudflare can never judge, so aws alone decides');
+    const both = parseConfig({ ...production, vantagePoints: { aws: ['us-east-1', 'us-west-2', 'eu-west-1'], cloudflare: ['apac', 'weur', 'enam'] } });
+    if (!both.ok) throw new Error('invalid');
+    expect(toleranceOf(both.config, both.config.services[0]!).statements).toEqual([
+      'aws (3 VPs) alone can fail over when cloudflare has fewer than 2 fresh votes (e.g. cloudflare is down)',
+      'cloudflare (3 VPs) alone can fail over when aws has fewer than 2 fresh votes (e.g. aws is down)',
+      'a provider whose probes all lie (or whose probe key is stolen) cannot move DNS while the other has 2 or more fresh votes',
+      'tolerates the loss of all of aws or all of cloudflare',
+      'tolerates up to 3 silent vantage point(s) of 6 and still fails over a dead primary (when the rest agree)',
+    ]);
   });
 
   it('resolves a service policy over the global one over the defaults', () => {

@@ -51,6 +51,10 @@ describe('Coordinator', () => {
     const t = setup(() => failing);
     const vps: VantagePoint[] = ['aws:us-east-1', 'aws:eu-west-1', 'aws:ap-northeast-2'];
     for (const vp of vps) await t.coordinator.ingest(t.batch(vp, 'unhealthy'), 'probe-key');
+    // Cold start: nothing is decided before one interval of observing, whatever failAfter is.
+    expect(t.calls()).toBe(0);
+    t.advance(10_000);
+    for (const vp of vps) await t.coordinator.ingest(t.batch(vp, 'unhealthy'), 'probe-key');
     const afterDecision = t.calls();
     expect(afterDecision).toBeGreaterThan(0);
     // 15 s of batches, three a second: 45 evaluations.
@@ -63,7 +67,8 @@ describe('Coordinator', () => {
     expect(t.zone.get('app.example.com', 'A')?.values).toEqual(['203.0.113.10']);
     failing = false;
     t.advance(30_000);
-    await t.coordinator.tick();
+    // The primary is still down (fresh votes say so), so the re-checked flip still holds.
+    for (const vp of vps) await t.coordinator.ingest(t.batch(vp, 'unhealthy'), 'probe-key');
     expect(t.zone.get('app.example.com', 'A')?.values).toEqual(['198.51.100.20']);
     expect((await t.coordinator.states())[0]!.state.pendingFlip).toBeNull();
   });

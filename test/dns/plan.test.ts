@@ -31,6 +31,15 @@ describe('planChange', () => {
     expect(zone.writes).toBe(writes);
   });
 
+  it('writes the epoch it is given (the decision\'s), not one past DNS\'s own', async () => {
+    const zone = new MemoryZone('example.com');
+    const provider = new MemoryDnsProvider(zone);
+    zone.write([dns.targets.primary[0]!]);
+    const plan = planChange({ provider: 'memory', zone: 'example.com', dns, current: await provider.read(dns), to: 'secondary', at: 1000, epoch: 7 });
+    expect(plan.newState).toEqual({ active: 'secondary', epoch: 7, at: 1000 });
+    expect(() => planChange({ provider: 'memory', zone: 'example.com', dns, current: { records: [], state: null }, to: 'secondary', at: 1, epoch: -1 })).toThrow(/epoch -1/);
+  });
+
   it('lets only one of two racing plans win the compare-and-swap', async () => {
     const zone = new MemoryZone('example.com');
     const provider = new MemoryDnsProvider(zone);

@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { evaluate, type EvaluateOutput } from '#core/engine/decide.ts';
 import { initialServiceState, type ServiceState } from '#core/engine/state.ts';
 import type { Observation, OverrideCommand } from '#core/model.ts';
-import { obs, policy, round, SERVICE, VPS } from './helpers.ts';
+import { obs, policy, round, SERVICE, step, VPS } from './helpers.ts';
 
 const P = policy();
 const T0 = 1_700_000_000_000;
 
-/** Feeds one round per interval; returns every output. */
+/** Feeds one round per interval, DNS writes succeeding; returns every output. */
 function run(rounds: Observation[][], p = P, start: ServiceState = initialServiceState(SERVICE), firstRound = 0): EvaluateOutput[] {
   let state = start;
   return rounds.map((observations, i) => {
-    const out = evaluate({ state, observations, overrides: [], now: T0 + (firstRound + i) * p.intervalMs, policy: p });
+    const out = step({ state, observations, overrides: [], now: T0 + (firstRound + i) * p.intervalMs, policy: p });
     state = out.state;
     return out;
   });
@@ -33,8 +33,13 @@ describe('evaluate: failing over', () => {
     expect(d).toMatchObject({ from: 'primary', to: 'secondary', epoch: 1, cause: 'primary-unhealthy' });
     expect(d.evidence.tally.primary).toMatchObject({ unhealthy: 6, fresh: 6 });
     expect(d.evidence.votes.filter((v) => v.target === 'primary').every((v) => v.verdict === 'unhealthy')).toBe(true);
-    expect(outs[1]!.actions.some((a) => a.type === 'dns')).toBe(true);
-    expect(outs[1]!.state.pendingFlip).toMatchObject({ to: 'secondary', epoch: 1 });
+    expect(outs[1]!.actions.filter((a) => a.type === 'dns')).toEqual([{ type: 'dns', decision: d, epoch: 1, attempt: 1 }]);
+    // Saved pending (with the attempt counted) before DNS is touched; cleared once DNS confirmed.
+    const raw = evaluate({ state: outs[0]!.state, observations: round(at(1), 'unhealthy'), overrides: [], now: at(1), policy: P });
+    expect(raw.state.pendingFlip).toMatchObject({ to: 'secondary', epoch: 1, attempts: 1, lastAttemptAt: at(1), applied: false });
+    expect(outs[1]!.state.pendingFlip).toBeNull();
+    // The failover notice comes from the outcome this coordinator won, with the decision's epoch.
+    expect(outs[1]!.actions.filter((a) => a.type === 'notify')).toMatchObject([{ event: 'failover', key: `${SERVICE}#1#failover`, text: d.summary }]);
   });
 
   it('resets the streak when one evaluation does not agree', () => {
@@ -48,10 +53,21 @@ describe('evaluate: failing over', () => {
     expect(outs.every((o) => o.decision === null)).toBe(true);
   });
 
-  it('fails over on 5 of 6', () => {
-    const split = ['unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'healthy'] as const;
-    const outs = run([round(at(0), [...split]), round(at(1), [...split])]);
+  it('fails over on 6 of 7 when every provider agrees (aws 3 of 4, cloudflare 3 of 3)', () => {
+    const vps = [...VPS, 'aws:sa-east-1' as const];
+    const split = ['unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'healthy'] as const;
+    const outs = run([round(at(0), [...split], 'healthy', vps), round(at(1), [...split], 'healthy', vps)]);
     expect(outs[1]!.decision?.to).toBe('secondary');
+  });
+
+  it('5 of 6 is not enough when one provider splits (cloudflare 2 of 3 is not > 2/3): it vetoes, and says so once', () => {
+    const split = ['unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'healthy'] as const;
+    const outs = run(Array.from({ length: 4 }, (_, i) => round(at(i), [...split])));
+    expect(outs.every((o) => o.decision === null)).toBe(true);
+    const holds = outs.flatMap((o) => o.actions).filter((a) => a.type === 'notify' && a.event === 'hold');
+    expect(holds).toHaveLength(1);
+    expect(holds[0]).toMatchObject({ hold: 'providers-disagree', key: `${SERVICE}#0#hold#providers-disagree` });
+    expect(outs[3]!.state.hold?.reason).toBe('providers-disagree');
   });
 
   it('ignores abstaining and stale votes', () => {

@@ -57,14 +57,16 @@ describe('evaluate inside a maintenance window', () => {
 
   it('freezes automation: a dead primary causes no failover and no hold alert', () => {
     const t = 1_000_000;
-    const out = evaluate({ state: initialServiceState(SERVICE), observations: round(t, 'unhealthy'), overrides: [], now: t, policy: p, inMaintenance: true });
+    // Observing for one interval already, so only the window stands in the way (cold start).
+    const warm = evaluate({ state: initialServiceState(SERVICE), observations: round(t - p.intervalMs, 'healthy'), overrides: [], now: t - p.intervalMs, policy: p }).state;
+    const out = evaluate({ state: warm, observations: round(t, 'unhealthy'), overrides: [], now: t, policy: p, inMaintenance: true });
     expect(out.decision).toBeNull();
     expect(out.state.active).toBe('primary');
     expect(out.actions).toEqual([]);
-    const held = evaluate({ state: initialServiceState(SERVICE), observations: round(t, 'unhealthy', 'unhealthy'), overrides: [], now: t, policy: p, inMaintenance: true });
+    const held = evaluate({ state: warm, observations: round(t, 'unhealthy', 'unhealthy'), overrides: [], now: t, policy: p, inMaintenance: true });
     expect(held.actions.filter((a) => a.type === 'notify')).toEqual([]);
     // The same input outside the window fails over.
-    expect(evaluate({ state: initialServiceState(SERVICE), observations: round(t, 'unhealthy'), overrides: [], now: t, policy: p }).decision?.to).toBe('secondary');
+    expect(evaluate({ state: warm, observations: round(t, 'unhealthy'), overrides: [], now: t, policy: p }).decision?.to).toBe('secondary');
   });
 
   it('still obeys overrides', () => {
@@ -123,6 +125,10 @@ describe('the coordinator in a configured maintenance window', () => {
     expect(servedAddress(zone)).toBeUndefined();
     expect(sent).toEqual([]);
     clock.advance(31 * 60_000);
+    await down();
+    // Every vote had gone stale: observing starts again, and nothing is decided for one interval.
+    expect((await store.get(SERVICE))!.value.active).toBe('primary');
+    clock.advance(10_000);
     await down();
     expect((await store.get(SERVICE))!.value.active).toBe('secondary');
     expect(sent.map((n) => n.event)).toEqual(['failover']);

@@ -2,14 +2,29 @@
  * Property tests (fast-check) of the decision engine:
  *  (a) deterministic under reordering of observations;
  *  (b) no failover while more than 1/3 of fresh primary votes are healthy;
- *  (c) two engines fed the same observations never decide differently.
+ *  (c) two engines fed the same observations never decide differently;
+ *  (d) one provider cannot move DNS while the other has its minimum of fresh honest votes;
+ *  (e) a provider fully silent does not block the other from failing over a dead primary.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { evaluate } from '#core/engine/decide.ts';
 import { initialServiceState, type ServiceState } from '#core/engine/state.ts';
-import type { Observation, Verdict } from '#core/model.ts';
-import { obs, policy, SERVICE, VPS } from './helpers.ts';
+import type { Observation, Verdict, VantagePoint } from '#core/model.ts';
+import { judge, MAX_OBSERVATION_SKEW_MS } from '#core/engine/votes.ts';
+import type { Evidence } from '#core/engine/actions.ts';
+import type { VoteBook, VoteEntry } from '#core/engine/state.ts';
+
+/** The vote book behind a decision's evidence. */
+function bookOf(evidence: Evidence): VoteBook {
+  const entries = new Map<string, VoteEntry>();
+  for (const v of evidence.votes) {
+    const e = entries.get(v.vantagePoint) ?? { vantagePoint: v.vantagePoint, primary: null, secondary: null };
+    entries.set(v.vantagePoint, { ...e, [v.target]: { verdict: v.verdict, observedAt: v.observedAt, receivedAt: v.receivedAt, failure: v.failure ?? null, latencyMs: null, ranIn: null } });
+  }
+  return [...entries.values()].sort((a, b) => (a.vantagePoint < b.vantagePoint ? -1 : 1));
+}
+import { obs, policy, SERVICE, step, VPS } from './helpers.ts';
 
 const T0 = 1_700_000_000_000;
 const verdict = fc.constantFrom<Verdict>('healthy', 'unhealthy', 'abstain');
@@ -38,8 +53,8 @@ function shiftStep(step: Observation[], i: number, intervalMs: number): Observat
 
 function replay(rounds: Observation[][], p: ReturnType<typeof policy>, order: (xs: Observation[], i: number) => Observation[]) {
   let state: ServiceState = initialServiceState(SERVICE);
-  return rounds.map((step, i) => {
-    const out = evaluate({ state, observations: order(shiftStep(step, i, p.intervalMs), i), overrides: [], now: T0 + i * p.intervalMs, policy: p });
+  return rounds.map((observations, i) => {
+    const out = step({ state, observations: order(shiftStep(observations, i, p.intervalMs), i), overrides: [], now: T0 + i * p.intervalMs, policy: p });
     state = out.state;
     return out;
   });
@@ -69,7 +84,7 @@ describe('engine properties', () => {
           obs(vp, 'primary', j < healthy ? 'healthy' : 'unhealthy', now),
           obs(vp, 'secondary', 'healthy', now),
         ]);
-        const out = evaluate({ state, observations, overrides: [], now, policy: p });
+        const out = step({ state, observations, overrides: [], now, policy: p });
         expect(out.decision?.cause).not.toBe('primary-unhealthy');
         state = out.state;
       });
@@ -90,11 +105,79 @@ describe('engine properties', () => {
         const dns = out.actions.filter((a) => a.type === 'dns');
         expect(dns.length).toBe(out.decision ? 1 : 0);
         if (out.decision?.to === 'secondary' && out.decision.cause === 'primary-unhealthy') {
-          const s = out.decision.evidence.tally.secondary;
-          expect(s.unhealthy >= p.minVotes && s.unhealthy > p.quorumFraction * s.fresh).toBe(false);
+          // Judged as the engine must: across providers (one provider alone cannot make it unhealthy).
+          expect(judge(bookOf(out.decision.evidence), 'secondary', out.decision.at, p).unhealthy).toBe(false);
+          expect(judge(bookOf(out.decision.evidence), 'primary', out.decision.at, p).unhealthy).toBe(true);
         }
       }
     }), { numRuns: 300 });
+  });
+});
+
+const vpsOf = (provider: 'aws' | 'cloudflare', n: number): VantagePoint[] => Array.from({ length: n }, (_, i) => `${provider}:r${i}` as VantagePoint);
+
+/** A state that has been observing for one interval, every VP healthy (past cold start). */
+function warmState(vps: readonly VantagePoint[], p: ReturnType<typeof policy>): ServiceState {
+  const t = T0 - p.intervalMs;
+  return evaluate({ state: initialServiceState(SERVICE), observations: vps.flatMap((vp) => [obs(vp, 'primary', 'healthy', t), obs(vp, 'secondary', 'healthy', t)]), overrides: [], now: t, policy: p }).state;
+}
+
+/** What one lying VP does in one round: vote anything with any in-range observedAt, or stay silent. */
+const liarMove = fc.option(fc.record({
+  primary: verdict, secondary: verdict,
+  observedOffset: fc.integer({ min: -30_000, max: MAX_OBSERVATION_SKEW_MS }),
+}), { nil: null });
+
+describe('engine properties: quorum across providers', () => {
+  const counts = fc.record({ aws: fc.integer({ min: 1, max: 12 }), cloudflare: fc.integer({ min: 1, max: 12 }) });
+
+  it('(d) one provider lying, silent or replaying cannot change DNS while the other has its minimum of fresh honest votes', () => {
+    const scenario = counts.chain((c) => fc.record({
+      c: fc.constant(c),
+      liar: fc.constantFrom('aws' as const, 'cloudflare' as const),
+      p: policies,
+      rounds: fc.array(fc.array(liarMove, { minLength: 12, maxLength: 12 }), { minLength: 1, maxLength: 15 }),
+    }));
+    fc.assert(fc.property(scenario, ({ c, liar, p, rounds }) => {
+      const honest = liar === 'aws' ? 'cloudflare' : 'aws';
+      fc.pre(c[honest] >= p.providerMinVotes); // the precondition, stated
+      const liars = vpsOf(liar, c[liar]);
+      const honests = vpsOf(honest, c[honest]);
+      let state = warmState([...liars, ...honests], p);
+      rounds.forEach((moves, i) => {
+        const now = T0 + i * p.intervalMs;
+        const observations: Observation[] = honests.flatMap((vp) => [obs(vp, 'primary', 'healthy', now), obs(vp, 'secondary', 'healthy', now)]);
+        liars.forEach((vp, j) => {
+          const m = moves[j % moves.length];
+          if (!m) return; // silent (its old votes may linger: a replay of itself)
+          observations.push(obs(vp, 'primary', m.primary, now + m.observedOffset, now), obs(vp, 'secondary', m.secondary, now + m.observedOffset, now));
+        });
+        const out = step({ state, observations, overrides: [], now, policy: p });
+        expect(out.actions.filter((a) => a.type === 'dns')).toEqual([]);
+        expect(out.state.active).toBe('primary');
+        state = out.state;
+      });
+    }), { numRuns: 300 });
+  });
+
+  it('(e) one provider fully silent while the primary is down: the other fails over when it has minVotes', () => {
+    fc.assert(fc.property(counts, fc.constantFrom('aws' as const, 'cloudflare' as const), policies, (c, silent, p) => {
+      const speaking = silent === 'aws' ? 'cloudflare' : 'aws';
+      fc.pre(c[speaking] >= p.minVotes);
+      const vps = vpsOf(speaking, c[speaking]);
+      // The silent provider voted healthy once, long ago: stale by now.
+      let state = warmState([...vpsOf(silent, c[silent]), ...vps], p);
+      state = evaluate({ state, observations: vps.flatMap((vp) => [obs(vp, 'primary', 'healthy', T0), obs(vp, 'secondary', 'healthy', T0)]), overrides: [], now: T0, policy: p }).state;
+      let decided = false;
+      for (let i = 1; i <= p.failAfter + p.freshForMs / p.intervalMs + 1 && !decided; i++) {
+        const now = T0 + i * p.intervalMs;
+        const out = step({ state, observations: vps.flatMap((vp) => [obs(vp, 'primary', 'unhealthy', now), obs(vp, 'secondary', 'healthy', now)]), overrides: [], now, policy: p });
+        decided = out.actions.some((a) => a.type === 'dns' && a.decision.to === 'secondary');
+        state = out.state;
+      }
+      expect(decided).toBe(true);
+      expect(state.active).toBe('secondary');
+    }), { numRuns: 200 });
   });
 });
 

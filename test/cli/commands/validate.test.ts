@@ -37,6 +37,17 @@ describe('lifeboat validate', () => {
     expect(out.problems).toContainEqual(expect.objectContaining({ path: 'vantagePoints.cloudflare[1]' }));
   });
 
+  it('states what the config tolerates, in the summary and in --json', async () => {
+    const io = fakeIo(repo);
+    expect(await main(['validate', 'examples/production.config.ts'], io)).toBe(0);
+    expect(io.text()).toContain('aws (5 VPs) alone can fail over when cloudflare has fewer than 2 fresh votes');
+    const json = fakeIo(repo);
+    expect(await main(['validate', 'examples/production.config.ts', '--json'], json)).toBe(0);
+    const out = JSON.parse(json.stdout.join('\n'));
+    expect(out.tolerance[0]).toMatchObject({ service: 'app.example.com', providers: [{ provider: 'aws', canJudge: true, canActAlone: true }, { provider: 'cloudflare', canJudge: true, canActAlone: true }] });
+    expect(out.tolerance[0].statements).toContain('tolerates the loss of all of aws or all of cloudflare');
+  });
+
   it('says clearly when the file does not exist, with exit 2', async () => {
     const io = fakeIo(repo);
     expect(await main(['validate', 'nope.config.json'], io)).toBe(2);
