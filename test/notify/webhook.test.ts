@@ -133,9 +133,13 @@ describe('notifications from two coordinators', () => {
     const zone = new MemoryZone('example.com');
     const clock = new TestClock(1_700_000_000_000);
     const [a, b] = ['aws', 'cloudflare'].map((name) => makeCoordinator(name, config, zone, clock, notifier([hook.url])));
-    for (const vp of ['aws:us-east-1', 'aws:eu-west-1', 'aws:ap-northeast-2'] as const) {
-      // Every VP posts to both coordinators at once, as in production.
-      await Promise.all([a!.coordinator.ingest(downRound(vp, clock.now(), 'unhealthy'), 'probe'), b!.coordinator.ingest(downRound(vp, clock.now(), 'unhealthy'), 'probe')]);
+    // Two rounds one interval apart: nothing is decided in a coordinator's first interval (cold start).
+    for (const round of [0, 1]) {
+      if (round) clock.advance(config.probing.intervalSeconds * 1000);
+      for (const vp of ['aws:us-east-1', 'aws:eu-west-1', 'aws:ap-northeast-2'] as const) {
+        // Every VP posts to both coordinators at once, as in production.
+        await Promise.all([a!.coordinator.ingest(downRound(vp, clock.now(), 'unhealthy'), 'probe'), b!.coordinator.ingest(downRound(vp, clock.now(), 'unhealthy'), 'probe')]);
+      }
     }
     expect(servedAddress(zone)).toBe(SECONDARY_IP);
     expect((await a!.store.get(SERVICE))!.value.active).toBe('secondary');

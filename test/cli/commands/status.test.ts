@@ -18,6 +18,9 @@ async function feed(p: Pair, verdict: 'healthy' | 'unhealthy') {
 
 describe('lifeboat status', () => {
   it('prints state, each VP\'s vote and age, the last decision and agreement', async () => {
+    // Two rounds one interval apart: a coordinator decides nothing in its first interval (cold start).
+    await feed(pair, 'unhealthy');
+    pair.clock.advance(pair.config.probing.intervalSeconds * 1000);
     await feed(pair, 'unhealthy');
     pair.clock.advance(4_000);
     const io = fakeIo('/tmp', pair.env());
