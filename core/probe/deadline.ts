@@ -11,6 +11,9 @@ export interface Deadline {
   clear(): void;
 }
 
+/** One reason for every cleared deadline: clearing is routine and must stay cheap. */
+const CLEARED = new Error('deadline cleared');
+
 export function startDeadline(ms: number, timer: Sleep = realSleep): Deadline {
   const expired = new AbortController();
   const cancelled = new AbortController();
@@ -18,5 +21,5 @@ export function startDeadline(ms: number, timer: Sleep = realSleep): Deadline {
     () => expired.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')),
     () => {}, // cleared before it fired
   );
-  return { signal: expired.signal, clear: () => cancelled.abort() };
+  return { signal: expired.signal, clear: () => cancelled.abort(CLEARED) };
 }

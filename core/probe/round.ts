@@ -18,6 +18,11 @@ export interface RoundInput {
   readonly vantagePoint: VantagePoint;
   readonly round: number;
   readonly ranIn?: string;
+  /**
+   * How long the probing may take, rechecks included (core/probe/vantage.ts: the interval less the
+   * posts' timeout, so a whole round fits in its interval). Only a recheck's deadline is cut short.
+   */
+  readonly probeWindowMs?: number;
 }
 
 export interface RoundDeps {
@@ -116,12 +121,14 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Obse
   const jobs: Job[] = config.services.flatMap((service) =>
     (['primary', 'secondary'] as const).map((role) => ({ service, role })));
 
+  const roundStarted = deps.clock.now();
+  const recheckEndsBy = input.probeWindowMs === undefined ? undefined : roundStarted + input.probeWindowMs;
   const outcomes = await mapWithConcurrency(jobs, deps.concurrency ?? DEFAULT_CONCURRENCY, async (job): Promise<Outcome> => {
     const started = deps.clock.now();
     let result: ProbeResult;
     try {
       result = await probeWithRecheck(job.service.healthCheck, job.service[job.role],
-        config.probing.recheckDelayMs, deps);
+        config.probing.recheckDelayMs, deps, recheckEndsBy);
     } catch (error) {
       // A bug or a surprise in one probe must cost one vote, not the whole round.
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -7,7 +7,7 @@
 import type { ObservationBatch } from '../model.ts';
 import { silentLogger, type Fetch } from '../ports.ts';
 import type { RequestSigner } from '../signing/signer.ts';
-import { postObservations, type CoordinatorEndpoint, type PostResult } from './post.ts';
+import { DEFAULT_POST_TIMEOUT_MS, postObservations, type CoordinatorEndpoint, type PostResult } from './post.ts';
 import { runRound, type RoundDeps, type RoundInput } from './round.ts';
 
 export interface VantageRoundInput extends RoundInput {
@@ -44,7 +44,9 @@ export const NO_COORDINATORS_MESSAGE = 'no coordinators configured: observations
 
 export async function runVantageRound(input: VantageRoundInput, deps: VantageDeps): Promise<VantageSummary> {
   const logger = deps.logger ?? silentLogger;
-  const batch = await runRound(input, deps);
+  // Probing leaves room for the posts inside the interval: a round's vote lands before the next round.
+  const probeWindowMs = input.config.probing.intervalSeconds * 1000 - (deps.postTimeoutMs ?? DEFAULT_POST_TIMEOUT_MS);
+  const batch = await runRound({ ...input, probeWindowMs }, deps);
   if (input.endpoints.length === 0) logger.error(NO_COORDINATORS_MESSAGE, { vantagePoint: input.vantagePoint });
   const posts = deps.signal?.aborted ? [] : await postObservations(batch, input.endpoints, {
     fetch: deps.postFetch ?? deps.fetch,
