@@ -1,16 +1,15 @@
 /**
- * The probe Lambda, one per configured AWS region, invoked every minute by EventBridge. Each
- * invocation starts floor(60 / interval) of core's vantage rounds on the interval, never waiting
- * for an earlier round's posts (a slow coordinator never delays probing), and stops starting
- * rounds when too little time is left for one. All posts are settled before returning (Lambda
- * freezes a returned invocation). The round itself is core/probe/vantage.ts.
+ * The probe Lambda, one per AWS region, invoked every minute by EventBridge: one minute of core's
+ * vantage rounds (core/probe/vantage.ts) on the interval, none waiting for an earlier one's posts,
+ * and no new round when too little time is left for it. Returns once every post has settled
+ * (Lambda freezes a returned invocation).
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { KeyConfig, LifeboatConfig } from '#core/config/schema.ts';
 import type { VantagePoint } from '#core/model.ts';
 import { configuredCoordinators, DEFAULT_POST_TIMEOUT_MS, type PostResult } from '#core/probe/post.ts';
-import { roundBudgetMs, roundsOnInterval, slotOf } from '#core/probe/schedule.ts';
+import { roundBudgetMs, roundsInWindow, roundsOnInterval, slotOf } from '#core/probe/schedule.ts';
 import type { TcpConnect } from '#core/probe/tcp.ts';
 import { runVantageRound } from '#core/probe/vantage.ts';
 import { realSleep, systemClock, type Clock, type Fetch, type Logger, type Sleep } from '#core/ports.ts';
@@ -21,7 +20,7 @@ import { lambdaLogger, requireEnv } from './lambda-env.ts';
 import { nodeTcpConnect } from './runtime/node-tcp.ts';
 import { keyParameterName, SsmSecretSource, type SecretSource } from './secrets.ts';
 
-export { roundBudgetMs } from '#core/probe/schedule.ts';
+export { roundBudgetMs, roundsInWindow as roundsPerInvocation } from '#core/probe/schedule.ts';
 
 export interface ProbeHandlerDeps {
   readonly config: () => LifeboatConfig;
@@ -52,11 +51,6 @@ export interface ProbeSummary {
 
 export type ProbeHandler = (event: ScheduledEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ProbeSummary>;
 
-/** Rounds per invocation: one minute of rounds at the configured interval (at least one). */
-export function roundsPerInvocation(intervalSeconds: number, windowMs = 60_000): number {
-  return Math.max(1, Math.floor(windowMs / 1000 / intervalSeconds));
-}
-
 /** Stands in for core's createProbeSigner (core/signing/signer.ts) until it lands; same signature. */
 function createProbeSigner(key: KeyConfig, secretText: string): RequestSigner {
   return hmacSigner(key.id, decodeHexSecret(secretText, key.id));
@@ -69,28 +63,23 @@ export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
   const postTimeoutMs = deps.postTimeoutMs ?? DEFAULT_POST_TIMEOUT_MS;
   const { logger } = deps;
   const vantagePoint = `aws:${deps.region}` as const;
+  // Loaded once per container; a failed load (throttled SSM) is retried by the next invocation.
   let signer: Promise<RequestSigner> | undefined;
-  const loadSigner = (config: LifeboatConfig) => {
-    signer ??= deps.secrets().get(keyParameterName(deps.keyParameterPrefix, deps.keyId)).then((text) => {
-      const key = config.keys.find((k) => k.id === deps.keyId);
-      if (!key) throw new Error(`LIFEBOAT_PROBE_KEY_ID names key "${deps.keyId}", which is not in the config's keys`);
-      return createProbeSigner(key, text);
-    });
-    // A failed load (throttled SSM) is retried by the next invocation, not remembered.
-    signer.catch(() => { signer = undefined; });
-    return signer;
-  };
+  const loadSigner = (config: LifeboatConfig) => signer ??= deps.secrets().get(keyParameterName(deps.keyParameterPrefix, deps.keyId)).then((text) => {
+    const key = config.keys.find((k) => k.id === deps.keyId);
+    if (!key) throw new Error(`LIFEBOAT_PROBE_KEY_ID names key "${deps.keyId}", which is not in the config's keys`);
+    return createProbeSigner(key, text);
+  }).catch((error: unknown) => { signer = undefined; throw error; });
 
   return async (_event, context) => {
     const config = deps.config();
     const endpoints = configuredCoordinators(config.coordinators);
     const intervalMs = config.probing.intervalSeconds * 1000;
-    const planned = roundsPerInvocation(config.probing.intervalSeconds, deps.windowMs);
+    const planned = roundsInWindow(config.probing.intervalSeconds, deps.windowMs);
     const budget = roundBudgetMs(config, postTimeoutMs);
     const roundSigner = await loadSigner(config);
     const posts: (readonly PostResult[])[] = [];
     let stoppedEarly = false;
-
     const rounds = await roundsOnInterval({
       firstAt: clock.now(), intervalMs, count: planned, sleep, clock,
       // Room for this round and its posts, or stop: a killed invocation loses its pending posts.

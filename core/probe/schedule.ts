@@ -19,6 +19,11 @@ export function nextSlotStart(now: UnixMs, intervalMs: number): UnixMs {
   return (slotOf(now, intervalMs) + 1) * intervalMs;
 }
 
+/** Rounds in a window of wall time (a Lambda's minute) at the interval: at least one. */
+export function roundsInWindow(intervalSeconds: number, windowMs = 60_000): number {
+  return Math.max(1, Math.floor(windowMs / 1000 / intervalSeconds));
+}
+
 /** Longest a round can take: probe, rapid recheck, probe again, then the posts' timeout, plus slack. */
 export function roundBudgetMs(config: LifeboatConfig, postTimeoutMs: number): number {
   const probe = Math.max(...config.services.map((s) => s.healthCheck.timeoutMs));
