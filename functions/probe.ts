@@ -1,24 +1,26 @@
 /**
- * The probe Lambda, one per configured AWS region, invoked every minute by EventBridge. Each
- * invocation runs floor(60 / interval) rounds spaced by the interval; after each round the batch
- * is posted to every coordinator in parallel WITHOUT waiting before the next round's timer, so a
- * slow coordinator never delays probing. All posts are settled before returning (Lambda freezes
- * a returned invocation). Probing and posting are core/probe; this only schedules them.
+ * The probe Lambda, one per AWS region, invoked every minute by EventBridge: one minute of core's
+ * vantage rounds (core/probe/vantage.ts) on the interval, none waiting for an earlier one's posts,
+ * and no new round when too little time is left for it. Returns once every post has settled
+ * (Lambda freezes a returned invocation).
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import type { LifeboatConfig } from '#core/config/schema.ts';
+import type { KeyConfig, LifeboatConfig } from '#core/config/schema.ts';
 import type { VantagePoint } from '#core/model.ts';
-import { configuredCoordinators, DEFAULT_POST_TIMEOUT_MS, postObservations, type PostResult } from '#core/probe/post.ts';
-import { runRound } from '#core/probe/round.ts';
+import { configuredCoordinators, DEFAULT_POST_TIMEOUT_MS, type PostResult } from '#core/probe/post.ts';
+import { roundBudgetMs, roundsInWindow, roundsOnInterval, slotOf } from '#core/probe/schedule.ts';
 import type { TcpConnect } from '#core/probe/tcp.ts';
+import { runVantageRound } from '#core/probe/vantage.ts';
 import { realSleep, systemClock, type Clock, type Fetch, type Logger, type Sleep } from '#core/ports.ts';
 import { decodeHexSecret } from '#core/signing/keys.ts';
-import { hmacSigner } from '#core/signing/signer.ts';
+import { hmacSigner, type RequestSigner } from '#core/signing/signer.ts';
 import { bundledConfig } from './bundled-config.ts';
 import { lambdaLogger, requireEnv } from './lambda-env.ts';
 import { nodeTcpConnect } from './runtime/node-tcp.ts';
 import { keyParameterName, SsmSecretSource, type SecretSource } from './secrets.ts';
+
+export { roundBudgetMs, roundsInWindow as roundsPerInvocation } from '#core/probe/schedule.ts';
 
 export interface ProbeHandlerDeps {
   readonly config: () => LifeboatConfig;
@@ -49,15 +51,9 @@ export interface ProbeSummary {
 
 export type ProbeHandler = (event: ScheduledEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ProbeSummary>;
 
-/** Rounds per invocation: one minute of rounds at the configured interval (at least one). */
-export function roundsPerInvocation(intervalSeconds: number, windowMs = 60_000): number {
-  return Math.max(1, Math.floor(windowMs / 1000 / intervalSeconds));
-}
-
-/** Longest a round can take: probe, rapid recheck, probe again, then the posts' timeout, plus slack. */
-export function roundBudgetMs(config: LifeboatConfig, postTimeoutMs: number): number {
-  const probe = Math.max(...config.services.map((s) => s.healthCheck.timeoutMs));
-  return 2 * probe + config.probing.recheckDelayMs + postTimeoutMs + 1_000;
+/** Stands in for core's createProbeSigner (core/signing/signer.ts) until it lands; same signature. */
+function createProbeSigner(key: KeyConfig, secretText: string): RequestSigner {
+  return hmacSigner(key.id, decodeHexSecret(secretText, key.id));
 }
 
 export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
@@ -67,54 +63,43 @@ export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
   const postTimeoutMs = deps.postTimeoutMs ?? DEFAULT_POST_TIMEOUT_MS;
   const { logger } = deps;
   const vantagePoint = `aws:${deps.region}` as const;
-  let secret: Promise<Uint8Array> | undefined;
-  const signingSecret = () => {
-    if (!secret) {
-      secret = deps.secrets().get(keyParameterName(deps.keyParameterPrefix, deps.keyId)).then((hex) => decodeHexSecret(hex, deps.keyId));
-      secret.catch(() => { secret = undefined; });
-    }
-    return secret;
-  };
+  // Loaded once per container; a failed load (throttled SSM) is retried by the next invocation.
+  let signer: Promise<RequestSigner> | undefined;
+  const loadSigner = (config: LifeboatConfig) => signer ??= deps.secrets().get(keyParameterName(deps.keyParameterPrefix, deps.keyId)).then((text) => {
+    const key = config.keys.find((k) => k.id === deps.keyId);
+    if (!key) throw new Error(`LIFEBOAT_PROBE_KEY_ID names key "${deps.keyId}", which is not in the config's keys`);
+    return createProbeSigner(key, text);
+  }).catch((error: unknown) => { signer = undefined; throw error; });
 
   return async (_event, context) => {
     const config = deps.config();
     const endpoints = configuredCoordinators(config.coordinators);
     const intervalMs = config.probing.intervalSeconds * 1000;
-    const planned = roundsPerInvocation(config.probing.intervalSeconds, deps.windowMs);
+    const planned = roundsInWindow(config.probing.intervalSeconds, deps.windowMs);
     const budget = roundBudgetMs(config, postTimeoutMs);
-    if (endpoints.length === 0) logger.error('no coordinators configured: observations go nowhere (set coordinators.aws.url / coordinators.cloudflare.url)', { vantagePoint });
-    const key = await signingSecret();
-    const started = clock.now();
-    const posts: Promise<PostResult[]>[] = [];
-    let rounds = 0;
+    const roundSigner = await loadSigner(config);
+    const posts: (readonly PostResult[])[] = [];
     let stoppedEarly = false;
-
-    for (let i = 0; i < planned; i++) {
-      const wait = started + i * intervalMs - clock.now();
-      if (wait > 0) await sleep(wait);
+    const rounds = await roundsOnInterval({
+      firstAt: clock.now(), intervalMs, count: planned, sleep, clock,
       // Room for this round and its posts, or stop: a killed invocation loses its pending posts.
-      if (context.getRemainingTimeInMillis() < budget) {
+      mayStart: (i) => {
+        if (context.getRemainingTimeInMillis() >= budget) return true;
         stoppedEarly = true;
         logger.warn('stopping early: not enough time left for another round', { vantagePoint, round: i, remainingMs: context.getRemainingTimeInMillis(), budgetMs: budget });
-        break;
-      }
-      const now = clock.now();
-      const batch = await runRound(
-        { config, vantagePoint, round: Math.floor(now / intervalMs), ranIn: deps.region },
-        { fetch: fetchFn, tcpConnect: deps.tcpConnect ?? nodeTcpConnect, sleep, clock, logger },
+        return false;
+      },
+    }, async (i) => {
+      const { posts: roundPosts } = await runVantageRound(
+        { config, vantagePoint, round: slotOf(clock.now(), intervalMs), ranIn: deps.region, endpoints },
+        { fetch: fetchFn, tcpConnect: deps.tcpConnect ?? nodeTcpConnect, sleep, clock, logger, signer: roundSigner, postTimeoutMs },
       );
-      rounds++;
-      if (endpoints.length > 0) {
-        posts.push(postObservations(batch, endpoints, { fetch: fetchFn, clock, signer: hmacSigner(deps.keyId, key), timeoutMs: postTimeoutMs, logger }));
-      }
-      const unhealthy = batch.results.filter((r) => r.verdict === 'unhealthy').length;
-      logger.info('round', { vantagePoint, round: batch.round, controlOk: batch.controlOk, results: batch.results.length, unhealthy });
-    }
+      posts[i] = roundPosts;
+    });
 
-    const results = await Promise.all(posts);
-    const failed = results.flat().filter((r) => !r.ok);
-    logger.info('invocation done', { vantagePoint, rounds, planned, stoppedEarly, posts: results.flat().length, failedPosts: failed.length });
-    return { vantagePoint, rounds, planned, stoppedEarly, posts: results };
+    const all = posts.filter(Boolean);
+    logger.info('invocation done', { vantagePoint, rounds, planned, stoppedEarly, posts: all.flat().length, failedPosts: all.flat().filter((r) => !r.ok).length });
+    return { vantagePoint, rounds, planned, stoppedEarly, posts: all };
   };
 }
 

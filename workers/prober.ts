@@ -1,17 +1,15 @@
 /**
  * A Cloudflare vantage point: one Durable Object per configured location hint, clocked by its
  * own alarm (the cron in index.ts is only a watchdog that re-arms it). Each alarm re-arms the
- * next slot FIRST, so a crash mid-round never stops the clock, then runs one round (core's
- * runRound) unless this slot already ran (alarms are at-least-once), then posts the batch to
- * every coordinator in parallel (core's postObservations).
+ * next slot FIRST, so a crash mid-round never stops the clock, then runs core's vantage round
+ * (core/probe/vantage.ts) unless this slot already ran (alarms are at-least-once).
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { LifeboatConfig } from '../core/config/schema.ts';
-import type { ObservationBatch } from '../core/model.ts';
 import { realSleep, systemClock } from '../core/ports.ts';
-import { runRound } from '../core/probe/round.ts';
-import { postObservations, type PostResult } from '../core/probe/post.ts';
-import { hmacSigner } from '../core/signing/signer.ts';
+import type { PostResult } from '../core/probe/post.ts';
+import { runVantageRound } from '../core/probe/vantage.ts';
+import { hmacSigner, type RequestSigner } from '../core/signing/signer.ts';
 import { workerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { workerLogger } from './log.ts';
@@ -98,15 +96,13 @@ export class Prober extends DurableObject<Env> {
 
   private async round(config: LifeboatConfig, hint: LocationHint, slot: number, startedAt: number): Promise<LastRound> {
     try {
-      const key = probeSigningKey(config, this.env);
-      // ranIn stays unset: an alarm has no request.cf, and the colo cannot be learnt without network.
-      const batch: ObservationBatch = await runRound({ config, vantagePoint: `cloudflare:${hint}`, round: slot }, {
-        fetch: (input, init) => fetch(input, init), tcpConnect: workerTcpConnect, sleep: realSleep, clock: systemClock, logger: this.logger,
-      });
+      const signer = await probeSigner(config, this.env);
       const { endpoints, fetch: postFetch } = probeEndpoints(config, this.env);
-      const posted = await postObservations(batch, endpoints, { fetch: postFetch, clock: systemClock, signer: hmacSigner(key.id, key.secret), logger: this.logger });
-      this.logger.info('round done', { hint, slot, controlOk: batch.controlOk, results: batch.results.length, posted: posted.map((p) => `${p.coordinator}:${p.ok ? p.status : p.error ?? p.status}`) });
-      return { slot, startedAt, controlOk: batch.controlOk, results: batch.results.length, posted };
+      // ranIn stays unset: an alarm has no request.cf, and the colo cannot be learnt without network.
+      const { batch, posts } = await runVantageRound({ config, vantagePoint: `cloudflare:${hint}`, round: slot, endpoints }, {
+        fetch: (input, init) => fetch(input, init), postFetch, tcpConnect: workerTcpConnect, sleep: realSleep, clock: systemClock, logger: this.logger, signer,
+      });
+      return { slot, startedAt, controlOk: batch.controlOk, results: batch.results.length, posted: posts };
     } catch (err) {
       // Logged and kept in storage, not rethrown: a throw makes the runtime retry the alarm,
       // which would only skip (the slot is claimed) and could disturb the armed next slot.
@@ -115,6 +111,12 @@ export class Prober extends DurableObject<Env> {
       return { slot, startedAt, error };
     }
   }
+}
+
+/** Stands in for probeSigner in workers/probe-deps.ts until it lands there; same signature. */
+async function probeSigner(config: LifeboatConfig, env: Env): Promise<RequestSigner> {
+  const key = probeSigningKey(config, env);
+  return hmacSigner(key.id, key.secret);
 }
 
 function intervalMs(config: LifeboatConfig): number {

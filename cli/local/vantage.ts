@@ -1,14 +1,15 @@
 /**
- * Local vantage points: the same probe round as the Lambdas and the prober Durable Objects
- * (core/probe/round.ts), named after the config's AWS regions and Cloudflare locations, each on
- * its own interval timer (phases spread so the rounds do not all land at once).
+ * Local vantage points: core's vantage round (core/probe/vantage.ts), as the Lambdas and the
+ * prober Durable Objects run it, named after the config's AWS regions and Cloudflare locations,
+ * each on its own interval (phases spread so the rounds do not all land at once).
  */
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { vantagePointsOf } from '#core/config/validate.ts';
 import type { ObservationBatch, VantagePoint } from '#core/model.ts';
-import { postObservations, type CoordinatorEndpoint, type PostResult } from '#core/probe/post.ts';
-import { runRound } from '#core/probe/round.ts';
-import { hmacSigner } from '#core/signing/signer.ts';
+import type { CoordinatorEndpoint, PostResult } from '#core/probe/post.ts';
+import { roundsOnInterval } from '#core/probe/schedule.ts';
+import { runVantageRound } from '#core/probe/vantage.ts';
+import { hmacSigner, type RequestSigner } from '#core/signing/signer.ts';
 import { realSleep, systemClock, type Logger } from '#core/ports.ts';
 import { nodeTcpConnect } from '../../functions/runtime/node-tcp.ts';
 
@@ -16,7 +17,10 @@ export interface VantageOptions {
   readonly config: LifeboatConfig;
   /** Where to post; read at every round so a coordinator can be swapped while running. */
   readonly coordinators: () => readonly CoordinatorEndpoint[];
-  readonly probeKey: { readonly id: string; readonly secret: Uint8Array };
+  /** Each vantage point's signer: a provider's vantage points sign with that provider's key. */
+  readonly signerFor?: (vp: VantagePoint) => RequestSigner;
+  /** @deprecated One key for every vantage point; use `signerFor`. */
+  readonly probeKey?: { readonly id: string; readonly secret: Uint8Array };
   readonly logger: Logger;
   /** Called after each round with what was seen and how each post went. */
   readonly onRound?: (batch: ObservationBatch, posts: readonly PostResult[]) => void;
@@ -29,29 +33,36 @@ export interface VantageFleet {
   stop(): Promise<void>;
 }
 
+function signers(options: VantageOptions): (vp: VantagePoint) => RequestSigner {
+  if (options.signerFor) return options.signerFor;
+  const key = options.probeKey;
+  if (!key) throw new Error('VantageOptions needs signerFor (or the deprecated probeKey): vantage points cannot sign their posts');
+  const shared = hmacSigner(key.id, key.secret);
+  return () => shared;
+}
+
 export function startVantagePoints(options: VantageOptions): VantageFleet {
   const { config, logger } = options;
   const intervalMs = config.probing.intervalSeconds * 1000;
+  const signerFor = signers(options);
   const vps = vantagePointsOf(config);
   const stop = new AbortController();
-  const loops = vps.map(async (vp, i) => {
+  const started = systemClock.now();
+  const loops = vps.map((vp, i) => roundsOnInterval({
     // Spread the first rounds over one interval, as real probers in different regions would be.
-    await realSleep(Math.floor((i * intervalMs) / vps.length), stop.signal).catch(() => undefined);
-    for (let round = 1; !stop.signal.aborted; round++) {
-      const started = Date.now();
-      try {
-        const fetchImpl = options.fetchFor?.(vp) ?? fetch;
-        const batch = await runRound({ config, vantagePoint: vp, round, ranIn: 'local' }, { fetch: fetchImpl, tcpConnect: nodeTcpConnect, sleep: realSleep, clock: systemClock, logger });
-        if (stop.signal.aborted) break;
-        // Not awaited before the next round's timer: a slow coordinator never delays probing.
-        void postObservations(batch, options.coordinators(), { fetch, clock: systemClock, signer: hmacSigner(options.probeKey.id, options.probeKey.secret), timeoutMs: Math.min(3000, intervalMs), logger })
-          .then((posts) => options.onRound?.(batch, posts));
-      } catch (err) {
-        logger.error('probe round failed', { vantagePoint: vp, error: (err as Error).message });
-      }
-      await realSleep(Math.max(0, intervalMs - (Date.now() - started)), stop.signal).catch(() => undefined);
+    firstAt: started + Math.floor((i * intervalMs) / vps.length), intervalMs, sleep: realSleep, clock: systemClock, signal: stop.signal,
+  }, async (index) => {
+    try {
+      const { batch, posts } = await runVantageRound(
+        { config, vantagePoint: vp, round: index + 1, ranIn: 'local', endpoints: options.coordinators() },
+        { fetch: options.fetchFor?.(vp) ?? fetch, postFetch: fetch, tcpConnect: nodeTcpConnect, sleep: realSleep, clock: systemClock, logger,
+          signer: signerFor(vp), postTimeoutMs: Math.min(3000, intervalMs), signal: stop.signal },
+      );
+      if (!stop.signal.aborted) options.onRound?.(batch, posts);
+    } catch (err) {
+      logger.error('probe round failed', { vantagePoint: vp, error: (err as Error).message });
     }
-  });
+  }));
   return {
     vantagePoints: vps,
     async stop() {

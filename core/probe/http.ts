@@ -4,14 +4,17 @@
  */
 import type { HttpCheckConfig, StatusMatcher, TargetConfig } from '../config/schema.ts';
 import type { FailureKind, ProbeResult } from '../model.ts';
-import type { Clock, Fetch } from '../ports.ts';
+import type { Clock, Fetch, Sleep } from '../ports.ts';
 import { classifyError } from './classify.ts';
+import { startDeadline } from './deadline.ts';
 import type { TcpConnect } from './tcp.ts';
 
 export interface ProbeDeps {
   readonly fetch: Fetch;
   readonly tcpConnect?: TcpConnect;
   readonly clock: Clock;
+  /** Waits out probe deadlines (default: real timers; the simulator passes virtual time). */
+  readonly timer?: Sleep;
 }
 
 /** Body checks look at no more than this; a health endpoint that says more is cut off here. */
@@ -99,8 +102,7 @@ function judgeBody(check: HttpCheckConfig, text: string, truncated: boolean): st
 }
 
 export async function probeHttp(check: HttpCheckConfig, target: TargetConfig, deps: ProbeDeps): Promise<ProbeResult> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), check.timeoutMs);
+  const deadline = startDeadline(check.timeoutMs, deps.timer);
   const started = deps.clock.now();
   const elapsed = (): number => Math.max(0, deps.clock.now() - started);
   let status: number | undefined;
@@ -112,7 +114,7 @@ export async function probeHttp(check: HttpCheckConfig, target: TargetConfig, de
       headers: check.headers,
       // A redirect is judged by its own status: following it could probe some other site.
       redirect: 'manual',
-      signal: controller.signal,
+      signal: deadline.signal,
     });
     status = response.status;
     if (statusMatches(status, check.expectStatus) && needsBody(check)) {
@@ -124,13 +126,13 @@ export async function probeHttp(check: HttpCheckConfig, target: TargetConfig, de
     const latencyMs = elapsed();
     const seenStatus = status === undefined ? {} : { status };
     // Our own deadline firing is a timeout whatever the runtime calls the abort error.
-    if (controller.signal.aborted) {
+    if (deadline.signal.aborted) {
       return { ok: false, failure: 'timeout', latencyMs, ...seenStatus, detail: `no complete answer within ${check.timeoutMs} ms` };
     }
     const { failure, reason } = classifyError(error);
     return { ok: false, failure, latencyMs, ...seenStatus, detail: `${failure}: ${reason}` };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 
   const latencyMs = elapsed();

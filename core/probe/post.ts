@@ -3,8 +3,9 @@
  * with its own timeout, so one slow or dead coordinator never delays the others or the next round.
  */
 import type { ObservationBatch } from '../model.ts';
-import type { Clock, Fetch, Logger } from '../ports.ts';
+import type { Clock, Fetch, Logger, Sleep } from '../ports.ts';
 import type { RequestSigner } from '../signing/signer.ts';
+import { startDeadline } from './deadline.ts';
 
 export interface CoordinatorEndpoint {
   /** `aws`, `cloudflare`, ... for logs. */
@@ -19,6 +20,8 @@ export interface PostDeps {
   /** Signs each post (core/signing/signer.ts). */
   readonly signer: RequestSigner;
   readonly timeoutMs?: number;
+  /** Waits out the timeout (default: real timers; the simulator passes virtual time). */
+  readonly timer?: Sleep;
   readonly logger?: Logger;
 }
 
@@ -41,6 +44,7 @@ export async function postObservations(batch: ObservationBatch, endpoints: reado
   return Promise.all(endpoints.map(async (endpoint): Promise<PostResult> => {
     const started = deps.clock.now();
     const url = observationsUrl(endpoint.url);
+    const deadline = startDeadline(deps.timeoutMs ?? DEFAULT_POST_TIMEOUT_MS, deps.timer);
     try {
       // Signed per coordinator: each gets its own nonce, so one cannot replay to the other.
       const headers = await deps.signer({ method: 'POST', url, body, now: deps.clock.now() });
@@ -48,7 +52,7 @@ export async function postObservations(batch: ObservationBatch, endpoints: reado
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json' },
         body,
-        signal: AbortSignal.timeout(deps.timeoutMs ?? DEFAULT_POST_TIMEOUT_MS),
+        signal: deadline.signal,
       });
       const ms = deps.clock.now() - started;
       if (res.ok) {
@@ -62,6 +66,8 @@ export async function postObservations(batch: ObservationBatch, endpoints: reado
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       deps.logger?.warn('could not reach coordinator', { coordinator: endpoint.name, error });
       return { coordinator: endpoint.name, ok: false, error, ms: deps.clock.now() - started };
+    } finally {
+      deadline.clear();
     }
   }));
 }

@@ -3,7 +3,7 @@
  * about a second later, before it counts (fewer false alarms from a dropped packet).
  */
 import type { HealthCheckConfig, TargetConfig } from '../config/schema.ts';
-import type { ProbeResult } from '../model.ts';
+import type { ProbeResult, UnixMs } from '../model.ts';
 import type { Sleep } from '../ports.ts';
 import { probeHttp, type ProbeDeps } from './http.ts';
 import { probeTcp } from './tcp.ts';
@@ -21,16 +21,28 @@ export interface RecheckDeps extends ProbeDeps {
   readonly sleep: Sleep;
 }
 
-/** Probes; on failure waits `recheckDelayMs` and reports the second attempt, marked `rechecked`. */
+/** The shortest deadline a recheck gets, however little of the round is left. */
+export const MIN_RECHECK_TIMEOUT_MS = 1_000;
+
+/**
+ * Probes; on failure waits `recheckDelayMs` and reports the second attempt, marked `rechecked`.
+ * `recheckEndsBy` caps the recheck's deadline at that time (never below MIN_RECHECK_TIMEOUT_MS, nor
+ * below the check's latency limit, past which an answer fails anyway), so a timed-out probe and
+ * its recheck still fit in one round.
+ */
 export async function probeWithRecheck(
   check: HealthCheckConfig,
   target: TargetConfig,
   recheckDelayMs: number,
   deps: RecheckDeps,
+  recheckEndsBy?: UnixMs,
 ): Promise<ProbeResult> {
   const first = await probeTarget(check, target, deps);
   if (first.ok) return first;
   await deps.sleep(recheckDelayMs);
-  const second = await probeTarget(check, target, deps);
+  const floor = Math.max(MIN_RECHECK_TIMEOUT_MS, check.type === 'http' ? check.maxLatencyMs ?? 0 : 0);
+  const left = recheckEndsBy === undefined ? check.timeoutMs : recheckEndsBy - deps.clock.now();
+  const timeoutMs = Math.min(check.timeoutMs, Math.max(floor, left));
+  const second = await probeTarget(timeoutMs === check.timeoutMs ? check : { ...check, timeoutMs }, target, deps);
   return { ...second, rechecked: true };
 }

@@ -6,6 +6,7 @@ import type { LifeboatConfig, ServiceConfig } from '../config/schema.ts';
 import type { BatchResult, ObservationBatch, ProbeResult, TargetRole, VantagePoint } from '../model.ts';
 import { silentLogger, type Clock, type Fetch, type Logger, type Sleep } from '../ports.ts';
 import { hadNetworkAnswer } from './classify.ts';
+import { startDeadline } from './deadline.ts';
 import { probeWithRecheck } from './probe.ts';
 import { MissingTcpConnectError, type TcpConnect } from './tcp.ts';
 
@@ -17,6 +18,11 @@ export interface RoundInput {
   readonly vantagePoint: VantagePoint;
   readonly round: number;
   readonly ranIn?: string;
+  /**
+   * How long the probing may take, rechecks included (core/probe/vantage.ts: the interval less the
+   * posts' timeout, so a whole round fits in its interval). Only a recheck's deadline is cut short.
+   */
+  readonly probeWindowMs?: number;
 }
 
 export interface RoundDeps {
@@ -24,6 +30,8 @@ export interface RoundDeps {
   readonly tcpConnect?: TcpConnect;
   readonly sleep: Sleep;
   readonly clock: Clock;
+  /** Waits out probe and control deadlines (default: real timers; the simulator passes virtual time). */
+  readonly timer?: Sleep;
   /** Most probes in flight at once (default 16). */
   readonly concurrency?: number;
   /** Deadline for each control URL (default 5 s). */
@@ -51,10 +59,11 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
  * True as soon as any control URL gives any HTTP response (even a 500: the prober is online).
  * Never rejects. Aborting `stop` gives up early (the targets already proved connectivity).
  */
-export async function reachesAnyControl(urls: readonly string[], fetch: Fetch, timeoutMs: number, stop: AbortSignal): Promise<boolean> {
+export async function reachesAnyControl(urls: readonly string[], fetch: Fetch, timeoutMs: number, stop: AbortSignal, timer?: Sleep): Promise<boolean> {
   if (urls.length === 0) return false;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const deadline = startDeadline(timeoutMs, timer);
+  deadline.signal.addEventListener('abort', () => controller.abort(), { once: true });
   const abort = (): void => controller.abort();
   stop.addEventListener('abort', abort, { once: true });
   // Settles on abort even if a fetch implementation ignores its signal.
@@ -69,7 +78,7 @@ export async function reachesAnyControl(urls: readonly string[], fetch: Fetch, t
   } catch {
     return false;
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
     stop.removeEventListener('abort', abort);
     controller.abort();
   }
@@ -107,17 +116,19 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Obse
 
   const targetsAnswered = new AbortController();
   const control = reachesAnyControl(config.probing.controlUrls, deps.fetch,
-    deps.controlTimeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS, targetsAnswered.signal);
+    deps.controlTimeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS, targetsAnswered.signal, deps.timer);
 
   const jobs: Job[] = config.services.flatMap((service) =>
     (['primary', 'secondary'] as const).map((role) => ({ service, role })));
 
+  const roundStarted = deps.clock.now();
+  const recheckEndsBy = input.probeWindowMs === undefined ? undefined : roundStarted + input.probeWindowMs;
   const outcomes = await mapWithConcurrency(jobs, deps.concurrency ?? DEFAULT_CONCURRENCY, async (job): Promise<Outcome> => {
     const started = deps.clock.now();
     let result: ProbeResult;
     try {
       result = await probeWithRecheck(job.service.healthCheck, job.service[job.role],
-        config.probing.recheckDelayMs, deps);
+        config.probing.recheckDelayMs, deps, recheckEndsBy);
     } catch (error) {
       // A bug or a surprise in one probe must cost one vote, not the whole round.
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

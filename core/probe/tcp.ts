@@ -5,6 +5,7 @@
 import type { TcpCheckConfig, TargetConfig } from '../config/schema.ts';
 import type { ProbeResult } from '../model.ts';
 import { classifyError } from './classify.ts';
+import { startDeadline } from './deadline.ts';
 import type { ProbeDeps } from './http.ts';
 
 /**
@@ -28,20 +29,19 @@ export function tcpHost(target: TargetConfig): string {
 
 export async function probeTcp(check: TcpCheckConfig, target: TargetConfig, deps: ProbeDeps): Promise<ProbeResult> {
   if (!deps.tcpConnect) throw new MissingTcpConnectError();
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), check.timeoutMs);
+  const deadline = startDeadline(check.timeoutMs, deps.timer);
   const started = deps.clock.now();
   try {
-    await deps.tcpConnect(tcpHost(target), check.port, controller.signal);
+    await deps.tcpConnect(tcpHost(target), check.port, deadline.signal);
     return { ok: true, latencyMs: Math.max(0, deps.clock.now() - started) };
   } catch (error) {
     const latencyMs = Math.max(0, deps.clock.now() - started);
-    if (controller.signal.aborted) {
+    if (deadline.signal.aborted) {
       return { ok: false, failure: 'timeout', latencyMs, detail: `no connection within ${check.timeoutMs} ms` };
     }
     const { failure, reason } = classifyError(error);
     return { ok: false, failure, latencyMs, detail: `${failure}: ${reason}` };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }

@@ -1,8 +1,10 @@
 /**
- * Runs a scenario in virtual time through the real parts: the real signing, the real HTTP API
- * (Hono app, called in-process), two real coordinators (aws and cloudflare, each with its own
- * state store) and the real DNS plan/apply with compare-and-swap on one shared in-memory zone.
- * Only the probes are modelled (World), since virtual time cannot open sockets.
+ * Runs a scenario in virtual time through the real parts: the real vantage round of the Lambdas
+ * and probers (core/probe/vantage.ts: probe, rapid recheck, control check and abstain, HMAC
+ * signing, parallel posts), the real HTTP API (Hono app, called in-process), two real coordinators
+ * (aws and cloudflare, each with its own state store) and the real DNS plan/apply with
+ * compare-and-swap on one shared in-memory zone. Only the network is modelled (World answers each
+ * request in virtual time, network.ts), since virtual time cannot open sockets.
  */
 import { createApi } from '../api/app.ts';
 import { loadConfig } from '../config/validate.ts';
@@ -13,11 +15,15 @@ import { serviceDns } from '../dns/desired.ts';
 import { MemoryDnsProvider, MemoryZone } from '../dns/memory.ts';
 import { parseStateRecord, stateRecordName } from '../dns/state-record.ts';
 import { resolvePolicy } from '../engine/policy.ts';
-import type { BatchResult, ObservationBatch, TargetRole, UnixMs, VantagePoint } from '../model.ts';
-import { silentLogger } from '../ports.ts';
+import type { ObservationBatch, TargetRole, UnixMs, VantagePoint } from '../model.ts';
+import { silentLogger, type Clock, type Fetch } from '../ports.ts';
+import { configuredCoordinators } from '../probe/post.ts';
+import { runVantageRound } from '../probe/vantage.ts';
 import { staticKeyResolver } from '../signing/keys.ts';
 import { signRequest } from '../signing/lb1.ts';
 import { MemoryNonceStore } from '../signing/nonce-store.ts';
+import { hmacSigner, type RequestSigner } from '../signing/signer.ts';
+import { networkError, probeFetch, requestUrl } from './network.ts';
 import { ms, seededRandom, SIMULATION_START, World } from './world.ts';
 import type { CountExpectation, Scenario } from './scenario.ts';
 import { VirtualTime } from './virtual-time.ts';
@@ -53,19 +59,22 @@ const PROBE_KEY = 'sim-probe';
 const OPERATOR_KEY = 'sim-operator';
 const COORDINATORS = ['aws', 'cloudflare'] as const;
 type CoordinatorName = (typeof COORDINATORS)[number];
+const TARGETS = { primary: 'https://primary.example.net', secondary: 'https://secondary.example.net' } as const;
+const COORDINATOR_URLS: Readonly<Record<CoordinatorName, string>> = { aws: 'https://aws.coordinator.example', cloudflare: 'https://cloudflare.coordinator.example' };
 
 function simConfig(s: Scenario): LifeboatConfigInput {
   return {
     services: [{
       name: SERVICE,
-      primary: { url: 'https://primary.example.net', a: ['203.0.113.10'] },
-      secondary: { url: 'https://secondary.example.net', a: ['198.51.100.20'] },
+      primary: { url: TARGETS.primary, a: ['203.0.113.10'] },
+      secondary: { url: TARGETS.secondary, a: ['198.51.100.20'] },
       healthCheck: { type: 'http', path: '/healthz', maxLatencyMs: s.maxLatencyMs },
       dns: [{ provider: 'embedded', ttl: 5 }],
       policy: s.policy,
     }],
     vantagePoints: { aws: s.vantagePoints.aws, cloudflare: s.vantagePoints.cloudflare },
-    probing: { intervalSeconds: s.intervalSeconds, recheckDelayMs: s.recheckDelayMs, controlUrls: [] },
+    probing: { intervalSeconds: s.intervalSeconds, recheckDelayMs: s.recheckDelayMs, controlUrls: ['https://control.example.org/'] },
+    coordinators: { aws: { url: COORDINATOR_URLS.aws }, cloudflare: { url: COORDINATOR_URLS.cloudflare } },
     keys: [{ id: PROBE_KEY, scope: 'probe' }, { id: OPERATOR_KEY, scope: 'operator' }],
   };
 }
@@ -152,21 +161,41 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
   let firstDecisionAt: UnixMs | null = null;
   let rejected = 0;
   const lastValid = new Map<CoordinatorName, { headers: Record<string, string>; body: string }>();
-  const deliver = async (name: CoordinatorName, headers: Record<string, string>, body: string) => {
-    if (world.coordinatorDown(name, time.now)) return;
+  /** One POST /v1/observations, as the coordinator's HTTP API answers it; any status but 2xx and 401 is a bug. */
+  const deliver = async (name: CoordinatorName, headers: Record<string, string>, body: string): Promise<Response> => {
     const res = await nodes.get(name)!.app.request('/v1/observations', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
-    if (res.status === 401) { rejected++; note(`refused: ${await res.text()}`); return; }
-    if (!res.ok) throw new Error(`${name} answered ${res.status}: ${await res.text()}`);
-    lastValid.set(name, { headers, body });
-    const out = (await res.json()) as { decisions: { to: TargetRole; cause: string; epoch: number }[] };
-    for (const d of out.decisions) recordDecision(name, d.to, d.cause);
+    const text = await res.text();
+    if (res.status === 401) { rejected++; note(`refused: ${text}`); }
+    else if (!res.ok) throw new Error(`${name} answered ${res.status}: ${text}`);
+    else {
+      lastValid.set(name, { headers, body });
+      const out = JSON.parse(text) as { decisions: { to: TargetRole; cause: string; epoch: number }[] };
+      for (const d of out.decisions) recordDecision(name, d.to, d.cause);
+    }
+    return new Response(text, { status: res.status, headers: res.headers });
+  };
+  /** The vantage points' route to the coordinators: a network delay, then the in-process app. */
+  const byOrigin = new Map(COORDINATORS.map((name) => [new URL(COORDINATOR_URLS[name]).origin, name]));
+  const coordinatorFetch: Fetch = async (input, init) => {
+    const name = byOrigin.get(requestUrl(input).origin);
+    if (!name) throw new Error(`simulated network: no coordinator at ${requestUrl(input).origin}`);
+    await time.sleep(20 + Math.floor(random() * 130), init?.signal ?? undefined);
+    if (world.coordinatorDown(name, time.now)) throw networkError('ECONNREFUSED');
+    const headers = Object.fromEntries(new Headers(init?.headers).entries());
+    return time.track(deliver(name, headers, String(init?.body)).catch((error: unknown) => {
+      time.fail(error); // the round would log and carry on; the run must not
+      return new Response('simulator bug', { status: 500 });
+    }));
   };
   const recordDecision = (name: string, to: TargetRole, cause: string) => {
     note(`${name} coordinator decides: ${to} (${cause})`);
     if (to === 'secondary' && cause === 'primary-unhealthy') firstDecisionAt ??= time.now;
   };
 
-  // Vantage points: each probes every interval at its own phase, rechecks failures, posts to both.
+  // Vantage points: each runs the real round every interval at its own phase, with its own clock.
+  const endpoints = configuredCoordinators(config.coordinators);
+  const hmac = hmacSigner(PROBE_KEY, secrets.probe);
+  const signer: RequestSigner = (request) => time.track(hmac(request));
   const vps: VantagePoint[] = [
     ...scenario.vantagePoints.aws.map((r) => `aws:${r}` as const),
     ...scenario.vantagePoints.cloudflare.map((h) => `cloudflare:${h}` as const),
@@ -174,33 +203,14 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
   vps.forEach((vp) => {
     let round = 0;
     const phase = Math.floor(random() * intervalMs);
-    time.every(SIMULATION_START + phase, intervalMs, endMs, async () => {
+    const vpClock: Clock = { now: () => time.now + world.clockSkewMs(vp, time.now) };
+    const fetch = probeFetch(world, time, vp, TARGETS);
+    time.every(SIMULATION_START + phase, intervalMs, endMs, () => {
       if (world.vpSilent(vp, time.now)) return;
-      round++;
-      const controlOk = !world.vpCutOff(vp, time.now);
-      const results: BatchResult[] = [];
-      let sendAt = time.now;
-      for (const target of ['primary', 'secondary'] as const) {
-        let outcome = world.probe(vp, target, time.now);
-        let at = time.now;
-        if (!outcome.ok && scenario.recheckDelayMs > 0) {
-          at = time.now + scenario.recheckDelayMs;
-          outcome = world.probe(vp, target, at);
-        }
-        sendAt = Math.max(sendAt, at + Math.min(outcome.latencyMs, 5000));
-        results.push({
-          service: SERVICE, target, verdict: controlOk ? (outcome.ok ? 'healthy' : 'unhealthy') : 'abstain',
-          observedAt: at + world.clockSkewMs(vp, at), latencyMs: outcome.latencyMs, ...(outcome.ok ? {} : { failure: outcome.failure! }),
-        });
-      }
-      const batch: ObservationBatch = { vantagePoint: vp, round, sentAt: sendAt + world.clockSkewMs(vp, sendAt), controlOk, results };
-      const body = JSON.stringify(batch);
-      time.at(sendAt, async () => {
-        const headers = await signRequest({ method: 'POST', path: '/v1/observations', body, keyId: PROBE_KEY, secret: secrets.probe, now: time.now + world.clockSkewMs(vp, time.now), randomBytes: (n) => randomBytes(random, n) });
-        for (const name of COORDINATORS) {
-          time.at(time.now + 20 + Math.floor(random() * 130), () => deliver(name, headers, body));
-        }
-      });
+      const input = { config, vantagePoint: vp, round: ++round, endpoints };
+      time.spawn(() => runVantageRound(input, {
+        fetch, postFetch: coordinatorFetch, sleep: time.sleep, timer: time.sleep, clock: vpClock, signer, logger: silentLogger,
+      }));
     });
   });
 
@@ -251,7 +261,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
       }
       case 'replayed': request = lastValid.get(name); break;
     }
-    if (request) await deliver(name, request.headers, request.body);
+    if (request && !world.coordinatorDown(name, time.now)) await deliver(name, request.headers, request.body);
   };
 
   await time.run(endMs);

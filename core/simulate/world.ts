@@ -1,15 +1,24 @@
 /**
- * The simulated world: what a probe from a given vantage point sees at a given virtual time,
- * given the scenario's faults. Also the ground truth the report is judged against.
+ * The simulated world: what the network gives a request from a given vantage point at a given
+ * virtual time, given the scenario's faults (the probe code judges it, as it would a real answer).
+ * Also the ground truth the report is judged against.
  */
-import type { FailureKind, Provider, TargetRole, UnixMs, VantagePoint } from '../model.ts';
+import type { Provider, TargetRole, UnixMs, VantagePoint } from '../model.ts';
 import type { Fault, Scenario } from './scenario.ts';
 
-export interface ProbeOutcome {
-  readonly ok: boolean;
-  readonly failure?: FailureKind;
-  readonly latencyMs: number;
-}
+/** What one request meets on the wire. */
+export type WireAnswer =
+  /** An HTTP answer after this long. */
+  | { readonly kind: 'response'; readonly status: number; readonly latencyMs: number }
+  /** The connection is refused after this long. */
+  | { readonly kind: 'refused'; readonly latencyMs: number }
+  /** Nothing ever comes back: the prober's own deadline decides. */
+  | { readonly kind: 'silent' }
+  /** This vantage point has no route out: the request fails at once. */
+  | { readonly kind: 'unreachable' };
+
+/** Who a request is for: a service's target, or a control URL. */
+export type Destination = TargetRole | 'control';
 
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same run. */
 export function seededRandom(seed: number): () => number {
@@ -71,34 +80,37 @@ export class World {
     return this.scenario.faults.reduce((sum, f) => (f.kind === 'clock-skew' && t >= ms(f.at) && f.vantagePoints.includes(vp) ? sum + f.seconds * 1000 : sum), 0);
   }
 
-  /** One probe attempt of one target from one vantage point. */
-  probe(vp: VantagePoint, target: TargetRole, t: UnixMs): ProbeOutcome {
+  /** What one request from `vp` to `to` meets at time t. */
+  answer(vp: VantagePoint, to: Destination, t: UnixMs): WireAnswer {
+    if (this.vpCutOff(vp, t)) return { kind: 'unreachable' };
     const baseLatency = 20 + Math.floor(this.random() * 80);
+    const healthy = { kind: 'response', status: 200, latencyMs: baseLatency } as const;
+    if (to === 'control') return healthy;
     for (const f of this.active(t)) {
-      if (target === 'secondary' && f.kind === 'secondary-down') return { ok: false, failure: 'refused', latencyMs: baseLatency };
-      if (target !== 'primary') continue;
+      if (to === 'secondary' && f.kind === 'secondary-down') return { kind: 'refused', latencyMs: baseLatency };
+      if (to !== 'primary') continue;
       switch (f.kind) {
         case 'primary-down':
-          return { ok: false, failure: 'timeout', latencyMs: 5000 };
+          return { kind: 'silent' };
         case 'primary-slow':
-          if (f.latencyMs > this.scenario.maxLatencyMs) return { ok: false, failure: 'latency', latencyMs: f.latencyMs };
-          return { ok: true, latencyMs: f.latencyMs };
+          // Answers, slowly: the health check's latency limit (or its timeout) judges it.
+          return { kind: 'response', status: 200, latencyMs: f.latencyMs };
         case 'primary-flaky':
-          if (this.random() < f.failureRate) return { ok: false, failure: 'status', latencyMs: baseLatency };
+          if (this.random() < f.failureRate) return { kind: 'response', status: 503, latencyMs: baseLatency };
           break;
         case 'primary-flapping':
-          if (flappingDown(f, t)) return { ok: false, failure: 'refused', latencyMs: baseLatency };
+          if (flappingDown(f, t)) return { kind: 'refused', latencyMs: baseLatency };
           break;
         case 'false-failures':
           if ((f.vantagePoints?.includes(vp) ?? false) || (f.provider !== undefined && providerOf(vp) === f.provider)) {
-            return { ok: false, failure: 'timeout', latencyMs: 5000 };
+            return { kind: 'silent' };
           }
           break;
         default:
           break;
       }
     }
-    return { ok: true, latencyMs: baseLatency };
+    return healthy;
   }
 
   /**

@@ -1,0 +1,72 @@
+/**
+ * Scheduling every runtime's vantage rounds shares: slot arithmetic (rounds aligned to multiples of
+ * the interval since the epoch, so a slot number names one round unambiguously), the longest a round
+ * can take, and starting rounds on an interval without waiting for earlier rounds' posts (a slow
+ * coordinator never delays probing). What is runtime-specific (a Lambda's time budget, a Durable
+ * Object's alarm, the local run's phases) stays in its adapter.
+ */
+import type { LifeboatConfig } from '../config/schema.ts';
+import type { UnixMs } from '../model.ts';
+import type { Clock, Sleep } from '../ports.ts';
+
+/** The slot `now` falls in. */
+export function slotOf(now: UnixMs, intervalMs: number): number {
+  return Math.floor(now / intervalMs);
+}
+
+/** The start of the next slot: strictly after `now`. */
+export function nextSlotStart(now: UnixMs, intervalMs: number): UnixMs {
+  return (slotOf(now, intervalMs) + 1) * intervalMs;
+}
+
+/** Rounds in a window of wall time (a Lambda's minute) at the interval: at least one. */
+export function roundsInWindow(intervalSeconds: number, windowMs = 60_000): number {
+  return Math.max(1, Math.floor(windowMs / 1000 / intervalSeconds));
+}
+
+/** Longest a round can take: probe, rapid recheck, probe again, then the posts' timeout, plus slack. */
+export function roundBudgetMs(config: LifeboatConfig, postTimeoutMs: number): number {
+  const probe = Math.max(...config.services.map((s) => s.healthCheck.timeoutMs));
+  return 2 * probe + config.probing.recheckDelayMs + postTimeoutMs + 1_000;
+}
+
+export interface IntervalPlan {
+  /** When round 0 starts; round i starts at firstAt + i * intervalMs (or at once if that has passed). */
+  readonly firstAt: UnixMs;
+  readonly intervalMs: number;
+  /** Most rounds to start (default: until `signal` aborts). */
+  readonly count?: number;
+  readonly sleep: Sleep;
+  readonly clock: Clock;
+  readonly signal?: AbortSignal;
+  /** Asked just before each round starts; false stops the plan (e.g. too little time left). */
+  readonly mayStart?: (index: number) => boolean;
+}
+
+/**
+ * Starts `round(i)` on the interval without awaiting earlier rounds, then waits for every round
+ * started. A round that throws stops the plan and the error is rethrown once all have settled.
+ * Returns how many rounds were started.
+ */
+export async function roundsOnInterval(plan: IntervalPlan, round: (index: number) => Promise<unknown>): Promise<number> {
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  let started = 0;
+  const count = plan.count ?? Infinity;
+  for (let i = 0; i < count && !failure && !plan.signal?.aborted; i++) {
+    const wait = plan.firstAt + i * plan.intervalMs - plan.clock.now();
+    if (wait > 0) {
+      const slept = await plan.sleep(wait, plan.signal).then(() => true, () => false);
+      if (!slept || failure) break;
+    }
+    if (plan.mayStart && !plan.mayStart(i)) break;
+    started++;
+    // Settled into the set at once, so a failing round is never an unhandled rejection.
+    const settled: Promise<void> = round(i).then(() => undefined, (error: unknown) => { failure ??= { error }; })
+      .finally(() => inFlight.delete(settled));
+    inFlight.add(settled);
+  }
+  while (inFlight.size > 0) await Promise.all(inFlight);
+  if (failure) throw failure.error;
+  return started;
+}

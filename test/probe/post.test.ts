@@ -1,0 +1,107 @@
+/**
+ * Posting a round's batch: every coordinator at once, each with its own deadline and its own
+ * signature (nonce), and a refusal is logged without the signature or the secret.
+ */
+import { describe, expect, it } from 'vitest';
+import { jsonLogger } from '#core/log.ts';
+import type { ObservationBatch } from '#core/model.ts';
+import type { Fetch } from '#core/ports.ts';
+import { observationsUrl, postObservations, type CoordinatorEndpoint } from '#core/probe/post.ts';
+import { staticKeyResolver } from '#core/signing/keys.ts';
+import { HEADER_NONCE, HEADER_SIGNATURE, verifyRequest } from '#core/signing/lb1.ts';
+import { MemoryNonceStore } from '#core/signing/nonce-store.ts';
+import { hmacSigner } from '#core/signing/signer.ts';
+
+const SECRET = new Uint8Array(32).fill(0xab);
+const SECRET_HEX = 'ab'.repeat(32);
+const signer = hmacSigner('probe-aws', SECRET);
+const clock = { now: () => Date.now() };
+const batch: ObservationBatch = {
+  vantagePoint: 'aws:eu-west-1', round: 7, sentAt: Date.now(), controlOk: true,
+  results: [{ service: 'app.example.com', target: 'primary', verdict: 'healthy', observedAt: Date.now(), latencyMs: 12 }],
+};
+const ENDPOINTS: CoordinatorEndpoint[] = [{ name: 'aws', url: 'https://aws.example' }, { name: 'cloudflare', url: 'https://cf.example' }];
+
+interface Seen { readonly url: string; readonly at: number; readonly headers: Record<string, string>; readonly body: string }
+
+/** A fetch where each origin behaves as told; records what it was sent. */
+function network(behaviour: Record<string, (signal: AbortSignal) => Promise<Response>>): { fetch: Fetch; seen: Seen[] } {
+  const seen: Seen[] = [];
+  const fetch: Fetch = async (input, init) => {
+    const url = String(input);
+    seen.push({ url, at: Date.now(), headers: Object.fromEntries(new Headers(init?.headers).entries()), body: String(init?.body) });
+    return behaviour[new URL(url).origin]!(init!.signal!);
+  };
+  return { fetch, seen };
+}
+
+const ok = async () => new Response('{}', { status: 200 });
+const hang = (signal: AbortSignal) => new Promise<Response>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+
+describe('postObservations', () => {
+  it('posts to every coordinator in parallel: a silent one times out without delaying the other', async () => {
+    const { fetch, seen } = network({ 'https://aws.example': ok, 'https://cf.example': hang });
+    const started = Date.now();
+    const [aws, cf] = await postObservations(batch, ENDPOINTS, { fetch, clock, signer, timeoutMs: 300 });
+    // Both requests left at once, before either answered.
+    expect(seen.map((s) => s.url)).toEqual([observationsUrl('https://aws.example'), observationsUrl('https://cf.example')]);
+    expect(Math.abs(seen[0]!.at - seen[1]!.at)).toBeLessThan(100);
+    expect(aws).toMatchObject({ coordinator: 'aws', ok: true, status: 200 });
+    expect(aws!.ms).toBeLessThan(250);
+    expect(cf).toMatchObject({ coordinator: 'cloudflare', ok: false });
+    expect(cf!.error).toMatch(/TimeoutError/);
+    expect(cf!.ms).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('a slow coordinator answering late does not hold back the fast one', async () => {
+    let fastDoneAt = 0;
+    const { fetch } = network({
+      'https://aws.example': async () => { fastDoneAt = Date.now(); return new Response('{}'); },
+      'https://cf.example': () => new Promise((resolve) => setTimeout(() => resolve(new Response('{}')), 400)),
+    });
+    const started = Date.now();
+    const results = await postObservations(batch, ENDPOINTS, { fetch, clock, signer, timeoutMs: 2_000 });
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    expect(fastDoneAt - started).toBeLessThan(200);
+    expect(results[0]!.ms).toBeLessThan(200);
+    expect(results[1]!.ms).toBeGreaterThanOrEqual(390);
+  });
+
+  it('signs each post on its own: one nonce per coordinator, each verifies for its own path', async () => {
+    const { fetch, seen } = network({ 'https://aws.example': ok, 'https://cf.example': ok });
+    await postObservations(batch, ENDPOINTS, { fetch, clock, signer });
+    const nonces = seen.map((s) => s.headers[HEADER_NONCE.toLowerCase()]);
+    expect(nonces.every((n) => typeof n === 'string' && n.length > 0)).toBe(true);
+    expect(new Set(nonces).size).toBe(2);
+    const keys = staticKeyResolver([{ id: 'probe-aws', scope: 'probe', secret: SECRET }]);
+    const store = new MemoryNonceStore();
+    for (const s of seen) {
+      const verdict = await verifyRequest({ method: 'POST', path: new URL(s.url).pathname, headers: s.headers, body: new TextEncoder().encode(s.body) }, { keys, nonces: store, now: Date.now(), requiredScope: 'probe' });
+      expect(verdict.ok).toBe(true);
+    }
+    expect(JSON.parse(seen[0]!.body)).toEqual(batch);
+  });
+
+  it('logs a refusal with the coordinator and status, never the signature or the secret', async () => {
+    const lines: string[] = [];
+    const { fetch, seen } = network({
+      'https://aws.example': async () => new Response('signature does not match', { status: 401 }),
+      'https://cf.example': async () => { throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }); },
+    });
+    const [aws, cf] = await postObservations(batch, ENDPOINTS, { fetch, clock, signer, logger: jsonLogger((l) => lines.push(l)) });
+    expect(aws).toMatchObject({ ok: false, status: 401, error: 'signature does not match' });
+    expect(cf).toMatchObject({ ok: false });
+    expect(cf!.error).toMatch(/fetch failed/);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toEqual(expect.arrayContaining([
+      expect.objectContaining({ level: 'warn', message: 'coordinator refused observations', coordinator: 'aws', status: 401 }),
+      expect.objectContaining({ level: 'warn', message: 'could not reach coordinator', coordinator: 'cloudflare' }),
+    ]));
+    const text = lines.join('\n');
+    const signature = seen[0]!.headers[HEADER_SIGNATURE.toLowerCase()]!;
+    expect(signature.length).toBeGreaterThan(10);
+    expect(text).not.toContain(signature);
+    expect(text).not.toContain(SECRET_HEX);
+  });
+});
