@@ -10,7 +10,7 @@ import type { KeyConfig, LifeboatConfig } from '#core/config/schema.ts';
 import type { VantagePoint } from '#core/model.ts';
 import { configuredCoordinators, DEFAULT_POST_TIMEOUT_MS, type PostResult } from '#core/probe/post.ts';
 import { roundBudgetMs, roundsInWindow, roundsOnInterval, slotOf } from '#core/probe/schedule.ts';
-import type { TcpConnect } from '#core/probe/tcp.ts';
+import type { TcpConnect } from '#core/probe/ports.ts';
 import { runVantageRound } from '#core/probe/vantage.ts';
 import { realSleep, systemClock, type Clock, type Fetch, type Logger, type Sleep } from '#core/ports.ts';
 import { decodeHexSecret } from '#core/signing/keys.ts';

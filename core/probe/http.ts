@@ -4,18 +4,9 @@
  */
 import type { HttpCheckConfig, StatusMatcher, TargetConfig } from '../config/schema.ts';
 import type { FailureKind, ProbeResult } from '../model.ts';
-import type { Clock, Fetch, Sleep } from '../ports.ts';
 import { classifyError } from './classify.ts';
 import { startDeadline } from './deadline.ts';
-import type { TcpConnect } from './tcp.ts';
-
-export interface ProbeDeps {
-  readonly fetch: Fetch;
-  readonly tcpConnect?: TcpConnect;
-  readonly clock: Clock;
-  /** Waits out probe deadlines (default: real timers; the simulator passes virtual time). */
-  readonly timer?: Sleep;
-}
+import type { ProbeDeps } from './ports.ts';
 
 /** Body checks look at no more than this; a health endpoint that says more is cut off here. */
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -5,10 +5,11 @@
 import type { HealthCheckConfig, TargetConfig } from '../config/schema.ts';
 import type { ProbeResult, UnixMs } from '../model.ts';
 import type { Sleep } from '../ports.ts';
-import { probeHttp, type ProbeDeps } from './http.ts';
+import { probeHttp } from './http.ts';
+import type { ProbeDeps } from './ports.ts';
 import { probeTcp } from './tcp.ts';
 
-export type { ProbeDeps } from './http.ts';
+export type { ProbeDeps } from './ports.ts';
 
 export function probeTarget(check: HealthCheckConfig, target: TargetConfig, deps: ProbeDeps): Promise<ProbeResult> {
   switch (check.type) {

@@ -8,7 +8,8 @@ import { silentLogger, type Clock, type Fetch, type Logger, type Sleep } from '.
 import { hadNetworkAnswer } from './classify.ts';
 import { startDeadline } from './deadline.ts';
 import { probeWithRecheck } from './probe.ts';
-import { MissingTcpConnectError, type TcpConnect } from './tcp.ts';
+import type { TcpConnect } from './ports.ts';
+import { MissingTcpConnectError } from './tcp.ts';
 
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_CONTROL_TIMEOUT_MS = 5_000;

@@ -6,14 +6,7 @@ import type { TcpCheckConfig, TargetConfig } from '../config/schema.ts';
 import type { ProbeResult } from '../model.ts';
 import { classifyError } from './classify.ts';
 import { startDeadline } from './deadline.ts';
-import type { ProbeDeps } from './http.ts';
-
-/**
- * Resolves once a connection to host:port is established (the adapter then closes it at once).
- * Rejects when the connection fails, with an error `classifyError` understands (a Node-style
- * `code` such as ECONNREFUSED, or a message), or when `signal` aborts.
- */
-export type TcpConnect = (host: string, port: number, signal: AbortSignal) => Promise<void>;
+import type { ProbeDeps } from './ports.ts';
 
 export class MissingTcpConnectError extends Error {
   constructor() {

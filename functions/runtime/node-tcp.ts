@@ -3,7 +3,7 @@
  * it at once. Errors keep node:net's `code` (ECONNREFUSED, ENOTFOUND, ...) for the classifier.
  */
 import { connect } from 'node:net';
-import type { TcpConnect } from '#core/probe/tcp.ts';
+import type { TcpConnect } from '#core/probe/ports.ts';
 
 export const nodeTcpConnect: TcpConnect = (host, port, signal) =>
   new Promise<void>((resolve, reject) => {
