@@ -221,7 +221,7 @@ export class Rfc2136Provider implements DnsProvider {
     const tsig = tsigError === undefined ? undefined : tsigErrorName(tsigError);
     const code = `${rcodeName(rcode)}${tsig ? ` (TSIG ${tsig})` : ''}`;
     const hint = tsig === 'BADSIG' ? `: the secret of key ${this.keyName} is not the one the server holds for it`
-      : tsig === 'BADKEY' ? `: the server has no key ${this.keyName} (with ${TSIG_ALGORITHM})`
+      : tsig === 'BADKEY' ? `: the server has no key ${this.keyName} (with ${TSIG_ALGORITHM}), or the key may not ${what} this zone (Knot answers BADKEY when no ACL of the zone allows it)`
       : tsig === 'BADTIME' ? `: this clock and the server's differ by more than the allowed fudge (key ${this.keyName})`
       : rcode === RCODE.REFUSED ? `: key ${this.keyName} may not ${what === 'update' ? 'update' : 'query'} this zone here (allow-update / update-policy / ACL), or the server is not authoritative for it`
       : rcode === RCODE.NOTAUTH ? `: the server is not authoritative for ${this.zone}, or rejected key ${this.keyName}`

@@ -60,10 +60,15 @@ export interface SignedRequest {
   readonly mac: Uint8Array;
 }
 
-/** Appends a TSIG record to an encoded message (whose ARCOUNT does not count it yet). */
-export async function signMessage(message: Uint8Array, key: TsigKey, nowSeconds: number): Promise<SignedRequest> {
+/**
+ * Appends a TSIG record to an encoded message (whose ARCOUNT does not count it yet). A response
+ * is signed over the request's MAC first (`requestMac`), which is how it is bound to the request.
+ */
+export async function signMessage(message: Uint8Array, key: TsigKey, nowSeconds: number, requestMac?: Uint8Array): Promise<SignedRequest> {
   const fields = { algorithm: key.algorithm, timeSigned: Math.floor(nowSeconds), fudge: TSIG_FUDGE, error: 0, other: new Uint8Array(0) };
-  const input = new WireWriter().bytes(message);
+  const input = new WireWriter();
+  if (requestMac) input.u16(requestMac.length).bytes(requestMac);
+  input.bytes(message);
   variables(input, key.name, fields);
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key.key, input.done()));
   const rdata = new WireWriter().name(fields.algorithm).u48(fields.timeSigned).u16(fields.fudge)

@@ -13,7 +13,10 @@ const PERMANENT = new Set(['ENOTFOUND', 'ERR_INVALID_ADDRESS', 'ERR_SOCKET_BAD_P
 
 function transportError(err: unknown, server: DnsServerAddress, proto: string): DnsTransportError {
   if (err instanceof DnsTransportError) return err;
-  const code = (err as { code?: string }).code ?? ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' ? 'ETIMEDOUT' : 'EIO');
+  // The abort is the caller's timeout (a DOMException, whose numeric `code` is not node's).
+  const name = (err as Error | undefined)?.name;
+  const nodeCode = (err as { code?: unknown } | undefined)?.code;
+  const code = name === 'TimeoutError' || name === 'AbortError' ? 'ETIMEDOUT' : typeof nodeCode === 'string' ? nodeCode : 'EIO';
   const what = code === 'ETIMEDOUT' ? 'no answer in time' : (err as Error).message;
   return new DnsTransportError(`DNS over ${proto} to ${server.host}:${server.port}: ${what} (${code})`, code, !PERMANENT.has(code), { cause: err });
 }
