@@ -281,3 +281,29 @@ function stateOf(set: RawSet | undefined): StateRecord | null {
   }
   return null;
 }
+
+export interface Rfc2136Deps {
+  /** The value of the secret named by the entry's `secretFrom` (base64), as the adapter read it. */
+  readonly secret: string | undefined;
+  /** The runtime's transport: nodeDnsTransport (Lambda, CLI, local run) or workerDnsTransport. */
+  readonly transport: DnsTransport | undefined;
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+}
+
+/** The provider for one config entry; a missing secret or transport is an error naming what supplies it. */
+export function createRfc2136Provider(entry: Rfc2136RecordConfig, deps: Rfc2136Deps): Rfc2136Provider {
+  const zone = normaliseName(entry.zone);
+  if (!deps.secret) {
+    throw new DnsError(
+      `RFC 2136 zone ${zone} is configured but the secret ${entry.secretFrom} (the base64 secret of TSIG key ${entry.keyName}) was not given: `
+      + `put it in SSM (AWS), \`wrangler secret put ${entry.secretFrom}\` (Cloudflare), or the environment variable ${entry.secretFrom} locally`,
+      PROVIDER, zone);
+  }
+  if (!deps.transport) throw new DnsError(`RFC 2136 zone ${zone} is configured but this runtime gave no DNS transport`, PROVIDER, zone);
+  return new Rfc2136Provider({
+    server: { host: entry.server, port: entry.port, tcp: entry.tcp }, zone,
+    key: { name: entry.keyName, algorithm: entry.algorithm, secret: deps.secret }, transport: deps.transport,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}), ...(deps.random ? { random: deps.random } : {}),
+  });
+}

@@ -8,7 +8,7 @@ import {
   CLASS, OPCODE, TYPE, decodeAAAA, decodeMessage, encodeAAAA, encodeMessage, encodeName, encodeTxt, decodeTxt, readName,
 } from '#core/dns/dns-wire.ts';
 import { DnsTransportError, type DnsTransport } from '#core/dns/dns-transport.ts';
-import { Rfc2136Error, Rfc2136Provider, rfc2136RecordSchema } from '#core/dns/rfc2136.ts';
+import { Rfc2136Error, Rfc2136Provider, createRfc2136Provider, rfc2136RecordSchema } from '#core/dns/rfc2136.ts';
 import { encodeStateRecord, stateRecordName } from '#core/dns/state-record.ts';
 import { decodeTsigSecret, importTsigKey, signMessage, verifyResponse } from '#core/dns/tsig.ts';
 import { DnsError, DnsRetryExhaustedError, type RecordSet, type StateRecord } from '#core/dns/types.ts';
@@ -95,6 +95,15 @@ describe('rfc2136 config entry', () => {
     const bad = rfc2136RecordSchema.safeParse({ provider: 'rfc2136', server: '192.0.2.53', zone: 'example.com', keyName: 'k', secretFrom: 'lower', algorithm: 'hmac-md5' });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['algorithm', 'secretFrom']);
+  });
+
+  it('builds the provider from an entry, and a missing secret names the secret and key, not a value', () => {
+    const entry = rfc2136RecordSchema.parse({ provider: 'rfc2136', server: '192.0.2.53', zone: 'Example.COM.', keyName: 'lifeboat-key', secretFrom: 'LIFEBOAT_TSIG_SECRET' });
+    const built = createRfc2136Provider(entry, { secret: newSecret(), transport: nodeDnsTransport });
+    expect(built).toMatchObject({ name: 'rfc2136', zone: 'example.com' });
+    expect(() => createRfc2136Provider(entry, { secret: undefined, transport: nodeDnsTransport }))
+      .toThrow(/RFC 2136 zone example.com is configured but the secret LIFEBOAT_TSIG_SECRET \(the base64 secret of TSIG key lifeboat-key\) was not given/);
+    expect(() => createRfc2136Provider(entry, { secret: newSecret(), transport: undefined })).toThrow(/gave no DNS transport/);
   });
 });
 
