@@ -3,6 +3,7 @@
  * loopback and hands their URLs to the tests through `provide`.
  */
 import type { TestProject } from 'vitest/node';
+import { bindAvailable, startBind } from '../fixtures/bind.ts';
 import { CloudflareFixture } from '../fixtures/cloudflare-server.ts';
 import { Route53Fixture } from '../fixtures/route53-server.ts';
 
@@ -15,6 +16,8 @@ declare module 'vitest' {
     route53Endpoint: string;
     cloudflareBaseUrl: string;
     fixtureIds: { r53Zone: string; cfZone: string; cfToken: string };
+    /** The BIND fixture for the RFC 2136 provider; null when named is missing (not on CI). */
+    bind: { port: number; zone: string; keyName: string; secret: string } | null;
   }
 }
 
@@ -26,5 +29,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('route53Endpoint', await r53.start());
   project.provide('cloudflareBaseUrl', await cf.start());
   project.provide('fixtureIds', { r53Zone: R53_ZONE, cfZone: CF_ZONE, cfToken: CF_TOKEN });
-  return async () => { await Promise.all([r53.stop(), cf.stop()]); };
+  const bind = bindAvailable() ? await startBind() : undefined;
+  project.provide('bind', bind ? { port: bind.port, zone: bind.zone, keyName: bind.keyName, secret: bind.secret } : null);
+  return async () => { await Promise.all([r53.stop(), cf.stop(), bind?.stop()]); };
 }
