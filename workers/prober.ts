@@ -11,11 +11,10 @@ import type { ObservationBatch } from '../core/model.ts';
 import { realSleep, systemClock } from '../core/ports.ts';
 import { runRound } from '../core/probe/round.ts';
 import { postObservations, type PostResult } from '../core/probe/post.ts';
-import { hmacSigner } from '../core/signing/signer.ts';
 import { workerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { workerLogger } from './log.ts';
-import { probeEndpoints, probeSigningKey } from './probe-deps.ts';
+import { probeEndpoints, probeSigner } from './probe-deps.ts';
 import { nextSlotStart, slotOf } from './schedule.ts';
 import type { LocationHint } from './stubs.ts';
 import { workerTcpConnect } from './tcp.ts';
@@ -98,13 +97,13 @@ export class Prober extends DurableObject<Env> {
 
   private async round(config: LifeboatConfig, hint: LocationHint, slot: number, startedAt: number): Promise<LastRound> {
     try {
-      const key = probeSigningKey(config, this.env);
+      const signer = await probeSigner(config, this.env, `cloudflare:${hint}`);
       // ranIn stays unset: an alarm has no request.cf, and the colo cannot be learnt without network.
       const batch: ObservationBatch = await runRound({ config, vantagePoint: `cloudflare:${hint}`, round: slot }, {
         fetch: (input, init) => fetch(input, init), tcpConnect: workerTcpConnect, sleep: realSleep, clock: systemClock, logger: this.logger,
       });
       const { endpoints, fetch: postFetch } = probeEndpoints(config, this.env);
-      const posted = await postObservations(batch, endpoints, { fetch: postFetch, clock: systemClock, signer: hmacSigner(key.id, key.secret), logger: this.logger });
+      const posted = await postObservations(batch, endpoints, { fetch: postFetch, clock: systemClock, signer, logger: this.logger });
       this.logger.info('round done', { hint, slot, controlOk: batch.controlOk, results: batch.results.length, posted: posted.map((p) => `${p.coordinator}:${p.ok ? p.status : p.error ?? p.status}`) });
       return { slot, startedAt, controlOk: batch.controlOk, results: batch.results.length, posted };
     } catch (err) {

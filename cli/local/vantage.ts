@@ -8,7 +8,7 @@ import { vantagePointsOf } from '#core/config/validate.ts';
 import type { ObservationBatch, VantagePoint } from '#core/model.ts';
 import { postObservations, type CoordinatorEndpoint, type PostResult } from '#core/probe/post.ts';
 import { runRound } from '#core/probe/round.ts';
-import { hmacSigner } from '#core/signing/signer.ts';
+import type { RequestSigner } from '#core/signing/signer.ts';
 import { realSleep, systemClock, type Logger } from '#core/ports.ts';
 import { nodeTcpConnect } from '../../functions/runtime/node-tcp.ts';
 
@@ -16,7 +16,8 @@ export interface VantageOptions {
   readonly config: LifeboatConfig;
   /** Where to post; read at every round so a coordinator can be swapped while running. */
   readonly coordinators: () => readonly CoordinatorEndpoint[];
-  readonly probeKey: { readonly id: string; readonly secret: Uint8Array };
+  /** What each vantage point signs with (its provider's probe key). */
+  readonly signerFor: (vp: VantagePoint) => RequestSigner;
   readonly logger: Logger;
   /** Called after each round with what was seen and how each post went. */
   readonly onRound?: (batch: ObservationBatch, posts: readonly PostResult[]) => void;
@@ -44,7 +45,7 @@ export function startVantagePoints(options: VantageOptions): VantageFleet {
         const batch = await runRound({ config, vantagePoint: vp, round, ranIn: 'local' }, { fetch: fetchImpl, tcpConnect: nodeTcpConnect, sleep: realSleep, clock: systemClock, logger });
         if (stop.signal.aborted) break;
         // Not awaited before the next round's timer: a slow coordinator never delays probing.
-        void postObservations(batch, options.coordinators(), { fetch, clock: systemClock, signer: hmacSigner(options.probeKey.id, options.probeKey.secret), timeoutMs: Math.min(3000, intervalMs), logger })
+        void postObservations(batch, options.coordinators(), { fetch, clock: systemClock, signer: options.signerFor(vp), timeoutMs: Math.min(3000, intervalMs), logger })
           .then((posts) => options.onRound?.(batch, posts));
       } catch (err) {
         logger.error('probe round failed', { vantagePoint: vp, error: (err as Error).message });

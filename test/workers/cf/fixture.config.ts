@@ -26,8 +26,8 @@ export default {
     return { aws: { url: base() } };
   },
   keys: [
-    { id: PROBE_KEY.id, scope: 'probe' },
-    { id: AWS_PROBE_KEY.id, scope: 'probe' },
+    { id: PROBE_KEY.id, scope: 'probe', speaksFor: ['cloudflare'] },
+    { id: AWS_PROBE_KEY.id, scope: 'probe', speaksFor: ['aws'] },
     { id: OPERATOR_KEY.id, scope: 'operator' },
   ],
 };
