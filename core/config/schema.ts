@@ -290,3 +290,26 @@ export type StatusMatcher = z.output<typeof statusMatcher>;
 export function defineConfig(config: LifeboatConfigInput): LifeboatConfigInput {
   return config;
 }
+
+/** Key set-ups that are valid but weaker than they should be (shown by `lifeboat validate`). */
+export function keyWarnings(config: Pick<LifeboatConfig, 'keys' | 'vantagePoints'>): { path: string; message: string }[] {
+  const warnings: { path: string; message: string }[] = [];
+  config.keys.forEach((k, i) => {
+    if (k.scope !== 'probe') return;
+    if (k.publicKey === undefined && k.algorithm !== 'ecdsa-p256') {
+      warnings.push({ path: `keys[${i}]`, message: `probe key "${k.id}" uses LB1-HMAC-SHA256, deprecated for probe keys: every coordinator that verifies it holds its secret, so whoever reads a coordinator's secrets can sign as this probe. Make an ECDSA key (lifeboat keygen --scope probe --speaks-for ${k.speaksFor?.[0]?.split(':')[0] ?? 'aws'}), deploy it, then remove this one` });
+    }
+    const providers = new Set((k.speaksFor ?? []).map((s) => s.split(':')[0]));
+    if (providers.size > 1) {
+      warnings.push({ path: `keys[${i}].speaksFor`, message: `probe key "${k.id}" speaks for both providers: a stolen copy can vote as either; use one probe key per provider` });
+    }
+  });
+  for (const provider of ['aws', 'cloudflare'] as const) {
+    config.vantagePoints[provider].forEach((location, j) => {
+      const vp = `${provider}:${location}`;
+      const covered = config.keys.some((k) => k.scope === 'probe' && (k.speaksFor ?? []).some((s) => s === provider || s === vp));
+      if (!covered) warnings.push({ path: `vantagePoints.${provider}[${j}]`, message: `no probe key speaks for ${vp}: its observations will be refused (403); add it to a key's speaksFor` });
+    });
+  }
+  return warnings;
+}
