@@ -116,7 +116,8 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
   const degraded: Degradation[] = [];
   const degrade = (d: Degradation) => {
     degraded.push(d);
-    logger.error('coordinator degraded: a secret is missing', { what: d.what, secret: d.secret, detail: d.detail });
+    // `parameter`, not `secret`: the logger redacts fields named like secrets, and this is only a name.
+    logger.error('coordinator degraded: a secret is missing', { what: d.what, parameter: d.secret, detail: d.detail });
   };
   /** An optional secret: undefined (and degraded) when not set; a store failure throws. */
   const optional = async (what: string, name: string, detail: string): Promise<string | undefined> => {

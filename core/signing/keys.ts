@@ -134,7 +134,7 @@ export function configKeyResolver(keys: readonly KeyConfig[], secrets: SecretSou
       return { scope: key.scope, secret: decodeHexSecret(await secrets.get(name), key.id) };
     } catch (err) {
       if (err instanceof SecretFetchError) throw err;
-      logger.error('signing key unusable', { keyId: key.id, ...(name ? { secret: name } : {}), error: (err as Error).message });
+      logger.error('signing key unusable', { keyId: key.id, ...(name ? { parameter: name } : {}), error: (err as Error).message });
       return null;
     }
   };
