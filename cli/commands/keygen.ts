@@ -30,7 +30,7 @@ Where each platform reads a key's secret (an HMAC hex secret, or an ECDSA privat
   AWS          SSM SecureString /lifeboat/keys/<id>: operator keys in the coordinator's region;
                an ECDSA probe key only in the regions of the probes that sign with it
   Cloudflare   Worker secret LIFEBOAT_KEY_<ID> (wrangler secret put)
-  local run    environment variable LIFEBOAT_KEY_<ID> (else it makes one, in .lifeboat/keys/)
+  local run    environment variable LIFEBOAT_KEY_<ID> (else it makes one, in .lifeboat/run/keys/)
   the CLI      LIFEBOAT_KEY_ID + LIFEBOAT_KEY_SECRET, or ~/.config/lifeboat/credentials.json (0600)
 
 Exit codes: 0 ok; 2 bad usage.`;
