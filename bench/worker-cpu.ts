@@ -11,7 +11,7 @@
  */
 import { loadConfig } from '../core/config/validate.ts';
 import type { LifeboatConfigInput } from '../core/config/schema.ts';
-import { createCoordinatorApp } from '../core/coordinator/wiring.ts';
+import { createCoordinatorApp } from '../core/coordinator/compose.ts';
 import { MemoryStateStore } from '../core/coordinator/store.ts';
 import type { ObservationBatch, VantagePoint } from '../core/model.ts';
 import { realSleep, silentLogger, systemClock, type Fetch } from '../core/ports.ts';
@@ -46,7 +46,7 @@ function benchConfig(): LifeboatConfigInput {
     })),
     vantagePoints: { aws: ['us-east-1', 'eu-west-1', 'ap-northeast-2'], cloudflare: [...HINTS] },
     coordinators: { aws: { url: 'https://aws.example.com' }, cloudflare: { url: 'https://cf.example.com' } },
-    keys: [{ id: 'probe-bench', scope: 'probe' }, { id: 'ops-bench', scope: 'operator' }],
+    keys: [{ id: 'probe-bench', scope: 'probe', speaksFor: ['aws', 'cloudflare'] }, { id: 'ops-bench', scope: 'operator' }],
   };
 }
 

@@ -39,3 +39,53 @@ export const realSleep: Sleep = (ms, signal) =>
 export type RandomBytes = (length: number) => Uint8Array;
 
 export const webRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
+
+/**
+ * Where secrets come from: SSM in Lambda, Worker secrets (env) in the Durable Object, a file or the
+ * environment in the local run. Names are the store's own (an SSM parameter, an env variable);
+ * values are never logged, and errors name the secret, never its value.
+ */
+export interface SecretSource {
+  /** The value; throws SecretNotFoundError (not set) or SecretFetchError (the store failed). */
+  get(name: string): Promise<string>;
+}
+
+export class SecretError extends Error {
+  constructor(message: string, readonly secret: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SecretError';
+  }
+
+  /** The secret's name in its store (an SSM parameter name on AWS). */
+  get parameter(): string {
+    return this.secret;
+  }
+}
+
+/** The secret is not set (the operator has not stored it yet). `howToSet` says how, per store. */
+export class SecretNotFoundError extends SecretError {
+  constructor(name: string, howToSet?: string) {
+    super(`secret ${name} is not set${howToSet ? `: ${howToSet}` : ''}`, name);
+    this.name = 'SecretNotFoundError';
+  }
+}
+
+/** The store could not be asked (throttling, network, access denied). Worth retrying later. */
+export class SecretFetchError extends SecretError {
+  constructor(name: string, cause: unknown, store = 'secret store') {
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`could not read ${name} from the ${store}: ${why}`, name, { cause });
+    this.name = 'SecretFetchError';
+  }
+}
+
+/** A fixed map of secrets (tests, the Worker's env, the local run). Empty values count as not set. */
+export function mapSecretSource(values: Readonly<Record<string, string | undefined>>, howToSet?: (name: string) => string): SecretSource {
+  return {
+    async get(name) {
+      const value = Object.hasOwn(values, name) ? values[name] : undefined;
+      if (value === undefined || value.trim() === '') throw new SecretNotFoundError(name, howToSet?.(name));
+      return value;
+    },
+  };
+}

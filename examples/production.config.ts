@@ -60,7 +60,10 @@ export default defineConfig({
     cloudflare: { url: 'https://lifeboat.example.workers.dev/' },
   },
   keys: [
-    { id: 'probe-2026-11', scope: 'probe' },
+    // One probe key per provider: a stolen key of one provider cannot vote as the other. Only the
+    // public key is here; each private key is a secret of its own provider's probes.
+    { id: 'probe-aws-2026-11', scope: 'probe', speaksFor: ['aws'], publicKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEtOGGbVUUchUTYvFZI6QyLbhSzz3Az5MfECCHrOdeJUTiS5gnZ+xexjjOL1d3l1ryQdT1sNsehwW0Wae1HQXWMQ==' },
+    { id: 'probe-cf-2026-11', scope: 'probe', speaksFor: ['cloudflare'], publicKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE0qHvDKbCnSaJL/OY3oRmi9+ltGA1D/I2ID54wIwYyVPRdFb5tTsh4aUnzbdFfiYFFE2aDFirlTik50pYfqzKKQ==' },
     { id: 'ops-oncall', scope: 'operator' },
   ],
 });

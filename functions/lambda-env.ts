@@ -1,6 +1,8 @@
-/** Small helpers shared by the Lambda handlers: required env vars and the JSON logger. */
+/** Small helpers shared by the Lambda handlers: required env vars, the JSON logger, SSM secret names. */
 import { jsonLogger } from '#core/log.ts';
+import type { SecretNames } from '#core/coordinator/compose.ts';
 import type { Logger } from '#core/ports.ts';
+import { keyParameterName } from './secrets.ts';
 
 /** A variable the CDK stack always sets is missing: the function was deployed by hand or badly. */
 export class MissingEnvError extends Error {
@@ -22,4 +24,17 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export function lambdaLogger(env: NodeJS.ProcessEnv, base: Record<string, unknown>): Logger {
   const level = LEVELS.find((l) => l === env.LIFEBOAT_LOG_LEVEL) ?? 'info';
   return jsonLogger((line) => process.stdout.write(`${line}\n`), { ...base, region: env.AWS_REGION }, level);
+}
+
+/**
+ * How the Lambdas' SSM names each secret (infra/parameters.ts lays them out). An unset prefix
+ * yields a name that says which variable is missing, so the `degraded` entry points at the fix.
+ */
+export function ssmSecretNames(keyPrefix: string, cloudflareTokenParameter?: string, webhookPrefix?: string): SecretNames {
+  return {
+    key: (id) => keyParameterName(keyPrefix, id),
+    cloudflareToken: cloudflareTokenParameter ?? '(LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER not set)',
+    route53Credentials: 'the Lambda execution role',
+    webhook: (name) => (webhookPrefix ? `${webhookPrefix}${name}` : `(LIFEBOAT_WEBHOOK_PARAMETER_PREFIX not set)/${name}`),
+  };
 }

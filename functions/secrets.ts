@@ -5,38 +5,12 @@
  */
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { KeyConfig } from '#core/config/schema.ts';
-import type { Logger } from '#core/ports.ts';
-import { decodeHexSecret, type KeyResolver } from '#core/signing/keys.ts';
+import { mapSecretSource, SecretFetchError, SecretNotFoundError, type Logger, type SecretSource } from '#core/ports.ts';
+import { configKeyResolver, type KeyResolver } from '#core/signing/keys.ts';
 
-/** Where secrets come from; SSM in Lambda, a map in tests. */
-export interface SecretSource {
-  /** The decrypted value; throws SecretNotFoundError or SecretFetchError. */
-  get(name: string): Promise<string>;
-}
+export { SecretError, SecretFetchError, SecretNotFoundError, type SecretSource } from '#core/ports.ts';
 
-export class SecretError extends Error {
-  constructor(message: string, readonly parameter: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SecretError';
-  }
-}
-
-/** The parameter does not exist (the operator has not put it yet). */
-export class SecretNotFoundError extends SecretError {
-  constructor(parameter: string) {
-    super(`SSM parameter ${parameter} does not exist: put it with \`aws ssm put-parameter --type SecureString --name ${parameter} --value ...\``, parameter);
-    this.name = 'SecretNotFoundError';
-  }
-}
-
-/** SSM could not be asked (throttling, network, access denied). Not cached: the next call retries. */
-export class SecretFetchError extends SecretError {
-  constructor(parameter: string, cause: unknown) {
-    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    super(`could not read SSM parameter ${parameter}: ${why}`, parameter, { cause });
-    this.name = 'SecretFetchError';
-  }
-}
+const howToPut = (name: string) => `put it with \`aws ssm put-parameter --type SecureString --name ${name} --value ...\``;
 
 export class SsmSecretSource implements SecretSource {
   private readonly cache = new Map<string, Promise<string>>();
@@ -59,24 +33,18 @@ export class SsmSecretSource implements SecretSource {
     try {
       out = await this.client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
     } catch (err) {
-      if ((err as { name?: string }).name === 'ParameterNotFound') throw new SecretNotFoundError(name);
-      throw new SecretFetchError(name, err);
+      if ((err as { name?: string }).name === 'ParameterNotFound') throw new SecretNotFoundError(name, howToPut(name));
+      throw new SecretFetchError(name, err, 'SSM Parameter Store');
     }
     const value = out.Parameter?.Value;
-    if (value === undefined || value.trim() === '') throw new SecretNotFoundError(name);
+    if (value === undefined || value.trim() === '') throw new SecretNotFoundError(name, howToPut(name));
     return value;
   }
 }
 
-/** A fixed map (tests, local runs). */
+/** A fixed map standing in for SSM (tests, the local run). */
 export function staticSecretSource(values: Readonly<Record<string, string>>): SecretSource {
-  return {
-    async get(name) {
-      const value = values[name];
-      if (value === undefined) throw new SecretNotFoundError(name);
-      return value;
-    },
-  };
+  return mapSecretSource(values, howToPut);
 }
 
 /** Parameter name of a signing key: `<prefix><keyId>`, e.g. `/lifeboat/keys/probe-aws`. */
@@ -84,23 +52,7 @@ export function keyParameterName(prefix: string, keyId: string): string {
   return `${prefix.endsWith('/') ? prefix : `${prefix}/`}${keyId}`;
 }
 
-/**
- * Resolves the config's keys from SSM, one parameter per key, on first use. A key whose
- * parameter is missing or malformed is refused (401) and logged by parameter name, so one bad
- * operator key never locks the probes out; an SSM outage throws (the API answers 500: fail closed).
- */
+/** The config's keys with HMAC secrets from SSM (core/signing/keys.ts configKeyResolver). */
 export function ssmKeyResolver(keys: readonly KeyConfig[], prefix: string, secrets: SecretSource, logger: Logger): KeyResolver {
-  const byId = new Map(keys.map((k) => [k.id, k] as const));
-  return async (keyId) => {
-    const key = byId.get(keyId);
-    if (!key) return null;
-    const parameter = keyParameterName(prefix, keyId);
-    try {
-      return { scope: key.scope, secret: decodeHexSecret(await secrets.get(parameter), keyId) };
-    } catch (err) {
-      if (err instanceof SecretFetchError) throw err;
-      logger.error('signing key unusable', { keyId, parameter, error: (err as Error).message });
-      return null;
-    }
-  };
+  return configKeyResolver(keys, secrets, (id) => keyParameterName(prefix, id), logger);
 }

@@ -4,6 +4,7 @@
  */
 import type { App } from 'aws-cdk-lib';
 import type { LifeboatConfig } from '#core/config/schema.ts';
+import { probeKeyFor } from '#core/signing/signer.ts';
 import { DeployConfigError } from './config.ts';
 import { parameterNames } from './parameters.ts';
 import { ControlStack } from './stacks/control-stack.ts';
@@ -15,7 +16,7 @@ export interface LifeboatStacksProps {
   readonly homeRegion?: string;
   /** Account, when known (CDK_DEFAULT_ACCOUNT); undefined synthesises account-agnostic stacks. */
   readonly account?: string;
-  /** Key the probes sign with; default the first probe-scope key of the config. */
+  /** Key the probes sign with; default, per region, the first probe key that speaks for it. */
   readonly probeKeyId?: string;
   /** Root of the SSM parameter names. Default `/lifeboat`. */
   readonly parameterRoot?: string;
@@ -24,9 +25,14 @@ export interface LifeboatStacksProps {
 export function buildLifeboat(app: App, props: LifeboatStacksProps) {
   const { config } = props;
   const parameters = parameterNames(props.parameterRoot);
-  const probeKeyId = props.probeKeyId ?? config.keys.find((k) => k.scope === 'probe')?.id;
-  const probeKey = config.keys.find((k) => k.id === probeKeyId);
-  if (!probeKey || probeKey.scope !== 'probe') throw new DeployConfigError('keys', `probe key "${probeKeyId}" is not a key with scope "probe" in the config`);
+  // Each region's probe signs with the key that speaks for it (or the one named), and reads only that.
+  const probeKeyOf = (region: string) => {
+    try {
+      return probeKeyFor(config, `aws:${region}`, props.probeKeyId).id;
+    } catch (err) {
+      throw new DeployConfigError('keys', (err as Error).message);
+    }
+  };
   const env = (region: string) => ({ region, ...(props.account ? { account: props.account } : {}) });
 
   const control = new ControlStack(app, 'LifeboatControl', {
@@ -34,7 +40,7 @@ export function buildLifeboat(app: App, props: LifeboatStacksProps) {
     description: 'Lifeboat: AWS coordinator, state table, alarms',
   });
   const probes = config.vantagePoints.aws.map((region) => new ProbeFleetStack(app, `LifeboatProbe-${region}`, {
-    env: env(region), config, parameters, probeKeyId: probeKey.id,
+    env: env(region), config, parameters, probeKeyId: probeKeyOf(region),
     description: `Lifeboat: vantage point aws:${region}`,
   }));
   return { control, probes };

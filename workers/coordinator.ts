@@ -1,31 +1,25 @@
 /**
  * The Cloudflare coordinator: one Durable Object (named `coordinator`) that serves core's HTTP
- * API (createCoordinatorApp) over its SQLite storage, and whose alarm runs coordinator.tick()
- * every probing interval (notices silence, expires overrides, retries pending DNS flips) and
- * sweeps expired nonces and old audit entries. No decision logic here: it is all in core.
+ * API over its SQLite storage, and whose alarm runs coordinator.tick() every probing interval
+ * (notices silence, expires overrides, retries pending DNS flips) and sweeps expired nonces and
+ * old audit entries. Composed by core (core/coordinator/compose.ts) from Worker secrets, exactly
+ * as the Lambda is from SSM: no decision logic and no secret handling here.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { createCoordinatorApp } from '../core/coordinator/wiring.ts';
-import type { Notifier } from '../core/coordinator/coordinator.ts';
-import { webhookNotifierFromConfig } from '../core/notify/webhook.ts';
+import { composeCoordinator, type Composition } from '../core/coordinator/compose.ts';
 import { systemClock } from '../core/ports.ts';
-import { envKeyResolver } from '../core/signing/keys.ts';
 import { workerConfig } from './config.ts';
-import { dnsProviderFactory } from './dns.ts';
-import { stringVars, type Env } from './env.ts';
+import { workerDnsClients } from './dns.ts';
+import { workerSecretNames, workerSecrets, type Env } from './env.ts';
 import { workerLogger } from './log.ts';
 import { nextSlotStart } from './schedule.ts';
 import { DurableNonceStore } from './storage/nonce-store.ts';
 import { DurableStateStore } from './storage/state-store.ts';
 
-type Wired = ReturnType<typeof createCoordinatorApp>;
-
-const notifierOption = (notifier: Notifier | undefined) => (notifier ? { notifier } : {});
-
 export class CoordinatorObject extends DurableObject<Env> {
   readonly store: DurableStateStore;
   readonly nonces: DurableNonceStore;
-  private wired: Wired | undefined;
+  private composed: Promise<Composition> | undefined;
   private readonly logger;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -36,34 +30,26 @@ export class CoordinatorObject extends DurableObject<Env> {
     this.nonces = new DurableNonceStore(ctx.storage);
   }
 
-  /**
-   * Built on first use rather than in the constructor: a missing key secret then fails the
-   * request (500, logged with the variable to set) instead of every call to the object.
-   */
-  private app(): Wired {
-    if (!this.wired) {
-      const config = workerConfig();
-      this.wired = createCoordinatorApp({
-        name: 'cloudflare', config, store: this.store, nonces: this.nonces,
-        keys: envKeyResolver(config.keys, stringVars(this.env)),
-        clock: systemClock, logger: this.logger, dnsProvider: dnsProviderFactory(this.env),
-        // Webhook URLs named by urlFromEnv are Worker secrets of that name (wrangler secret put).
-        ...notifierOption(webhookNotifierFromConfig(config, stringVars(this.env), { coordinator: 'cloudflare', fetch: (i, init) => fetch(i, init), clock: systemClock, logger: this.logger })),
-      });
-    }
-    return this.wired;
+  /** Built on first use; a failure (an invalid config) is not remembered, so a fix needs no restart. */
+  private app(): Promise<Composition> {
+    this.composed ??= composeCoordinator({
+      name: 'cloudflare', config: workerConfig(), store: this.store, nonces: this.nonces,
+      clock: systemClock, logger: this.logger, fetch: (i, init) => fetch(i, init),
+      secrets: workerSecrets(this.env), secretNames: workerSecretNames, ...workerDnsClients(this.env),
+    });
+    this.composed.catch(() => { this.composed = undefined; });
+    return this.composed;
   }
 
   override async fetch(request: Request): Promise<Response> {
-    let wired: Wired;
+    let composed: Composition;
     try {
-      wired = this.app();
+      composed = await this.app();
     } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      this.logger.error('coordinator cannot start', { error: detail });
+      this.logger.error('coordinator cannot start', { error: err instanceof Error ? err.message : String(err) });
       return Response.json({ error: 'misconfigured', detail: 'the coordinator cannot start; see its logs' }, { status: 500 });
     }
-    return wired.app.fetch(request);
+    return composed.app.fetch(request);
   }
 
   /** RPC from the watchdog: make sure the tick clock runs. */
@@ -81,7 +67,7 @@ export class CoordinatorObject extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(nextSlotStart(now, this.intervalMs()));
     const nonces = this.nonces.sweep(now);
     const audit = this.store.sweepAudit(now);
-    const decisions = await this.app().coordinator.tick();
+    const decisions = await (await this.app()).coordinator.tick();
     this.logger.debug('tick', { decisions: decisions.length, noncesSwept: nonces, auditSwept: audit });
   }
 

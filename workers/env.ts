@@ -3,6 +3,9 @@
  * listed in docs/cloudflare.md). Secrets are optional here because a missing one must fail with a
  * message that names it, at the point of use, not as `undefined` deep inside core.
  */
+import type { SecretNames } from '../core/coordinator/compose.ts';
+import { mapSecretSource, type SecretSource } from '../core/ports.ts';
+import { keyEnvVar } from '../core/signing/keys.ts';
 import type { CoordinatorObject } from './coordinator.ts';
 import type { Prober } from './prober.ts';
 
@@ -10,7 +13,7 @@ export interface Env {
   readonly PROBER: DurableObjectNamespace<Prober>;
   readonly COORDINATOR: DurableObjectNamespace<CoordinatorObject>;
 
-  /** Key id (scope "probe") this Worker's probers sign with; default: the first probe key in the config. */
+  /** Key id (scope "probe") this Worker's probers sign with; default: the first probe key that speaks for cloudflare. */
   readonly PROBE_KEY_ID?: string;
   /** Cloudflare API base URL override (local runs and tests); default the real API. */
   readonly CLOUDFLARE_API_BASE_URL?: string;
@@ -26,7 +29,11 @@ export interface Env {
   readonly CLOUDFLARE_API_TOKEN?: string;
   readonly AWS_ACCESS_KEY_ID?: string;
   readonly AWS_SECRET_ACCESS_KEY?: string;
-  /** LIFEBOAT_KEY_<ID>: hex secret of each configured key (core/signing/keys.ts keyEnvVar). */
+  /**
+   * LIFEBOAT_KEY_<ID> (core/signing/keys.ts keyEnvVar): the hex secret of each HMAC key the
+   * coordinator verifies, and the private key (PKCS#8) of the ECDSA probe key the probers sign with.
+   * The coordinator needs no secret for an ECDSA key: its public key is in the config.
+   */
   readonly [secret: `LIFEBOAT_KEY_${string}`]: string | undefined;
 }
 
@@ -36,3 +43,16 @@ export function stringVars(env: Env): Record<string, string | undefined> {
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
   return out;
 }
+
+/** The Worker's secrets (`wrangler secret put NAME`) as core's SecretSource. */
+export function workerSecrets(env: Env): SecretSource {
+  return mapSecretSource(stringVars(env), (name) => `wrangler secret put ${name} --config workers/wrangler.jsonc`);
+}
+
+/** How the Worker names each secret: every one is an env var of its own name. */
+export const workerSecretNames: SecretNames = {
+  key: keyEnvVar,
+  cloudflareToken: 'CLOUDFLARE_API_TOKEN',
+  route53Credentials: 'AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY',
+  webhook: (name) => name,
+};

@@ -1,5 +1,5 @@
 /**
- * What a prober needs beyond core: its signing key (from secrets) and the coordinators it posts
+ * What a prober needs beyond core: its signer (key from secrets) and the coordinators it posts
  * to. The Cloudflare coordinator is reached through its Durable Object binding, not its public
  * URL: no extra hop through the edge, and it works where a Worker may not fetch its own hostname.
  * The request is still LB1-signed and verified exactly like one from outside.
@@ -7,21 +7,23 @@
 import type { LifeboatConfig } from '../core/config/schema.ts';
 import type { Fetch } from '../core/ports.ts';
 import { configuredCoordinators, type CoordinatorEndpoint } from '../core/probe/post.ts';
-import { decodeHexSecret, keyEnvVar } from '../core/signing/keys.ts';
-import type { Env } from './env.ts';
+import type { VantagePoint } from '../core/model.ts';
+import { keyEnvVar } from '../core/signing/keys.ts';
+import { probeSignerFrom, type RequestSigner } from '../core/signing/signer.ts';
+import { workerSecrets, type Env } from './env.ts';
 import { coordinatorStub } from './stubs.ts';
 
 /** A placeholder origin that never leaves the Worker: requests to it go to the coordinator DO. */
 export const OWN_COORDINATOR_ORIGIN = 'https://coordinator.lifeboat.internal';
 
-export function probeSigningKey(config: LifeboatConfig, env: Env): { id: string; secret: Uint8Array } {
-  const id = env.PROBE_KEY_ID ?? config.keys.find((k) => k.scope === 'probe')?.id;
-  const key = config.keys.find((k) => k.id === id);
-  if (!id || !key) throw new Error(`PROBE_KEY_ID names key "${id}", which is not in the config's keys`);
-  if (key.scope !== 'probe') throw new Error(`key "${id}" has scope "${key.scope}"; probers need a "probe" key (set PROBE_KEY_ID)`);
-  const hex = env[keyEnvVar(id) as `LIFEBOAT_KEY_${string}`];
-  if (hex === undefined || hex.trim() === '') throw new Error(`secret of key "${id}" is missing: wrangler secret put ${keyEnvVar(id)}`);
-  return { id, secret: decodeHexSecret(hex, id) };
+/**
+ * The signer of this Worker's probers: the probe key that speaks for `vantagePoint` (PROBE_KEY_ID
+ * when set), its secret (the ECDSA private key, or an HMAC hex secret) from LIFEBOAT_KEY_<ID>.
+ * Throws naming the secret to set when it is missing.
+ */
+export function probeSigner(config: LifeboatConfig, env: Env, vantagePoint?: VantagePoint): Promise<RequestSigner> {
+  const vp = vantagePoint ?? (`cloudflare:${config.vantagePoints.cloudflare[0] ?? 'none'}` as VantagePoint);
+  return probeSignerFrom(config, vp, workerSecrets(env), keyEnvVar, env.PROBE_KEY_ID);
 }
 
 /** Every configured coordinator, with this Worker's own one (always present) behind the binding. */

@@ -9,11 +9,10 @@ import type { LifeboatConfig } from '../core/config/schema.ts';
 import { realSleep, systemClock } from '../core/ports.ts';
 import type { PostResult } from '../core/probe/post.ts';
 import { runVantageRound } from '../core/probe/vantage.ts';
-import { hmacSigner, type RequestSigner } from '../core/signing/signer.ts';
 import { workerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { workerLogger } from './log.ts';
-import { probeEndpoints, probeSigningKey } from './probe-deps.ts';
+import { probeEndpoints, probeSigner } from './probe-deps.ts';
 import { nextSlotStart, slotOf } from './schedule.ts';
 import type { LocationHint } from './stubs.ts';
 import { workerTcpConnect } from './tcp.ts';
@@ -96,7 +95,7 @@ export class Prober extends DurableObject<Env> {
 
   private async round(config: LifeboatConfig, hint: LocationHint, slot: number, startedAt: number): Promise<LastRound> {
     try {
-      const signer = await probeSigner(config, this.env);
+      const signer = await probeSigner(config, this.env, `cloudflare:${hint}`);
       const { endpoints, fetch: postFetch } = probeEndpoints(config, this.env);
       // ranIn stays unset: an alarm has no request.cf, and the colo cannot be learnt without network.
       const { batch, posts } = await runVantageRound({ config, vantagePoint: `cloudflare:${hint}`, round: slot, endpoints }, {
@@ -111,12 +110,6 @@ export class Prober extends DurableObject<Env> {
       return { slot, startedAt, error };
     }
   }
-}
-
-/** Stands in for probeSigner in workers/probe-deps.ts until it lands there; same signature. */
-async function probeSigner(config: LifeboatConfig, env: Env): Promise<RequestSigner> {
-  const key = probeSigningKey(config, env);
-  return hmacSigner(key.id, key.secret);
 }
 
 function intervalMs(config: LifeboatConfig): number {

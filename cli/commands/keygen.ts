@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { keySchema } from '#core/config/schema.ts';
+import { KEY_ALGORITHMS, keySchema, type KeyConfig } from '#core/config/schema.ts';
+import { generateProbeKeyPair } from '#core/signing/ecdsa.ts';
 import { keyEnvVar } from '#core/signing/keys.ts';
 import { bytesToHex } from '#core/signing/lb1.ts';
 import { webRandomBytes, type RandomBytes } from '#core/ports.ts';
@@ -8,88 +9,129 @@ import { EXIT, UsageError, type Command } from '../io.ts';
 /** SSM parameter of a key, as infra/parameters.ts names it (`/lifeboat/keys/<id>`). */
 export const ssmKeyParameter = (id: string) => `/lifeboat/keys/${id}`;
 
-const HELP = `Usage: lifeboat keygen --scope probe|operator [--id ID] [--json]
+const HELP = `Usage: lifeboat keygen --scope probe --speaks-for aws|cloudflare|VP[,...] [--algorithm ecdsa-p256|hmac-sha256] [--id ID] [--json]
+       lifeboat keygen --scope operator [--id ID] [--json]
 
-Makes a signing key: an id and a 32-byte random secret (hex), and prints the config entry and
-the commands that store the secret on each platform. The secret is printed once, to stdout, and
-is nowhere else: store it at once. The commands read it from a shell variable filled by "read -rs",
-so it never lands in your shell history.
+Makes a signing key and prints the config entry and the commands that store its secret. The
+secret is printed once, to stdout, and is nowhere else: store it at once. The commands read it
+from a shell variable filled by "read -rs", so it never lands in your shell history.
 
-  --scope probe     for vantage points: may only post observations
-  --scope operator  for people and the CLI: may override and read status and audit
-  --id ID           key id (3-64 letters, digits, ".", "_", "-"); default probe-XXXXXX / ops-XXXXXX
-  --json            print {id, scope, secret, config, ssmParameter, wranglerSecret, envVar} as JSON
+  --scope probe       for vantage points: may only post observations, for what it speaks for
+  --scope operator    for people and the CLI: may override and read status and audit (LB1-HMAC)
+  --speaks-for LIST   probe keys: the provider ("aws", "cloudflare") or vantage points
+                      ("aws:us-east-1,aws:eu-west-1") it may post for. Make one key per provider.
+  --algorithm ALG     probe keys: ecdsa-p256 (default; LB1-ECDSA-P256-SHA256: the config holds
+                      the public key, only the probes hold the private key) or hmac-sha256
+                      (deprecated for probes: every coordinator must hold its secret)
+  --id ID             key id (3-64 letters, digits, ".", "_", "-"); default probe-XXXXXX / ops-XXXXXX
+  --json              print {id, scope, secret, config, ssmParameter, wranglerSecret, envVar, ...} as JSON
 
-Where each platform reads it:
-  AWS          SSM SecureString /lifeboat/keys/<id> (the stacks grant the Lambdas read access to it)
+Where each platform reads a key's secret (an HMAC hex secret, or an ECDSA private key):
+  AWS          SSM SecureString /lifeboat/keys/<id>: operator keys in the coordinator's region;
+               an ECDSA probe key only in the regions of the probes that sign with it
   Cloudflare   Worker secret LIFEBOAT_KEY_<ID> (wrangler secret put)
-  local run    environment variable LIFEBOAT_KEY_<ID>
+  local run    environment variable LIFEBOAT_KEY_<ID> (else it makes one, in .lifeboat/run/keys/)
   the CLI      LIFEBOAT_KEY_ID + LIFEBOAT_KEY_SECRET, or ~/.config/lifeboat/credentials.json (0600)
 
 Exit codes: 0 ok; 2 bad usage.`;
 
-export function makeKeygenCommand(randomBytes: RandomBytes = webRandomBytes): Command {
+const OPTIONS = {
+  scope: { type: 'string' }, id: { type: 'string' }, json: { type: 'boolean', default: false },
+  algorithm: { type: 'string' }, 'speaks-for': { type: 'string', multiple: true },
+} as const;
+
+export function makeKeygenCommand(randomBytes: RandomBytes = webRandomBytes, keyPair = generateProbeKeyPair): Command {
   return {
     name: 'keygen',
     summary: 'Make a signing key and print how to store it',
     help: HELP,
     async run(argv, io) {
-      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { scope: { type: 'string' }, id: { type: 'string' }, json: { type: 'boolean', default: false } } });
+      const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
       if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
       const scope = values.scope;
       if (scope !== 'probe' && scope !== 'operator') throw new UsageError('--scope must be probe or operator');
+      const algorithm = values.algorithm ?? (scope === 'probe' ? 'ecdsa-p256' : 'hmac-sha256');
+      if (!(KEY_ALGORITHMS as readonly string[]).includes(algorithm)) throw new UsageError(`--algorithm must be one of ${KEY_ALGORITHMS.join(', ')}`);
+      if (scope === 'operator' && algorithm !== 'hmac-sha256') throw new UsageError('--algorithm: operator keys are hmac-sha256 (LB1-HMAC-SHA256)');
+      const speaksFor = (values['speaks-for'] ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+      if (scope === 'probe' && speaksFor.length === 0) throw new UsageError('--speaks-for: a probe key must name the provider (aws, cloudflare) or vantage points it may post for');
+      if (scope === 'operator' && speaksFor.length > 0) throw new UsageError('--speaks-for: only probe keys speak for vantage points');
       const id = values.id ?? `${scope === 'probe' ? 'probe' : 'ops'}-${bytesToHex(randomBytes(3))}`;
-      const checked = keySchema.safeParse({ id, scope });
-      if (!checked.success) throw new UsageError(`--id: ${checked.error.issues[0]?.message ?? 'invalid key id'}`);
-      const secret = bytesToHex(randomBytes(32));
+
+      const pair = algorithm === 'ecdsa-p256' ? await keyPair() : undefined;
+      const entry: KeyConfig = {
+        id, scope,
+        ...(scope === 'probe' ? { speaksFor } : {}),
+        ...(pair ? { publicKey: pair.publicKey } : {}),
+        ...(scope === 'probe' && !pair ? { algorithm: 'hmac-sha256' as const } : {}),
+      };
+      const checked = keySchema.safeParse(entry);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        throw new UsageError(`--${issue?.path[0] === 'speaksFor' ? 'speaks-for' : 'id'}: ${issue?.message ?? 'invalid key'}`);
+      }
+      const secret = pair ? pair.privateKey : bytesToHex(randomBytes(32));
       const envVar = keyEnvVar(id);
       const parameter = ssmKeyParameter(id);
       if (values.json) {
-        io.out(JSON.stringify({ id, scope, secret, config: { id, scope }, ssmParameter: parameter, wranglerSecret: envVar, envVar }, null, 2));
+        io.out(JSON.stringify({ id, scope, algorithm, ...(scope === 'probe' ? { speaksFor } : {}), ...(pair ? { publicKey: pair.publicKey } : {}), secret, config: entry, ssmParameter: parameter, wranglerSecret: envVar, envVar }, null, 2));
         return EXIT.ok;
       }
-      const lines = [
-        `Key "${id}" (scope ${scope}).`,
-        '',
-        'Secret (hex). It is shown this once; store it now:',
-        '',
-        `  ${secret}`,
-        '',
-        '1. Add the key to "keys" in the config (the config never holds the secret):',
-        '',
-        `     ${JSON.stringify({ id, scope })}`,
-        '',
-        '2. Put the secret in a shell variable without echo or history (paste, then Enter):',
-        '',
-        '     read -rs LIFEBOAT_NEW_SECRET',
-        '',
-        '3. AWS (SSM Parameter Store SecureString, read by the coordinator and probe Lambdas):',
-        '',
-        `     aws ssm put-parameter --type SecureString --overwrite --name ${parameter} --value "$LIFEBOAT_NEW_SECRET"`,
-        '',
-        '4. Cloudflare (Worker secret; wrangler reads the value from stdin):',
-        '',
-        `     printf '%s' "$LIFEBOAT_NEW_SECRET" | npx wrangler secret put ${envVar} --config workers/wrangler.jsonc`,
-        '',
-        `5. Local run (lifeboat run): export ${envVar}="$LIFEBOAT_NEW_SECRET"`,
-      ];
-      if (scope === 'operator') {
-        lines.push(
-          '',
-          '6. The lifeboat CLI (override, status, audit), either in the environment:',
-          '',
-          `     export LIFEBOAT_KEY_ID=${id} LIFEBOAT_KEY_SECRET="$LIFEBOAT_NEW_SECRET"`,
-          '',
-          '   or in a file only you can read:',
-          '',
-          `     (umask 077 && mkdir -p ~/.config/lifeboat && printf '{"keyId":"%s","secret":"%s"}\\n' ${id} "$LIFEBOAT_NEW_SECRET" > ~/.config/lifeboat/credentials.json)`,
-        );
-      }
-      lines.push('', 'Then: unset LIFEBOAT_NEW_SECRET');
-      io.out(lines.join('\n'));
+      io.out(instructions(entry, secret, algorithm, parameter, envVar).join('\n'));
       return EXIT.ok;
     },
   };
+}
+
+function instructions(entry: KeyConfig, secret: string, algorithm: string, parameter: string, envVar: string): string[] {
+  const { id, scope } = entry;
+  const probe = scope === 'probe';
+  const aws = !probe || entry.speaksFor!.some((s) => s.startsWith('aws'));
+  const cloudflare = !probe || entry.speaksFor!.some((s) => s.startsWith('cloudflare'));
+  const what = algorithm === 'ecdsa-p256' ? 'Private key (PKCS#8, base64)' : 'Secret (hex)';
+  const lines = [
+    `Key "${id}" (scope ${scope}, ${algorithm === 'ecdsa-p256' ? 'LB1-ECDSA-P256-SHA256' : 'LB1-HMAC-SHA256'}${probe ? `, speaks for ${entry.speaksFor!.join(', ')}` : ''}).`,
+    '',
+    `${what}. It is shown this once; store it now:`,
+    '',
+    `  ${secret}`,
+    '',
+    `1. Add the key to "keys" in the config (the config never holds the ${algorithm === 'ecdsa-p256' ? 'private key' : 'secret'}):`,
+    '',
+    `     ${JSON.stringify(entry)}`,
+    '',
+    '2. Put it in a shell variable without echo or history (paste, then Enter):',
+    '',
+    '     read -rs LIFEBOAT_NEW_SECRET',
+  ];
+  let step = 3;
+  if (aws) {
+    lines.push('', probe && algorithm === 'ecdsa-p256'
+      ? `${step++}. AWS: an SSM SecureString in each region whose probe signs with this key (never the coordinator's):`
+      : `${step++}. AWS (SSM Parameter Store SecureString, read by the Lambdas):`, '');
+    lines.push(probe
+      ? `     for r in <probe regions>; do aws ssm put-parameter --region "$r" --type SecureString --overwrite --name ${parameter} --value "$LIFEBOAT_NEW_SECRET"; done`
+      : `     aws ssm put-parameter --type SecureString --overwrite --name ${parameter} --value "$LIFEBOAT_NEW_SECRET"`);
+  }
+  if (cloudflare) {
+    lines.push('', `${step++}. Cloudflare (Worker secret; wrangler reads the value from stdin):`, '',
+      `     printf '%s' "$LIFEBOAT_NEW_SECRET" | npx wrangler secret put ${envVar} --config workers/wrangler.jsonc`);
+  }
+  lines.push('', `${step++}. Local run (lifeboat run): export ${envVar}="$LIFEBOAT_NEW_SECRET"`);
+  if (!probe) {
+    lines.push(
+      '',
+      `${step++}. The lifeboat CLI (override, status, audit), either in the environment:`,
+      '',
+      `     export LIFEBOAT_KEY_ID=${id} LIFEBOAT_KEY_SECRET="$LIFEBOAT_NEW_SECRET"`,
+      '',
+      '   or in a file only you can read:',
+      '',
+      `     (umask 077 && mkdir -p ~/.config/lifeboat && printf '{"keyId":"%s","secret":"%s"}\\n' ${id} "$LIFEBOAT_NEW_SECRET" > ~/.config/lifeboat/credentials.json)`,
+    );
+  }
+  lines.push('', 'Then: unset LIFEBOAT_NEW_SECRET');
+  return lines;
 }
 
 export const keygenCommand = makeKeygenCommand();

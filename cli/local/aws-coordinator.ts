@@ -62,7 +62,7 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
 export interface AwsCoordinatorOptions {
   readonly config: LifeboatConfig;
   readonly dynamo: LocalDynamo;
-  /** Hex secret of every configured key, by key id. */
+  /** Hex secret of every HMAC key, by key id (ECDSA probe keys need none: the config has their public key). */
   readonly keySecrets: Readonly<Record<string, string>>;
   readonly embedded: DnsProvider;
   readonly logger: Logger;

@@ -11,7 +11,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { Notifier } from '#core/coordinator/coordinator.ts';
-import { keyEnvVar } from '#core/signing/keys.ts';
+import { keyAlgorithm, keyEnvVar } from '#core/signing/keys.ts';
+import type { RequestSigner } from '#core/signing/signer.ts';
 import type { DnsProvider } from '#core/dns/types.ts';
 import type { CoordinatorEndpoint } from '#core/probe/post.ts';
 import type { Logger } from '#core/ports.ts';
@@ -21,6 +22,7 @@ import { startAwsCoordinator, startLocalDynamo, type LocalDynamo, type LocalLamb
 import { bundleWorker, startCloudflareCoordinator, type LocalWorker } from './cloudflare-coordinator.ts';
 import { startDnsServer } from './dns-server.ts';
 import { embeddedZones } from './embedded-zones.ts';
+import { localKeys, type LocalKey } from './local-keys.ts';
 import { FileDnsProvider } from './file-zone.ts';
 import { createSite, isLoopbackTarget, type LocalSite } from './sites.ts';
 import { startVantagePoints, type VantageFleet, type VantageOptions } from './vantage.ts';
@@ -43,6 +45,8 @@ export interface LocalRunOptions {
   readonly notifier?: Notifier;
   readonly fetchFor?: VantageOptions['fetchFor'];
   readonly onRound?: VantageOptions['onRound'];
+  /** Where LIFEBOAT_KEY_<ID> is read from (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LocalRun {
@@ -50,7 +54,13 @@ export interface LocalRun {
   readonly dnsPort: number;
   readonly sites: readonly LocalSite[];
   readonly vantagePoints: readonly VantagePoint[];
-  readonly probeKey: { readonly id: string; readonly secret: Uint8Array };
+  /** The first probe key; `probeKeys` has them all. Sign with `signerFor`. */
+  readonly probeKey: LocalKey;
+  readonly probeKeys: readonly LocalKey[];
+  /** The signer of a local vantage point: the probe key of its provider. */
+  signerFor(vp: VantagePoint): RequestSigner;
+  /** Where every key's secret was written (`<stateDir>/keys/<id>`, 0600). */
+  readonly keysDir: string;
   /** The run's operator key, for signed status and override calls. */
   readonly operator: OperatorCredentials;
   /** Where the operator credentials for `lifeboat override/status` were written (0600). */
@@ -65,23 +75,32 @@ export interface LocalRun {
 const randomHex = (bytes = 32) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
 
 export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun> {
-  const { config, logger, progress } = options;
+  const { logger, progress } = options;
   const started: { stop(): Promise<unknown> }[] = [];
   const stopAll = async () => {
     for (const part of started.reverse()) await part.stop().catch((err: Error) => logger.error('stopping a part failed', { error: err.message }));
   };
   try {
-    // Fresh keys for every run: the secrets exist only in this process and the credentials file.
-    const secrets = Object.fromEntries(config.keys.map((k) => [k.id, randomHex()]));
-    const probeKeyConfig = config.keys.find((k) => k.scope === 'probe')!;
-    const operatorKeyConfig = config.keys.find((k) => k.scope === 'operator');
+    const operatorKeyConfig = options.config.keys.find((k) => k.scope === 'operator');
     if (!operatorKeyConfig) throw new Error('the config needs a key with scope "operator" for the local run (overrides and status)');
-    const bytes = (id: string) => new Uint8Array(Buffer.from(secrets[id]!, 'hex'));
 
     const dnsDir = join(options.stateDir, 'dns');
     // A run starts from the primary: yesterday's failover is not today's truth.
     rmSync(options.stateDir, { recursive: true, force: true });
     mkdirSync(dnsDir, { recursive: true });
+    // Keys from LIFEBOAT_KEY_<ID>, else fresh ones; all written to keys/ (0600) for other clients.
+    const keysDir = join(options.stateDir, 'keys');
+    const keys = await localKeys(options.config, options.env ?? process.env, keysDir);
+    const { config } = keys;
+    const secrets = Object.fromEntries(config.keys.map((k) => [k.id, keys.secret(k.id)]));
+    // Coordinators hold HMAC secrets only (ECDSA keys verify with the config's public key); the
+    // Worker also holds the private key of its own provider's probes, as when deployed.
+    const hmacSecrets = Object.fromEntries(config.keys.filter((k) => keyAlgorithm(k) === 'hmac-sha256').map((k) => [k.id, secrets[k.id]!]));
+    const cloudflareProbeSecrets = Object.fromEntries(config.keys
+      .filter((k) => keyAlgorithm(k) === 'ecdsa-p256' && k.speaksFor?.some((s) => s.startsWith('cloudflare')))
+      .map((k) => [k.id, secrets[k.id]!]));
+    const probeKeys = keys.keys.filter((k) => k.config.scope === 'probe');
+    progress(`keys in ${keysDir}: ${keys.keys.map((k) => `${k.config.id}${k.fromEnv ? ` (from ${keyEnvVar(k.config.id)})` : ''}`).join(', ')}`);
 
     const sites = options.startSites === false ? [] : config.services.flatMap((s) => (['primary', 'secondary'] as const)
       .filter((role) => isLoopbackTarget(s[role]))
@@ -109,18 +128,21 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const tickMs = config.probing.intervalSeconds * 1000;
     const nodes: Partial<Record<CoordinatorName, LocalLambda | LocalWorker>> = {};
     const startAws = async () => {
-      nodes.aws = await startAwsCoordinator({ config, dynamo, keySecrets: secrets, embedded, logger, tickMs, ...(options.notifier ? { notifier: options.notifier } : {}) });
+      nodes.aws = await startAwsCoordinator({ config, dynamo, keySecrets: hmacSecrets, embedded, logger, tickMs, ...(options.notifier ? { notifier: options.notifier } : {}) });
       progress(`AWS coordinator (Lambda handler, DynamoDB via dynalite) at ${nodes.aws.url}`);
     };
 
     // Cloudflare: the Worker and its Durable Objects in workerd.
     progress('bundling the Worker and starting workerd...');
-    const scriptPath = await bundleWorker({ configPath: options.configPath, outDir: join(options.stateDir, 'worker') });
+    // The Worker bundles the config with this run's public keys (the one on disk names the key ids only).
+    const effectiveConfigPath = join(options.stateDir, 'lifeboat.config.json');
+    writeFileSync(effectiveConfigPath, `${JSON.stringify(config, null, 2)}\n`);
+    const scriptPath = await bundleWorker({ configPath: effectiveConfigPath, outDir: join(options.stateDir, 'worker') });
     const bindings: Record<string, string> = {
       LOG_LEVEL: 'warn',
       EMBEDDED_DNS_URL: zoneApi.url,
       EMBEDDED_DNS_TOKEN: zoneToken,
-      ...Object.fromEntries(config.keys.map((k) => [keyEnvVar(k.id), secrets[k.id]!])),
+      ...Object.fromEntries(Object.entries({ ...hmacSecrets, ...cloudflareProbeSecrets }).map(([id, secret]) => [keyEnvVar(id), secret])),
     };
     const startCloudflare = async () => {
       nodes.cloudflare = await startCloudflareCoordinator({ scriptPath, persistDir: join(options.stateDir, 'durable-objects'), bindings });
@@ -142,7 +164,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
 
     const fleet: VantageFleet = startVantagePoints({
       config, coordinators, logger,
-      probeKey: { id: probeKeyConfig.id, secret: bytes(probeKeyConfig.id) },
+      signerFor: keys.signerFor,
       ...(options.fetchFor ? { fetchFor: options.fetchFor } : {}),
       ...(options.onRound ? { onRound: options.onRound } : {}),
     });
@@ -154,8 +176,11 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       dnsPort: dns.port,
       sites,
       vantagePoints: fleet.vantagePoints,
-      probeKey: { id: probeKeyConfig.id, secret: bytes(probeKeyConfig.id) },
-      operator: { keyId: operatorKeyConfig.id, secret: bytes(operatorKeyConfig.id), source: credentialsFile },
+      probeKey: probeKeys[0]!,
+      probeKeys,
+      signerFor: keys.signerFor,
+      keysDir,
+      operator: { keyId: operatorKeyConfig.id, secret: new Uint8Array(Buffer.from(secrets[operatorKeyConfig.id]!, 'hex')), source: credentialsFile },
       credentialsFile,
       coordinators,
       async stopCoordinator(name) {

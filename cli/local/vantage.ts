@@ -9,7 +9,7 @@ import type { ObservationBatch, VantagePoint } from '#core/model.ts';
 import type { CoordinatorEndpoint, PostResult } from '#core/probe/post.ts';
 import { roundsOnInterval } from '#core/probe/schedule.ts';
 import { runVantageRound } from '#core/probe/vantage.ts';
-import { hmacSigner, type RequestSigner } from '#core/signing/signer.ts';
+import type { RequestSigner } from '#core/signing/signer.ts';
 import { realSleep, systemClock, type Logger } from '#core/ports.ts';
 import { nodeTcpConnect } from '../../functions/runtime/node-tcp.ts';
 
@@ -18,9 +18,7 @@ export interface VantageOptions {
   /** Where to post; read at every round so a coordinator can be swapped while running. */
   readonly coordinators: () => readonly CoordinatorEndpoint[];
   /** Each vantage point's signer: a provider's vantage points sign with that provider's key. */
-  readonly signerFor?: (vp: VantagePoint) => RequestSigner;
-  /** @deprecated One key for every vantage point; use `signerFor`. */
-  readonly probeKey?: { readonly id: string; readonly secret: Uint8Array };
+  readonly signerFor: (vp: VantagePoint) => RequestSigner;
   readonly logger: Logger;
   /** Called after each round with what was seen and how each post went. */
   readonly onRound?: (batch: ObservationBatch, posts: readonly PostResult[]) => void;
@@ -33,18 +31,9 @@ export interface VantageFleet {
   stop(): Promise<void>;
 }
 
-function signers(options: VantageOptions): (vp: VantagePoint) => RequestSigner {
-  if (options.signerFor) return options.signerFor;
-  const key = options.probeKey;
-  if (!key) throw new Error('VantageOptions needs signerFor (or the deprecated probeKey): vantage points cannot sign their posts');
-  const shared = hmacSigner(key.id, key.secret);
-  return () => shared;
-}
-
 export function startVantagePoints(options: VantageOptions): VantageFleet {
   const { config, logger } = options;
   const intervalMs = config.probing.intervalSeconds * 1000;
-  const signerFor = signers(options);
   const vps = vantagePointsOf(config);
   const stop = new AbortController();
   const started = systemClock.now();
@@ -56,7 +45,7 @@ export function startVantagePoints(options: VantageOptions): VantageFleet {
       const { batch, posts } = await runVantageRound(
         { config, vantagePoint: vp, round: index + 1, ranIn: 'local', endpoints: options.coordinators() },
         { fetch: options.fetchFor?.(vp) ?? fetch, postFetch: fetch, tcpConnect: nodeTcpConnect, sleep: realSleep, clock: systemClock, logger,
-          signer: signerFor(vp), postTimeoutMs: Math.min(3000, intervalMs), signal: stop.signal },
+          signer: options.signerFor(vp), postTimeoutMs: Math.min(3000, intervalMs), signal: stop.signal },
       );
       if (!stop.signal.aborted) options.onRound?.(batch, posts);
     } catch (err) {

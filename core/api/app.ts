@@ -1,25 +1,39 @@
 /**
  * The coordinator HTTP API (docs/design.md), one Hono app served by the Lambda function URL,
- * the Worker and the local run. Every route but /healthz is signed with LB1-HMAC-SHA256; a
- * refused call gets 401/413 with a JSON error, an audit entry, and changes nothing.
+ * the Worker and the local run. Every route but /healthz is signed (LB1-HMAC-SHA256, or
+ * LB1-ECDSA-P256-SHA256 for probe keys); a refused call gets 401/403/413 with a JSON error, an
+ * audit entry, and changes nothing. A probe key posts only for the vantage points it speaks for.
  */
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CoordinatorInputError, type Coordinator } from '../coordinator/coordinator.ts';
-import { observationBatchSchema, overrideRequestSchema, parseWire, untilToMs, WireError } from '../coordinator/wire.ts';
-import type { ObservationBatch, OverrideCommand, VantagePoint } from '../model.ts';
+import type { LifeboatConfig } from '../config/schema.ts';
+import { vantagePointsOf } from '../config/validate.ts';
+import type { OverrideCommand } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
-import type { KeyResolver, KeyScope } from '../signing/keys.ts';
+import { speaksFor, type KeyResolver, type KeyScope } from '../signing/keys.ts';
+import { batchFromWire, fieldError, MAX_DATE_MS, observationBatchSchema, overrideRequestSchema, parseWire, untilToMs, WireError } from './bodies.ts';
 import { MAX_BODY_BYTES, verifyRequest } from '../signing/lb1.ts';
 import type { NonceStore } from '../signing/nonce-store.ts';
 import { statusReport } from './status.ts';
 
 export interface ApiDeps {
   readonly coordinator: Coordinator;
+  /** The keys (with what each probe key speaks for) and the vantage points they may speak for. */
+  readonly config: LifeboatConfig;
+  /** Problems the composition degraded around (a missing optional secret), shown in /v1/status. */
+  readonly degraded?: () => readonly Degradation[];
   readonly keys: KeyResolver;
   readonly nonces: NonceStore;
   readonly clock: Clock;
   readonly logger: Logger;
+}
+
+/** A missing optional secret and what works less because of it; names the secret, never a value. */
+export interface Degradation {
+  readonly what: string;
+  readonly secret: string;
+  readonly detail: string;
 }
 
 type Authed = { Variables: { keyId: string; body: Uint8Array } };
@@ -27,6 +41,8 @@ type Authed = { Variables: { keyId: string; body: Uint8Array } };
 export function createApi(deps: ApiDeps): Hono<Authed> {
   const app = new Hono<Authed>();
   const { coordinator, clock, logger } = deps;
+  const configured = vantagePointsOf(deps.config);
+  const keyById = new Map(deps.config.keys.map((k) => [k.id, k] as const));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 
@@ -52,16 +68,24 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
   };
 
   app.post('/v1/observations', signed('probe'), async (c) => {
-    const batch = parseWire(observationBatchSchema, parseJson(c.get('body'))) as ObservationBatch;
-    const result = await coordinator.ingest({ ...batch, vantagePoint: batch.vantagePoint as VantagePoint }, c.get('keyId'));
+    const batch = batchFromWire(parseWire(observationBatchSchema, parseJson(c.get('body'))));
+    const keyId = c.get('keyId');
+    const key = keyById.get(keyId);
+    if (!key || !speaksFor(key, batch.vantagePoint, configured)) {
+      // A stolen or misused probe key: refused before the coordinator sees a single vote.
+      const detail = `key "${keyId}" does not speak for vantage point ${batch.vantagePoint}${key?.speaksFor ? ` (it speaks for ${key.speaksFor.join(', ')})` : ''}`;
+      logger.warn('refused request', { path: '/v1/observations', error: 'vantage_point_not_allowed', keyId, vantagePoint: batch.vantagePoint });
+      await coordinator.auditRejected(`refused POST /v1/observations: vantage_point_not_allowed (${detail})`, { path: '/v1/observations', error: 'vantage_point_not_allowed' }, keyId);
+      return jsonError(c, 403, 'vantage_point_not_allowed', detail, 'vantagePoint');
+    }
+    const result = await coordinator.ingest(batch, keyId);
     return c.json({ accepted: result.accepted, ignored: result.ignored, decisions: result.decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch, cause: d.cause })) });
   });
 
   app.post('/v1/override', signed('operator'), async (c) => {
     const req = parseWire(overrideRequestSchema, parseJson(c.get('body')));
-    const until = untilToMs(req.until);
     const now = clock.now();
-    if (until !== undefined && until <= now) throw new WireError('until', 'until: must be in the future', [{ path: 'until', message: 'must be in the future' }]);
+    const until = untilToMs(req.until, now);
     const command: OverrideCommand = { service: req.service, action: req.action, reason: req.reason, by: c.get('keyId'), at: now, ...(until === undefined ? {} : { until }) };
     const { state, flip } = await coordinator.override(command);
     return c.json({
@@ -74,14 +98,17 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
     });
   });
 
-  app.get('/v1/status', signed('operator'), async (c) => c.json(await statusReport(coordinator, clock.now())));
+  app.get('/v1/status', signed('operator'), async (c) => {
+    const degraded = deps.degraded?.() ?? [];
+    return c.json({ ...(await statusReport(coordinator, clock.now())), ...(degraded.length ? { degraded } : {}) });
+  });
 
   app.get('/v1/audit', signed('operator'), async (c) => {
     const service = c.req.query('service');
     const since = c.req.query('since');
     const limit = Number(c.req.query('limit') ?? 100);
-    if (since !== undefined && !/^\d+$/.test(since)) throw new WireError('since', 'since: must be unix milliseconds', []);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new WireError('limit', 'limit: must be an integer from 1 to 1000', []);
+    if (since !== undefined && (!/^\d{1,16}$/.test(since) || Number(since) > MAX_DATE_MS)) throw fieldError('since', 'must be unix milliseconds');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw fieldError('limit', 'must be an integer from 1 to 1000');
     const entries = await coordinator.audit({ ...(service ? { service } : {}), ...(since ? { since: Number(since) } : {}), limit });
     return c.json({ coordinator: coordinator.name, entries });
   });

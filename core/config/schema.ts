@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { normaliseName } from '../model.ts';
 import { policySchema, DEFAULT_INTERVAL_SECONDS } from '../engine/policy.ts';
 import { TIME_RE, TIMEZONE_RE, WEEKDAYS } from '../engine/maintenance.ts';
+import { isP256PublicKeyText } from '../signing/ecdsa.ts';
 
 /**
  * The one Lifeboat config, validated with zod. Objects are strict: an unknown key (a typo) is an
@@ -118,9 +119,42 @@ export const probingSchema = z.strictObject({
     .describe('Canaries: a VP that reaches none of these, nor any target, abstains.'),
 });
 
+export const KEY_ALGORITHMS = ['hmac-sha256', 'ecdsa-p256'] as const;
+
+/** `aws`, `cloudflare` (every vantage point of that provider) or one vantage point, `aws:us-east-1`. */
+const speaksForEntry = z.string().regex(/^(aws|cloudflare)(:[a-z0-9-]{1,40})?$/,
+  'must be a provider ("aws", "cloudflare") or a vantage point such as "aws:us-east-1" or "cloudflare:apac"');
+
+const SPEAKS_FOR_HOW = 'name the vantage points this key may post for, e.g. speaksFor: ["aws"] (every AWS region) or ["cloudflare:apac"]; '
+  + 'use one probe key per provider, so a stolen key of one cannot vote as the other';
+
 export const keySchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/, 'must be 3-64 letters, digits, ".", "_" or "-"'),
   scope: z.enum(['probe', 'operator']),
+  algorithm: z.enum(KEY_ALGORITHMS).optional()
+    .describe('Signature scheme: ecdsa-p256 (LB1-ECDSA-P256-SHA256, probe keys only) or hmac-sha256 (LB1-HMAC-SHA256). Default: ecdsa-p256 when publicKey is given, else hmac-sha256.'),
+  publicKey: z.string().refine(isP256PublicKeyText, 'must be a P-256 public key: base64 SPKI DER or PEM, as `lifeboat keygen --scope probe` prints').optional()
+    .describe('Public key of an ecdsa-p256 probe key. Coordinators verify with it; the private key stays with the probes of its provider.'),
+  speaksFor: z.array(speaksForEntry).min(1).optional()
+    .describe('Probe keys only: the vantage points (aws:us-east-1) or providers (aws) this key may post observations for.'),
+}).check((ctx) => {
+  const k = ctx.value;
+  const algorithm = k.algorithm ?? (k.publicKey !== undefined ? 'ecdsa-p256' : 'hmac-sha256');
+  if (k.scope === 'probe' && k.speaksFor === undefined) {
+    ctx.issues.push({ code: 'custom', input: k, path: ['speaksFor'], message: `a probe key must say what it speaks for: ${SPEAKS_FOR_HOW}` });
+  }
+  if (k.scope === 'operator' && k.speaksFor !== undefined) {
+    ctx.issues.push({ code: 'custom', input: k.speaksFor, path: ['speaksFor'], message: 'only probe keys speak for vantage points; remove it from this operator key' });
+  }
+  if (k.scope === 'operator' && algorithm !== 'hmac-sha256') {
+    ctx.issues.push({ code: 'custom', input: k, path: [k.publicKey !== undefined ? 'publicKey' : 'algorithm'], message: 'operator keys use LB1-HMAC-SHA256: remove publicKey/algorithm' });
+  }
+  if (algorithm === 'ecdsa-p256' && k.publicKey === undefined) {
+    ctx.issues.push({ code: 'custom', input: k, path: ['publicKey'], message: 'an ecdsa-p256 key needs its publicKey (base64 SPKI DER or PEM); `lifeboat keygen --scope probe` makes one' });
+  }
+  if (algorithm === 'hmac-sha256' && k.publicKey !== undefined) {
+    ctx.issues.push({ code: 'custom', input: k.publicKey, path: ['publicKey'], message: 'an hmac-sha256 key has no public key: remove publicKey or set algorithm "ecdsa-p256"' });
+  }
 });
 
 export const coordinatorSchema = z.strictObject({
@@ -218,6 +252,14 @@ export const configSchema = z.strictObject({
     if (keyIds.has(k.id)) ctx.issues.push({ code: 'custom', input: k.id, path: ['keys', i, 'id'], message: 'duplicate key id' });
     keyIds.add(k.id);
   });
+  cfg.keys.forEach((k, i) => k.speaksFor?.forEach((entry, j) => {
+    const [provider, location] = entry.split(':') as ['aws' | 'cloudflare', string | undefined];
+    const list: readonly string[] = cfg.vantagePoints[provider];
+    // A whole provider with no vantage points yet is harmless; a named vantage point must exist.
+    if (location !== undefined && !list.includes(location)) {
+      ctx.issues.push({ code: 'custom', input: entry, path: ['keys', i, 'speaksFor', j], message: `no vantage point ${entry} in vantagePoints.${provider}` });
+    }
+  }));
   if (!cfg.keys.some((k) => k.scope === 'probe')) {
     ctx.issues.push({ code: 'custom', input: cfg.keys, path: ['keys'], message: 'at least one key with scope "probe" is needed for vantage points to post observations' });
   }
@@ -247,4 +289,27 @@ export type StatusMatcher = z.output<typeof statusMatcher>;
 /** Typed identity helper for `lifeboat.config.ts`: editors complete and check every field. */
 export function defineConfig(config: LifeboatConfigInput): LifeboatConfigInput {
   return config;
+}
+
+/** Key set-ups that are valid but weaker than they should be (shown by `lifeboat validate`). */
+export function keyWarnings(config: Pick<LifeboatConfig, 'keys' | 'vantagePoints'>): { path: string; message: string }[] {
+  const warnings: { path: string; message: string }[] = [];
+  config.keys.forEach((k, i) => {
+    if (k.scope !== 'probe') return;
+    if (k.publicKey === undefined && k.algorithm !== 'ecdsa-p256') {
+      warnings.push({ path: `keys[${i}]`, message: `probe key "${k.id}" uses LB1-HMAC-SHA256, deprecated for probe keys: every coordinator that verifies it holds its secret, so whoever reads a coordinator's secrets can sign as this probe. Make an ECDSA key (lifeboat keygen --scope probe --speaks-for ${k.speaksFor?.[0]?.split(':')[0] ?? 'aws'}), deploy it, then remove this one` });
+    }
+    const providers = new Set((k.speaksFor ?? []).map((s) => s.split(':')[0]));
+    if (providers.size > 1) {
+      warnings.push({ path: `keys[${i}].speaksFor`, message: `probe key "${k.id}" speaks for both providers: a stolen copy can vote as either; use one probe key per provider` });
+    }
+  });
+  for (const provider of ['aws', 'cloudflare'] as const) {
+    config.vantagePoints[provider].forEach((location, j) => {
+      const vp = `${provider}:${location}`;
+      const covered = config.keys.some((k) => k.scope === 'probe' && (k.speaksFor ?? []).some((s) => s === provider || s === vp));
+      if (!covered) warnings.push({ path: `vantagePoints.${provider}[${j}]`, message: `no probe key speaks for ${vp}: its observations will be refused (403); add it to a key's speaksFor` });
+    });
+  }
+  return warnings;
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { configSchema, type LifeboatConfig, type ServiceConfig } from './schema.ts';
+import { configSchema, keyWarnings, type LifeboatConfig, type ServiceConfig } from './schema.ts';
 import { resolvePolicy, decisionDeadlineMs, type Policy } from '../engine/policy.ts';
 import type { VantagePoint } from '../model.ts';
 
@@ -119,7 +119,7 @@ export function toleranceOf(config: LifeboatConfig, service: ServiceConfig): Ser
 
 /** Things that are valid but probably not what the operator wants. */
 export function configWarnings(config: LifeboatConfig): ConfigProblem[] {
-  const warnings: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [...keyWarnings(config)];
   const perProvider = { aws: config.vantagePoints.aws.length, cloudflare: config.vantagePoints.cloudflare.length };
   const total = perProvider.aws + perProvider.cloudflare;
   config.services.forEach((service, i) => {

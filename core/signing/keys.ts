@@ -1,16 +1,20 @@
 /**
- * Signing keys: who may call what. The config names keys (id + scope) but never holds their
- * secrets; secrets come from the runtime's secret store (env vars, SSM, wrangler secrets) as hex.
+ * Signing keys: who may call what. The config names keys (id + scope, and for asymmetric probe
+ * keys the public key) but never holds a secret; HMAC secrets come from the runtime's secret
+ * store (env vars, SSM, wrangler secrets) as hex.
  */
 import type { KeyConfig } from '../config/schema.ts';
+import type { VantagePoint } from '../model.ts';
+import { SecretFetchError, type Logger, type SecretSource } from '../ports.ts';
+import { importPublicKey } from './ecdsa.ts';
 
 /** "probe" keys post observations; "operator" keys override and read status. */
 export type KeyScope = 'probe' | 'operator';
 
-export interface ResolvedKey {
-  readonly scope: KeyScope;
-  readonly secret: Uint8Array;
-}
+/** What verifies a key's signatures: its HMAC secret (LB1-HMAC-SHA256) or its public key (LB1-ECDSA-P256-SHA256). */
+export type ResolvedKey =
+  | { readonly scope: KeyScope; readonly secret: Uint8Array; readonly publicKey?: undefined }
+  | { readonly scope: KeyScope; readonly publicKey: CryptoKey; readonly secret?: undefined };
 
 /** Looks a key id up; null when unknown. Async so stores (SSM, KV, DynamoDB) can back it. */
 export type KeyResolver = (keyId: string) => Promise<ResolvedKey | null>;
@@ -98,4 +102,53 @@ export function envKeyResolver(keys: readonly KeyConfig[], env: Record<string, s
     return { id, scope, secret: decodeHexSecret(value, id) };
   });
   return staticKeyResolver(entries);
+}
+
+/** `hmac-sha256` unless the key gives a public key (or says `ecdsa-p256`). */
+export function keyAlgorithm(key: Pick<KeyConfig, 'algorithm' | 'publicKey'>): 'hmac-sha256' | 'ecdsa-p256' {
+  return key.algorithm ?? (key.publicKey !== undefined ? 'ecdsa-p256' : 'hmac-sha256');
+}
+
+/**
+ * Whether a probe key may post a batch for `vantagePoint`: the vantage point must be in the config
+ * and named by the key's `speaksFor`, as itself (`aws:us-east-1`) or by its provider (`aws`).
+ */
+export function speaksFor(key: Pick<KeyConfig, 'scope' | 'speaksFor'>, vantagePoint: string, configured: readonly VantagePoint[]): boolean {
+  if (key.scope !== 'probe' || !configured.includes(vantagePoint as VantagePoint)) return false;
+  return (key.speaksFor ?? []).some((s) => s === vantagePoint || vantagePoint.startsWith(`${s}:`));
+}
+
+/**
+ * Resolves the config's keys on first use: ECDSA keys from the public key in the config, HMAC
+ * keys from `secrets` under `secretName(id)`. A key whose secret is missing or malformed is
+ * refused alone (null, so 401 unknown_key) and logged by key id and secret name, never the value;
+ * other keys keep working. A store that cannot be asked (SecretFetchError) throws: fail closed.
+ */
+export function configKeyResolver(keys: readonly KeyConfig[], secrets: SecretSource, secretName: (keyId: string) => string, logger: Logger): KeyResolver {
+  const byId = new Map(keys.map((k) => [k.id, k] as const));
+  const cache = new Map<string, Promise<ResolvedKey | null>>();
+  const load = async (key: KeyConfig): Promise<ResolvedKey | null> => {
+    const name = keyAlgorithm(key) === 'ecdsa-p256' ? undefined : secretName(key.id);
+    try {
+      if (name === undefined) return { scope: key.scope, publicKey: await importPublicKey(key.publicKey ?? '', key.id) };
+      return { scope: key.scope, secret: decodeHexSecret(await secrets.get(name), key.id) };
+    } catch (err) {
+      if (err instanceof SecretFetchError) throw err;
+      logger.error('signing key unusable', { keyId: key.id, ...(name ? { parameter: name } : {}), error: (err as Error).message });
+      return null;
+    }
+  };
+  return (keyId) => {
+    const key = byId.get(keyId);
+    if (!key) return Promise.resolve(null);
+    let resolved = cache.get(keyId);
+    if (!resolved) {
+      resolved = load(key);
+      cache.set(keyId, resolved);
+      // Only a usable key is remembered: a secret stored after start-up (or a store outage that
+      // ends) is picked up by the next request without a restart.
+      resolved.then((k) => { if (!k) cache.delete(keyId); }, () => cache.delete(keyId));
+    }
+    return resolved;
+  };
 }

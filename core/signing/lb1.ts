@@ -1,12 +1,14 @@
 /**
  * Scheme LB1-HMAC-SHA256 (docs/signing.md): every coordinator API call is signed with a key's
- * secret over method, path, time, a nonce and the body's hash. WebCrypto only, so the same code
+ * secret over method, path, time, a nonce and the body's hash. Probe keys may instead use
+ * LB1-ECDSA-P256-SHA256 (./ecdsa.ts): the same canonical string and headers, an asymmetric signature. WebCrypto only, so the same code
  * signs and verifies in Node, Lambda and workerd.
  */
 import type { UnixMs } from '../model.ts';
 import { webRandomBytes, type RandomBytes } from '../ports.ts';
 import { MIN_SECRET_BYTES, hexToBytes, scopeAllows, type KeyResolver, type KeyScope } from './keys.ts';
 import type { NonceStore } from './nonce-store.ts';
+import { ECDSA_SCHEME, ecdsaSign, ecdsaVerify } from './ecdsa.ts';
 
 export { decodeHexSecret } from './keys.ts';
 
@@ -25,7 +27,8 @@ export const NONCE_BYTES = 16;
 
 const TIMESTAMP_RE = /^[0-9]{1,12}$/;
 const NONCE_RE = /^[0-9a-fA-F]{32,128}$/;
-const SIGNATURE_RE = /^[0-9a-fA-F]{64}$/;
+/** 64 hex (HMAC-SHA256) or 128 hex (ECDSA P-256 r||s); which one a key needs is checked against the key. */
+const SIGNATURE_RE = /^(?:[0-9a-fA-F]{64}){1,2}$/;
 /** Same shape as keySchema's id; only ids of this shape are echoed back in errors. */
 const KEY_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 
@@ -92,20 +95,31 @@ export interface SignInput {
 
 /** The four X-Lifeboat-* headers for one request. Send the body bytes exactly as signed. */
 export async function signRequest(input: SignInput): Promise<Record<string, string>> {
-  const { method, body, keyId, secret, now } = input;
+  const { keyId, secret } = input;
+  if (secret.length < MIN_SECRET_BYTES) throw new Error(`secret of key "${keyId}" is too short: need at least ${MIN_SECRET_BYTES} bytes`);
+  return signCanonical(input, async (canonical) =>
+    new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, 'sign'), encoder.encode(canonical))));
+}
+
+/** The headers of LB1-ECDSA-P256-SHA256 (core/signing/ecdsa.ts): same canonical string, r||s signature. */
+export function signRequestEcdsa(input: Omit<SignInput, 'secret'> & { readonly privateKey: CryptoKey }): Promise<Record<string, string>> {
+  return signCanonical(input, (canonical) => ecdsaSign(input.privateKey, canonical));
+}
+
+/** The shared part of both schemes: nonce, timestamp, canonical string, headers. */
+async function signCanonical(input: Omit<SignInput, 'secret'>, sign: (canonical: string) => Promise<Uint8Array>): Promise<Record<string, string>> {
+  const { method, body, keyId, now } = input;
   const path = input.url !== undefined ? new URL(input.url).pathname : input.path;
   if (path === undefined) throw new Error('signRequest needs a url or a path');
-  if (secret.length < MIN_SECRET_BYTES) throw new Error(`secret of key "${keyId}" is too short: need at least ${MIN_SECRET_BYTES} bytes`);
   const nonce = input.nonce ?? bytesToHex((input.randomBytes ?? webRandomBytes)(NONCE_BYTES));
   if (!NONCE_RE.test(nonce)) throw new Error('nonce must be 32-128 hex characters');
   const timestamp = String(Math.floor(now / 1000));
   const canonical = await canonicalString({ method, path, timestamp, nonce, body });
-  const mac = await crypto.subtle.sign('HMAC', await hmacKey(secret, 'sign'), encoder.encode(canonical));
   return {
     [HEADER_KEY]: keyId,
     [HEADER_TIMESTAMP]: timestamp,
     [HEADER_NONCE]: nonce,
-    [HEADER_SIGNATURE]: bytesToHex(new Uint8Array(mac)),
+    [HEADER_SIGNATURE]: bytesToHex(await sign(canonical)),
   };
 }
 
@@ -121,7 +135,7 @@ export type VerifyError =
   | 'replayed_nonce';
 
 export type VerifyResult =
-  | { readonly ok: true; readonly keyId: string; readonly scope: KeyScope }
+  | { readonly ok: true; readonly keyId: string; readonly scope: KeyScope; readonly scheme: typeof SCHEME | typeof ECDSA_SCHEME }
   | {
     readonly ok: false;
     readonly status: 401 | 413;
@@ -176,7 +190,7 @@ export async function verifyRequest(req: VerifiableRequest, deps: VerifyDeps): P
   if (!KEY_ID_RE.test(keyId)) return fail(401, 'unknown_key', `${HEADER_KEY} is not a valid key id`);
   if (!TIMESTAMP_RE.test(timestamp)) return fail(401, 'bad_timestamp', `${HEADER_TIMESTAMP} must be unix seconds`, keyId);
   if (!NONCE_RE.test(nonce)) return fail(401, 'bad_nonce', `${HEADER_NONCE} must be 32-128 hex characters`, keyId);
-  if (!SIGNATURE_RE.test(signature)) return fail(401, 'bad_signature', `${HEADER_SIGNATURE} must be 64 hex characters`, keyId);
+  if (!SIGNATURE_RE.test(signature)) return fail(401, 'bad_signature', `${HEADER_SIGNATURE} must be 64 hex characters (${SCHEME}) or 128 (${ECDSA_SCHEME})`, keyId);
 
   const key = await deps.keys(keyId);
   if (!key) return fail(401, 'unknown_key', `${HEADER_KEY}: unknown key "${keyId}"`, keyId);
@@ -191,8 +205,16 @@ export async function verifyRequest(req: VerifiableRequest, deps: VerifyDeps): P
   }
 
   const canonical = await canonicalString({ method: req.method, path: req.path, timestamp, nonce, body: req.body });
+  const scheme = key.publicKey ? ECDSA_SCHEME : SCHEME;
+  const wantHex = key.publicKey ? 128 : 64;
+  if (signature.length !== wantHex) {
+    return fail(401, 'bad_signature', `${HEADER_SIGNATURE} must be ${wantHex} hex characters: key "${keyId}" uses ${scheme}`, keyId);
+  }
+  const sigBytes = new Uint8Array(hexToBytes(signature)!);
   // subtle.verify compares in constant time.
-  const good = await crypto.subtle.verify('HMAC', await hmacKey(key.secret, 'verify'), new Uint8Array(hexToBytes(signature)!), encoder.encode(canonical));
+  const good = key.publicKey
+    ? await ecdsaVerify(key.publicKey, sigBytes, canonical)
+    : await crypto.subtle.verify('HMAC', await hmacKey(key.secret, 'verify'), sigBytes, encoder.encode(canonical));
   if (!good) return fail(401, 'bad_signature', `${HEADER_SIGNATURE} does not match the request`, keyId);
 
   // Held for the window on both sides of the timestamp, so instances whose clocks differ (up to
@@ -201,5 +223,5 @@ export async function verifyRequest(req: VerifiableRequest, deps: VerifyDeps): P
   if (!(await deps.nonces.claim(nonce.toLowerCase(), keyId, expiresAt, deps.now))) {
     return fail(401, 'replayed_nonce', `${HEADER_NONCE} was already used`, keyId);
   }
-  return { ok: true, keyId, scope: key.scope };
+  return { ok: true, keyId, scope: key.scope, scheme };
 }

@@ -75,7 +75,7 @@ function simConfig(s: Scenario): LifeboatConfigInput {
     vantagePoints: { aws: s.vantagePoints.aws, cloudflare: s.vantagePoints.cloudflare },
     probing: { intervalSeconds: s.intervalSeconds, recheckDelayMs: s.recheckDelayMs, controlUrls: ['https://control.example.org/'] },
     coordinators: { aws: { url: COORDINATOR_URLS.aws }, cloudflare: { url: COORDINATOR_URLS.cloudflare } },
-    keys: [{ id: PROBE_KEY, scope: 'probe' }, { id: OPERATOR_KEY, scope: 'operator' }],
+    keys: [{ id: PROBE_KEY, scope: 'probe', speaksFor: ['aws', 'cloudflare'] }, { id: OPERATOR_KEY, scope: 'operator' }],
   };
 }
 
@@ -154,7 +154,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
       },
     });
     const coordinator = new Coordinator({ config, store, clock, logger: silentLogger, dnsFor: () => [{ provider, dns: dnsSpec }], notifier, name });
-    nodes.set(name, { app: createApi({ coordinator, keys, nonces, clock, logger: silentLogger }), coordinator, store, nonces });
+    nodes.set(name, { app: createApi({ coordinator, config, keys, nonces, clock, logger: silentLogger }), coordinator, store, nonces });
   };
   for (const name of COORDINATORS) boot(name);
 

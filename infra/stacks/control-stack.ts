@@ -15,6 +15,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { COORDINATOR_DIMENSION, METRIC_NAMESPACE, METRICS } from '../../functions/emf.ts';
+import { keyAlgorithm } from '#core/signing/keys.ts';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/dynamo/table.ts';
 import { LifeboatFunction } from '../constructs/lifeboat-function.ts';
 import { parameterArn, type ParameterNames } from '../parameters.ts';
@@ -89,7 +90,9 @@ export class ControlStack extends Stack {
     role.addToPolicy(new PolicyStatement({
       actions: ['ssm:GetParameter'],
       resources: [
-        ...config.keys.map((k) => parameterArn(this, `${parameters.keyPrefix}${k.id}`)),
+        // HMAC secrets only: an ECDSA probe key is verified with the public key in the bundled
+        // config, so the coordinator can read no probe's private key.
+        ...config.keys.filter((k) => keyAlgorithm(k) === 'hmac-sha256').map((k) => parameterArn(this, `${parameters.keyPrefix}${k.id}`)),
         ...(usesCloudflare ? [parameterArn(this, parameters.cloudflareToken)] : []),
         ...webhookSecrets.map((name) => parameterArn(this, `${parameters.webhookPrefix}${name}`)),
       ],

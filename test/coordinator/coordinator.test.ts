@@ -17,7 +17,7 @@ const config = loadConfig({
     policy: { failAfter: 1 },
   }],
   vantagePoints: { aws: ['us-east-1', 'eu-west-1', 'ap-northeast-2'], cloudflare: [] },
-  keys: [{ id: 'probe-key', scope: 'probe' }],
+  keys: [{ id: 'probe-key', scope: 'probe', speaksFor: ['aws', 'cloudflare'] }],
 });
 
 function setup(failing: () => boolean) {

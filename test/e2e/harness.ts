@@ -60,7 +60,7 @@ export async function startE2E(policy: Partial<PolicyInput> = {}, extra: Partial
     }],
     vantagePoints: { aws: ['ap-northeast-2', 'us-east-1', 'eu-west-1'], cloudflare: ['apac', 'weur', 'enam'] },
     probing: { intervalSeconds: INTERVAL_S, recheckDelayMs: 200, controlUrls: [] },
-    keys: [{ id: 'e2e-probe', scope: 'probe' }, { id: 'e2e-operator', scope: 'operator' }],
+    keys: [{ id: 'e2e-probe', scope: 'probe', speaksFor: ['aws', 'cloudflare'] }, { id: 'e2e-operator', scope: 'operator' }],
   };
   const configPath = join(dir, 'lifeboat.config.json');
   writeFileSync(configPath, JSON.stringify(input));

@@ -43,7 +43,7 @@ interface Rig {
 }
 
 /** A fresh table and zone; `instances` handlers share them, like concurrent Lambda containers. */
-async function rigs(instances: number): Promise<Rig[]> {
+async function rigs(instances: number, options: { config?: Parameters<typeof testConfig>[0]; deps?: Partial<Parameters<typeof createCoordinatorHandler>[0]>; notify?: boolean } = {}): Promise<Rig[]> {
   const tableName = await db.table();
   r53.addZone(ZONE_ID, 'example.com');
   r53.seed(ZONE_ID, [{ name: SERVICE, type: 'A', ttl: 60, values: ['198.51.100.10'] }]);
@@ -53,7 +53,7 @@ async function rigs(instances: number): Promise<Rig[]> {
     const notes: NotifyAction[] = [];
     const logs: string[] = [];
     const handler = createCoordinatorHandler({
-      config: () => testConfig(),
+      config: () => testConfig(options.config),
       dynamo: () => db.client(),
       route53: () => new Route53Client({ region: 'us-east-1', endpoint: r53Endpoint, credentials: creds, ...ROUTE53_CLIENT_DEFAULTS }),
       secrets: () => new SsmSecretSource(new SSMClient({ region: 'us-east-1', endpoint: ssmEndpoint, credentials: creds, maxAttempts: 1 })),
@@ -62,7 +62,8 @@ async function rigs(instances: number): Promise<Rig[]> {
       clock,
       logger: jsonLogger((l) => logs.push(l), {}, 'debug'),
       writeMetric: (l) => metrics.push(l),
-      notifier: { async send(n) { notes.push(n); } },
+      ...(options.notify === false ? {} : { notifier: { async send(n: NotifyAction) { notes.push(n); } } }),
+      ...options.deps,
     });
     return { handler, store: new DynamoStateStore({ client: db.client(), tableName }), clock, metrics, notes, logs };
   });
@@ -186,5 +187,32 @@ describe('coordinator handler: concurrency', () => {
     expect(r53.writes().length - writesBefore).toBeGreaterThanOrEqual(1);
     expect(r53.writes().length - writesBefore).toBeLessThanOrEqual(2);
     expect([...a!.notes, ...b!.notes].filter((n) => n.event === 'failover')).toHaveLength(1);
+  });
+});
+
+describe('coordinator handler: missing secrets and key binding', () => {
+  it('refuses a key whose SSM parameter is missing alone, degrades on a missing webhook URL, and counts a 403', async () => {
+    const [r] = await rigs(1, {
+      config: { keys: [{ id: PROBE_KEY.id, scope: 'probe', speaksFor: ['aws'] }, { id: OPERATOR_KEY.id, scope: 'operator' }, { id: 'ops-missing', scope: 'operator' }], notifications: { webhooks: [{ urlFromEnv: 'LIFEBOAT_SLACK_URL' }] } },
+      deps: { webhookParameterPrefix: '/lifeboat/webhooks/' },
+      notify: false,
+    });
+    const { handler, metrics, logs } = r!;
+    expect((await http(handler, functionUrlEvent('GET', '/healthz', {}))).statusCode).toBe(200);
+    expect((await http(handler, await signedEvent(PROBE_KEY, 'POST', '/v1/observations', batchBody('aws:us-east-1', 'healthy', 'healthy', T0), T0))).statusCode).toBe(200);
+
+    const missing = await http(handler, await signedEvent({ id: 'ops-missing', hex: '33'.repeat(32) }, 'GET', '/v1/status', undefined, T0));
+    expect(missing.statusCode).toBe(401);
+    expect(json(missing)).toMatchObject({ error: 'unknown_key' });
+    const status = await http(handler, await signedEvent(OPERATOR_KEY, 'GET', '/v1/status', undefined, T0));
+    expect(status.statusCode).toBe(200);
+    expect(json(status)).toMatchObject({ degraded: [{ what: 'notifications.webhooks[0]', secret: '/lifeboat/webhooks/LIFEBOAT_SLACK_URL' }] });
+    expect(logs.join('\n')).toContain('/lifeboat/keys/ops-missing');
+
+    const before = metrics.filter((m) => m.includes('RejectedRequests')).length;
+    const elsewhere = await http(handler, await signedEvent(PROBE_KEY, 'POST', '/v1/observations', batchBody('aws:sa-east-1', 'unhealthy', 'healthy', T0), T0));
+    expect(elsewhere.statusCode).toBe(403);
+    expect(json(elsewhere)).toMatchObject({ error: 'vantage_point_not_allowed', field: 'vantagePoint' });
+    expect(metrics.filter((m) => m.includes('RejectedRequests')).length).toBe(before + 1);
   });
 });

@@ -20,7 +20,7 @@ export function testConfigInput(extra: Partial<LifeboatConfigInput> = {}): Lifeb
       policy: { minVotes: 1, failAfter: 1 },
     }],
     vantagePoints: { aws: ['us-east-1', 'eu-west-1', 'ap-northeast-2'], cloudflare: [] },
-    keys: [{ id: PROBE_KEY.id, scope: 'probe' }, { id: OPERATOR_KEY.id, scope: 'operator' }],
+    keys: [{ id: PROBE_KEY.id, scope: 'probe', speaksFor: ['aws', 'cloudflare'] }, { id: OPERATOR_KEY.id, scope: 'operator' }],
     ...extra,
   };
 }

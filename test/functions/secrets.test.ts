@@ -47,7 +47,7 @@ describe('ssmKeyResolver', () => {
     expect(fixture.requests.length).toBe(before);
     const key = await resolve('probe-aws');
     expect(key?.scope).toBe('probe');
-    expect(key?.secret.length).toBe(32);
+    expect(key?.secret?.length).toBe(32);
   });
 
   it('refuses a key whose parameter is missing or malformed, logging the name but never the value', async () => {

@@ -15,12 +15,19 @@ import { testConfig } from '../functions/helpers.ts';
 
 const REGIONS = ['ap-northeast-2', 'us-east-1', 'eu-west-1'];
 const ZONES = ['ZTESTZONE0001', 'ZTESTZONE0002'];
+const PUBLIC_KEY = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEO0e4jbOyw8+sTRAKQXpzJxgsooSt36NT9fkylr4upxtY0p2aZJMqTIjZ4XFiJv09cAozA4GDZm+dy1/gEvoX3w==';
 
 function config(): LifeboatConfig {
   const base = testConfig({ vantagePoints: { aws: REGIONS, cloudflare: ['apac'] }, coordinators: { aws: { url: 'https://abc.lambda-url.us-east-1.on.aws/' } } });
   const [svc] = base.services;
   return {
     ...base,
+    // One ECDSA probe key per provider: the coordinator verifies with the public keys in the config.
+    keys: [
+      { id: 'probe-aws', scope: 'probe', speaksFor: ['aws'], publicKey: PUBLIC_KEY },
+      { id: 'probe-cf', scope: 'probe', speaksFor: ['cloudflare'], publicKey: PUBLIC_KEY },
+      ...base.keys.filter((k) => k.scope === 'operator'),
+    ],
     services: [
       { ...svc!, dns: [{ provider: 'route53', hostedZoneId: ZONES[0]!, ttl: 60 }, { provider: 'cloudflare', zoneId: '0'.repeat(32), ttl: 60, proxied: false }] },
       { ...svc!, name: 'pay.example.com', dns: [{ provider: 'route53', hostedZoneId: ZONES[1]!, ttl: 60 }] },
@@ -125,12 +132,11 @@ describe('control stack', () => {
     expect(list(change.Resource).map(flat)).toEqual(['arn:{AWS::Partition}:route53:::change/*']);
   });
 
-  it('reads exactly the configured keys and the Cloudflare token from SSM, and touches only its table', () => {
+  it('reads exactly the HMAC (operator) keys and the Cloudflare token from SSM, no probe private key, and touches only its table', () => {
     const ssm = statements(control).filter((s) => list(s.Action).includes('ssm:GetParameter'));
     expect(ssm.flatMap((s) => list(s.Resource).map(flat)).sort()).toEqual([
       'arn:{AWS::Partition}:ssm:us-east-1:{AWS::AccountId}:parameter/lifeboat/cloudflare-api-token',
       'arn:{AWS::Partition}:ssm:us-east-1:{AWS::AccountId}:parameter/lifeboat/keys/ops-alice',
-      'arn:{AWS::Partition}:ssm:us-east-1:{AWS::AccountId}:parameter/lifeboat/keys/probe-aws',
     ]);
     const dynamo = statements(control).filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo.flatMap((s) => list(s.Action)).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);

@@ -44,7 +44,7 @@ function config(services: ServiceInput[], controlUrls: string[] = []): LifeboatC
     services,
     vantagePoints: { aws: ['ap-northeast-2'] },
     probing: { recheckDelayMs: 1_000, controlUrls },
-    keys: [{ id: 'probe-key', scope: 'probe' }],
+    keys: [{ id: 'probe-key', scope: 'probe', speaksFor: ['aws', 'cloudflare'] }],
   });
 }
 

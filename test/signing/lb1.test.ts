@@ -99,9 +99,9 @@ describe('signRequest', () => {
 
 describe('verifyRequest', () => {
   it('accepts a signed request and names the key and scope', async () => {
-    expect(await verifyRequest(await signed(), deps())).toEqual({ ok: true, keyId: 'ops-alice', scope: 'operator' });
+    expect(await verifyRequest(await signed(), deps())).toEqual({ ok: true, keyId: 'ops-alice', scope: 'operator', scheme: 'LB1-HMAC-SHA256' });
     const probe = await signed({ path: '/v1/observations', keyId: 'probe-aws-1', secret: probeSecret });
-    expect(await verifyRequest(probe, deps({ requiredScope: 'probe' }))).toEqual({ ok: true, keyId: 'probe-aws-1', scope: 'probe' });
+    expect(await verifyRequest(probe, deps({ requiredScope: 'probe' }))).toEqual({ ok: true, keyId: 'probe-aws-1', scope: 'probe', scheme: 'LB1-HMAC-SHA256' });
   });
 
   it('accepts a GET with an empty body', async () => {
@@ -256,7 +256,7 @@ describe('properties', () => {
   it('sign then verify succeeds', async () => {
     await fc.assert(fc.asyncProperty(method, path, fc.uint8Array({ maxLength: 4096 }), async (m, p, body) => {
       const r = await signed({ method: m, path: p, body });
-      expect(await verifyRequest(r, deps())).toEqual({ ok: true, keyId: 'ops-alice', scope: 'operator' });
+      expect(await verifyRequest(r, deps())).toEqual({ ok: true, keyId: 'ops-alice', scope: 'operator', scheme: 'LB1-HMAC-SHA256' });
     }), { numRuns: 150 });
   });
 
@@ -333,7 +333,7 @@ describe('interop with openssl and curl', () => {
       method: 'POST', path: '/v1/override', body: enc.encode(BODY.trim()),
       headers: { [HEADER_KEY]: 'ops-alice', [HEADER_TIMESTAMP]: ts, [HEADER_NONCE]: nonce, [HEADER_SIGNATURE]: sig },
     };
-    expect(await verifyRequest(req, deps({ now: Number(ts) * 1000 }))).toEqual({ ok: true, keyId: 'ops-alice', scope: 'operator' });
+    expect(await verifyRequest(req, deps({ now: Number(ts) * 1000 }))).toEqual({ ok: true, keyId: 'ops-alice', scope: 'operator', scheme: 'LB1-HMAC-SHA256' });
   });
 
   it('docs/signing.md shows docs/sign-request.sh verbatim', () => {

@@ -7,7 +7,7 @@ import { loadConfig } from '#core/config/validate.ts';
 import type { LifeboatConfig, LifeboatConfigInput } from '#core/config/schema.ts';
 import type { Notifier } from '#core/coordinator/coordinator.ts';
 import { MemoryStateStore } from '#core/coordinator/store.ts';
-import { createCoordinatorApp } from '#core/coordinator/wiring.ts';
+import { createCoordinatorApp } from '#core/coordinator/compose.ts';
 import { MemoryDnsProvider, MemoryZone, type MemoryProviderOptions } from '#core/dns/memory.ts';
 import type { ObservationBatch, VantagePoint } from '#core/model.ts';
 import { silentLogger, type Clock } from '#core/ports.ts';
@@ -32,7 +32,7 @@ export function testConfigInput(extra: Partial<LifeboatConfigInput> = {}): Lifeb
       policy: { minVotes: 2, failAfter: 1 },
     }],
     vantagePoints: { aws: ['us-east-1', 'eu-west-1', 'ap-northeast-2'], cloudflare: ['apac'] },
-    keys: [{ id: PROBE.id, scope: 'probe' }, { id: OPERATOR.id, scope: 'operator' }],
+    keys: [{ id: PROBE.id, scope: 'probe', speaksFor: ['aws', 'cloudflare'] }, { id: OPERATOR.id, scope: 'operator' }],
     ...extra,
   };
 }

@@ -51,7 +51,7 @@ function config(services: LifeboatConfigInput['services']): LifeboatConfigInput 
   return {
     services,
     vantagePoints: { aws: ['us-east-1'], cloudflare: [] },
-    keys: [{ id: 'test-probe', scope: 'probe' }],
+    keys: [{ id: 'test-probe', scope: 'probe', speaksFor: ['aws', 'cloudflare'] }],
   };
 }
 

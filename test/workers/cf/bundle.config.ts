@@ -17,5 +17,5 @@ export default {
   }],
   vantagePoints: { aws: ['us-east-1', 'eu-west-1'], cloudflare: ['weur', 'apac', 'enam'] },
   coordinators: { aws: { url: 'https://aws-coordinator.example.com' }, cloudflare: { url: 'https://lifeboat.example.workers.dev' } },
-  keys: [{ id: PROBE_KEY.id, scope: 'probe' }, { id: OPERATOR_KEY.id, scope: 'operator' }],
+  keys: [{ id: PROBE_KEY.id, scope: 'probe', speaksFor: ['aws', 'cloudflare'] }, { id: OPERATOR_KEY.id, scope: 'operator' }],
 };

@@ -5,7 +5,7 @@
  * first use), not at import.
  */
 import { env } from 'cloudflare:workers';
-import { AWS_PROBE_KEY, CF_ZONE, HINTS, INTERVAL_SECONDS, OPERATOR_KEY, PRIMARY_IP, PROBE_KEY, SECONDARY_IP, SERVICE } from './shared.ts';
+import { AWS_PROBE_KEY, CF_ZONE, ECDSA_PROBE_KEY, UNSET_OPERATOR_KEY, HINTS, INTERVAL_SECONDS, OPERATOR_KEY, PRIMARY_IP, PROBE_KEY, SECONDARY_IP, SERVICE } from './shared.ts';
 
 const base = (): string => (env as unknown as { FIXTURE_URL: string }).FIXTURE_URL;
 
@@ -26,8 +26,10 @@ export default {
     return { aws: { url: base() } };
   },
   keys: [
-    { id: PROBE_KEY.id, scope: 'probe' },
-    { id: AWS_PROBE_KEY.id, scope: 'probe' },
+    { id: PROBE_KEY.id, scope: 'probe', speaksFor: ['cloudflare'] },
+    { id: AWS_PROBE_KEY.id, scope: 'probe', speaksFor: ['aws'] },
     { id: OPERATOR_KEY.id, scope: 'operator' },
+    { id: ECDSA_PROBE_KEY.id, scope: 'probe', speaksFor: ['cloudflare:weur'], publicKey: ECDSA_PROBE_KEY.publicKey },
+    { id: UNSET_OPERATOR_KEY.id, scope: 'operator' },
   ],
 };

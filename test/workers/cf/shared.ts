@@ -6,6 +6,14 @@
 export const PROBE_KEY = { id: 'probe-cf', secret: 'a1'.repeat(32) };
 export const AWS_PROBE_KEY = { id: 'probe-aws', secret: 'b2'.repeat(32) };
 export const OPERATOR_KEY = { id: 'ops-test', secret: 'c3'.repeat(32) };
+/** An ECDSA probe key (LB1-ECDSA-P256-SHA256) for cloudflare:weur: the config holds the public half only. */
+export const ECDSA_PROBE_KEY = {
+  id: 'probe-cf-ecdsa',
+  publicKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEpOUBQ9uJn6dVeidef+mE5WXRZr++i07lkTtRVW2XEk/syWvTE0qVwn+NpdcygrDfGJh2FkTqvYFO/mDF2h91aw==',
+  privateKey: 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgcUbEp+O8sOE/OBY+N8UTpPj+HRXW2SPaytdA0XCjJHihRANCAASk5QFD24mfp1V6J15/6YTlZdFmv76LTuWRO1FVbZcST+zJa9MTSpXCf42l1zKCsN8YmHYWROq9gU7+YMXaH3Vr',
+};
+/** An operator key in the config whose secret is never set: it alone must be refused. */
+export const UNSET_OPERATOR_KEY = { id: 'ops-unset', secret: 'd4'.repeat(32) };
 
 export const CF_TOKEN = 'cf-worker-test-token';
 export const CF_ZONE = 'feed00feed00feed00feed00feed0000';

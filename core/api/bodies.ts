@@ -1,0 +1,99 @@
+/**
+ * The JSON bodies of the coordinator API, validated with zod so bad input names its field. Every
+ * field is range-checked: whatever a validly signed caller sends is either refused here with a 400
+ * or safe for the engine and the stores (a representable date, a finite bounded number, a bounded
+ * list). Nothing a signed body holds may reach a 500.
+ */
+import { z } from 'zod';
+import { formatPath } from '../config/validate.ts';
+import type { ObservationBatch, VantagePoint } from '../model.ts';
+
+/** The largest time JavaScript's Date can represent (ECMA-262: 8.64e15 ms after 1970). */
+export const MAX_DATE_MS = 8_640_000_000_000_000;
+/** An override lasts at most this long: a forgotten force must not outlive the next incident by years. */
+export const MAX_OVERRIDE_MS = 366 * 24 * 3600 * 1000;
+/** More results than any sane config has services × 2 targets; the 64 KiB body cap bites first anyway. */
+export const MAX_RESULTS = 1_000;
+/** A probe answer slower than ten minutes is not a latency, it is a bug. */
+export const MAX_LATENCY_MS = 600_000;
+
+/** Names only; whether the config declares it, and whether the key speaks for it, is app.ts's check. */
+const vantagePoint = z.string().regex(/^(aws|cloudflare):[a-z0-9-]{1,40}$/, 'must be provider:location, e.g. aws:ap-northeast-2')
+  .transform((v) => v as VantagePoint);
+const unixMs = z.number().int().min(0).max(MAX_DATE_MS, 'must be a time JavaScript can represent (at most 8640000000000000)');
+const failure = z.enum(['timeout', 'dns', 'refused', 'tls', 'network', 'status', 'body', 'latency']);
+
+export const batchResultSchema = z.strictObject({
+  service: z.string().min(1).max(253),
+  target: z.enum(['primary', 'secondary']),
+  verdict: z.enum(['healthy', 'unhealthy', 'abstain']),
+  observedAt: unixMs,
+  failure: failure.optional(),
+  latencyMs: z.number().min(0).max(MAX_LATENCY_MS).optional(),
+});
+
+export const observationBatchSchema = z.strictObject({
+  vantagePoint,
+  round: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  sentAt: unixMs,
+  ranIn: z.string().max(64).optional(),
+  controlOk: z.boolean(),
+  results: z.array(batchResultSchema).max(MAX_RESULTS),
+}).check((ctx) => {
+  // A VP that could not reach its control check cannot tell a dead target from its own broken
+  // network: it must abstain, and a batch saying otherwise is malformed, not a vote.
+  if (ctx.value.controlOk) return;
+  ctx.value.results.forEach((r, i) => {
+    if (r.verdict !== 'abstain') {
+      ctx.issues.push({ code: 'custom', input: r.verdict, path: ['results', i, 'verdict'], message: 'must be "abstain" when controlOk is false' });
+    }
+  });
+});
+
+export const overrideRequestSchema = z.strictObject({
+  service: z.string().min(1).max(253),
+  action: z.enum(['force-primary', 'force-secondary', 'freeze', 'auto']),
+  until: z.union([z.iso.datetime({ offset: true }), unixMs]).optional()
+    .describe('Expiry: an ISO 8601 time or unix milliseconds, in the future and at most a year ahead.'),
+  reason: z.string().trim().min(3, 'give a reason (at least 3 characters): it goes in the audit log').max(500),
+});
+
+export type OverrideRequest = z.output<typeof overrideRequestSchema>;
+
+// The schema's output is the model's batch: a change to either that breaks the other fails here.
+type Parsed = z.output<typeof observationBatchSchema>;
+export const batchFromWire = (b: Parsed): ObservationBatch => b;
+
+/** Bad request body: the first field at fault, and all of them. */
+export class WireError extends Error {
+  override readonly name = 'WireError';
+  constructor(readonly field: string, message: string, readonly problems: readonly { path: string; message: string }[]) {
+    super(message);
+  }
+}
+
+/** One problem, one field: the usual way app.ts refuses a value zod cannot judge alone. */
+export function fieldError(field: string, message: string): WireError {
+  return new WireError(field, `${field}: ${message}`, [{ path: field, message }]);
+}
+
+export function parseWire<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  const first = problems[0]!;
+  throw new WireError(first.path, problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+}
+
+/**
+ * An override's `until` as unix ms, checked against the coordinator's clock: in the future, at
+ * most MAX_OVERRIDE_MS ahead. Throws a WireError naming `until` otherwise.
+ */
+export function untilToMs(until: string | number | undefined, now: number): number | undefined {
+  if (until === undefined) return undefined;
+  const ms = typeof until === 'number' ? until : Date.parse(until);
+  if (!Number.isFinite(ms)) throw fieldError('until', 'must be a time JavaScript can represent');
+  if (ms <= now) throw fieldError('until', 'must be in the future');
+  if (ms > now + MAX_OVERRIDE_MS) throw fieldError('until', `must be at most ${MAX_OVERRIDE_MS / 86_400_000} days ahead; renew the override instead`);
+  return ms;
+}

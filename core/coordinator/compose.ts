@@ -1,0 +1,181 @@
+/**
+ * Composition shared by every runtime: from the config, a SecretSource and the runtime's stores
+ * to a Coordinator and its HTTP app. The Lambda (SSM), the Durable Object (Worker secrets) and the
+ * local run (its own map) each supply only their ports and the names their store gives secrets;
+ * what a missing secret means is decided here, once:
+ *  - a signing key's secret missing or malformed: that key alone is refused (401 unknown_key);
+ *  - an optional secret missing (Cloudflare token, Route 53 credentials, a webhook URL): the
+ *    coordinator still serves, ingests and decides, flips what it can, and lists the problem in
+ *    `degraded` (logged at start, shown by /v1/status);
+ *  - the secret store failing (SecretFetchError): composition throws, so the adapter retries.
+ */
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { DnsRecordConfig, LifeboatConfig, ServiceConfig } from '../config/schema.ts';
+import { createApi, type Degradation } from '../api/app.ts';
+import { serviceDns } from '../dns/desired.ts';
+import { createDnsProvider, type DnsProviderDeps } from '../dns/factory.ts';
+import type { ProviderTarget } from '../dns/flip.ts';
+import type { DnsProvider } from '../dns/types.ts';
+import { fanOut } from '../notify/fanout.ts';
+import { WebhookConfigError, webhookNotifierFromConfig } from '../notify/webhook.ts';
+import { SecretNotFoundError, type Clock, type Fetch, type Logger, type SecretSource } from '../ports.ts';
+import { configKeyResolver, type KeyResolver } from '../signing/keys.ts';
+import type { NonceStore } from '../signing/nonce-store.ts';
+import { Coordinator, type Notifier } from './coordinator.ts';
+import type { StateStore } from './store.ts';
+
+export type { Degradation } from '../api/app.ts';
+
+export interface CoordinatorPorts {
+  readonly name: string;
+  readonly config: LifeboatConfig;
+  readonly store: StateStore;
+  readonly nonces: NonceStore;
+  readonly keys: KeyResolver;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Builds the provider for one `dns` entry (usually core/dns/factory.ts createDnsProvider). */
+  readonly dnsProvider: (record: DnsRecordConfig) => DnsProvider;
+  readonly notifier?: Notifier;
+  readonly degraded?: () => readonly Degradation[];
+}
+
+/** Providers are built once per distinct zone and reused across services and requests. */
+export function dnsRouter(make: (record: DnsRecordConfig) => DnsProvider): (service: ServiceConfig) => ProviderTarget[] {
+  const providers = new Map<string, DnsProvider>();
+  const cache = new Map<ServiceConfig, ProviderTarget[]>();
+  return (service) => {
+    let targets = cache.get(service);
+    if (!targets) {
+      targets = service.dns.map((record) => {
+        const key = JSON.stringify(record);
+        let provider = providers.get(key);
+        if (!provider) providers.set(key, (provider = make(record)));
+        return { provider, dns: serviceDns(service, record) };
+      });
+      cache.set(service, targets);
+    }
+    return targets;
+  };
+}
+
+/** The coordinator and its app from ready-made ports (tests, the simulator, composeCoordinator). */
+export function createCoordinatorApp(ports: CoordinatorPorts) {
+  const coordinator = new Coordinator({
+    name: ports.name, config: ports.config, store: ports.store, clock: ports.clock, logger: ports.logger,
+    dnsFor: dnsRouter(ports.dnsProvider), ...(ports.notifier ? { notifier: ports.notifier } : {}),
+  });
+  const app = createApi({
+    coordinator, config: ports.config, keys: ports.keys, nonces: ports.nonces, clock: ports.clock, logger: ports.logger,
+    ...(ports.degraded ? { degraded: ports.degraded } : {}),
+  });
+  return { coordinator, app };
+}
+
+/** How this runtime's secret store names each secret. */
+export interface SecretNames {
+  /** The HMAC secret of a key (SSM `/lifeboat/keys/<id>`, env `LIFEBOAT_KEY_<ID>`). */
+  key(keyId: string): string;
+  /** The Cloudflare API token; absent when this runtime has no place for it. */
+  readonly cloudflareToken?: string;
+  /** What supplies Route 53 credentials, named in `degraded` when no client could be made. */
+  readonly route53Credentials: string;
+  /** A webhook URL named by `urlFromEnv` (SSM `<prefix><NAME>`, env `<NAME>`). */
+  webhook(envName: string): string;
+}
+
+export interface ComposeOptions {
+  readonly name: string;
+  readonly config: LifeboatConfig;
+  readonly store: StateStore;
+  readonly nonces: NonceStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly fetch: Fetch;
+  readonly secrets: SecretSource;
+  readonly secretNames: SecretNames;
+  /** Route 53 client when this runtime has credentials (the Lambda's role, the Worker's keys). */
+  readonly route53Client?: Route53Client;
+  /** The local run's embedded zone; never set when deployed. */
+  readonly embedded?: DnsProvider;
+  readonly cloudflareBaseUrl?: string;
+  /** Notifiers besides the config's webhooks (e.g. the Lambda's log line). */
+  readonly extraNotifiers?: readonly Notifier[];
+  /** Replaces every notifier (tests). */
+  readonly notifier?: Notifier;
+}
+
+export interface Composition extends ReturnType<typeof createCoordinatorApp> {
+  /** Optional secrets that were missing, and what works less because of them. */
+  readonly degraded: readonly Degradation[];
+}
+
+/** The one builder of keys, DNS providers and notifiers from the config plus a SecretSource. */
+export async function composeCoordinator(o: ComposeOptions): Promise<Composition> {
+  const { config, logger, secrets, secretNames } = o;
+  const degraded: Degradation[] = [];
+  const degrade = (d: Degradation) => {
+    degraded.push(d);
+    // `parameter`, not `secret`: the logger redacts fields named like secrets, and this is only a name.
+    logger.error('coordinator degraded: a secret is missing', { what: d.what, parameter: d.secret, detail: d.detail });
+  };
+  /** An optional secret: undefined (and degraded) when not set; a store failure throws. */
+  const optional = async (what: string, name: string, detail: string): Promise<string | undefined> => {
+    try {
+      return (await secrets.get(name)).trim();
+    } catch (err) {
+      if (!(err instanceof SecretNotFoundError)) throw err;
+      degrade({ what, secret: name, detail });
+      return undefined;
+    }
+  };
+
+  const records = config.services.flatMap((s) => s.dns);
+  const uses = (provider: DnsRecordConfig['provider']) => records.some((r) => r.provider === provider);
+  const dnsDeps: { -readonly [K in keyof DnsProviderDeps]: DnsProviderDeps[K] } = {};
+  if (o.route53Client) dnsDeps.route53Client = o.route53Client;
+  else if (uses('route53')) degrade({ what: 'route53', secret: secretNames.route53Credentials, detail: 'Route 53 records cannot be changed; Cloudflare ones still can' });
+  if (o.embedded) dnsDeps.embedded = o.embedded;
+  if (uses('cloudflare')) {
+    const name = secretNames.cloudflareToken ?? 'CLOUDFLARE_API_TOKEN';
+    const apiToken = await optional('cloudflare', name, 'Cloudflare DNS records cannot be changed; Route 53 ones still can');
+    if (apiToken) dnsDeps.cloudflare = { apiToken, fetch: o.fetch, ...(o.cloudflareBaseUrl ? { baseUrl: o.cloudflareBaseUrl } : {}) };
+  }
+
+  const notifier = o.notifier ?? fanOut([...(o.extraNotifiers ?? []), await webhooks(o, optional, degrade)], logger);
+  if (degraded.length === 0) logger.debug('coordinator composed', { coordinator: o.name });
+  const built = createCoordinatorApp({
+    name: o.name, config, store: o.store, nonces: o.nonces, clock: o.clock, logger,
+    keys: configKeyResolver(config.keys, secrets, (id) => secretNames.key(id), logger),
+    dnsProvider: (record) => createDnsProvider(record, dnsDeps),
+    notifier,
+    degraded: () => degraded,
+  });
+  return { ...built, degraded };
+}
+
+/** The config's webhooks whose URL could be read; one missing or malformed is left out and degraded. */
+async function webhooks(
+  o: ComposeOptions,
+  optional: (what: string, name: string, detail: string) => Promise<string | undefined>,
+  degrade: (d: Degradation) => void,
+): Promise<Notifier | undefined> {
+  const usable: NonNullable<LifeboatConfig['notifications']>['webhooks'] = [];
+  const env: Record<string, string> = {};
+  const all = o.config.notifications?.webhooks ?? [];
+  for (const [i, w] of all.entries()) {
+    if (!w.urlFromEnv) { usable.push(w); continue; }
+    const name = o.secretNames.webhook(w.urlFromEnv);
+    const url = await optional(`notifications.webhooks[${i}]`, name, 'this webhook is not told about failovers');
+    if (url === undefined) continue;
+    env[w.urlFromEnv] = url;
+    try {
+      webhookNotifierFromConfig({ notifications: { webhooks: [w] } }, env, { coordinator: o.name, fetch: o.fetch, clock: o.clock, logger: o.logger });
+      usable.push(w);
+    } catch (err) {
+      if (!(err instanceof WebhookConfigError)) throw err;
+      degrade({ what: `notifications.webhooks[${i}]`, secret: name, detail: 'does not hold an http(s) URL; this webhook is not told about failovers' });
+    }
+  }
+  return webhookNotifierFromConfig({ notifications: { webhooks: usable } }, env, { coordinator: o.name, fetch: o.fetch, clock: o.clock, logger: o.logger });
+}
