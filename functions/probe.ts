@@ -6,15 +6,14 @@
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import type { KeyConfig, LifeboatConfig } from '#core/config/schema.ts';
+import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { VantagePoint } from '#core/model.ts';
 import { configuredCoordinators, DEFAULT_POST_TIMEOUT_MS, type PostResult } from '#core/probe/post.ts';
 import { roundBudgetMs, roundsInWindow, roundsOnInterval, slotOf } from '#core/probe/schedule.ts';
 import type { TcpConnect } from '#core/probe/ports.ts';
 import { runVantageRound } from '#core/probe/vantage.ts';
 import { realSleep, systemClock, type Clock, type Fetch, type Logger, type Sleep } from '#core/ports.ts';
-import { decodeHexSecret } from '#core/signing/keys.ts';
-import { hmacSigner, type RequestSigner } from '#core/signing/signer.ts';
+import { probeSignerFrom, type RequestSigner } from '#core/signing/signer.ts';
 import { bundledConfig } from './bundled-config.ts';
 import { lambdaLogger, requireEnv } from './lambda-env.ts';
 import { nodeTcpConnect } from './runtime/node-tcp.ts';
@@ -51,11 +50,6 @@ export interface ProbeSummary {
 
 export type ProbeHandler = (event: ScheduledEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ProbeSummary>;
 
-/** Stands in for core's createProbeSigner (core/signing/signer.ts) until it lands; same signature. */
-function createProbeSigner(key: KeyConfig, secretText: string): RequestSigner {
-  return hmacSigner(key.id, decodeHexSecret(secretText, key.id));
-}
-
 export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
   const clock = deps.clock ?? systemClock;
   const sleep = deps.sleep ?? realSleep;
@@ -65,11 +59,9 @@ export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
   const vantagePoint = `aws:${deps.region}` as const;
   // Loaded once per container; a failed load (throttled SSM) is retried by the next invocation.
   let signer: Promise<RequestSigner> | undefined;
-  const loadSigner = (config: LifeboatConfig) => signer ??= deps.secrets().get(keyParameterName(deps.keyParameterPrefix, deps.keyId)).then((text) => {
-    const key = config.keys.find((k) => k.id === deps.keyId);
-    if (!key) throw new Error(`LIFEBOAT_PROBE_KEY_ID names key "${deps.keyId}", which is not in the config's keys`);
-    return createProbeSigner(key, text);
-  }).catch((error: unknown) => { signer = undefined; throw error; });
+  const loadSigner = (config: LifeboatConfig) => signer ??= probeSignerFrom(config, vantagePoint, deps.secrets(),
+    (keyId) => keyParameterName(deps.keyParameterPrefix, keyId), deps.keyId)
+    .catch((error: unknown) => { signer = undefined; throw error; });
 
   return async (_event, context) => {
     const config = deps.config();

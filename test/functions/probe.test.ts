@@ -128,7 +128,16 @@ describe('probe handler', () => {
   });
 
   it('fails the invocation when its signing key is missing, naming the parameter', async () => {
-    const handler = createProbeHandler(deps({ keyId: 'probe-missing' }));
+    // A configured key for this provider whose SSM parameter was never put.
+    const base = deps({ keyId: 'probe-missing' });
+    const config = base.config();
+    const withKey = { ...config, keys: [...config.keys, { id: 'probe-missing', scope: 'probe' as const, speaksFor: ['aws'] }] };
+    const handler = createProbeHandler({ ...base, config: () => withKey });
     await expect(handler(scheduledEvent(), { getRemainingTimeInMillis: () => 60_000 })).rejects.toThrow('/lifeboat/keys/probe-missing');
+  });
+
+  it('fails the invocation when LIFEBOAT_PROBE_KEY_ID names a key the config does not have', async () => {
+    const handler = createProbeHandler(deps({ keyId: 'probe-nowhere' }));
+    await expect(handler(scheduledEvent(), { getRemainingTimeInMillis: () => 60_000 })).rejects.toThrow('probe key "probe-nowhere" is not in the config');
   });
 });
