@@ -25,7 +25,7 @@ function setup(policy: Record<string, unknown> = {}, dnsFails: (now: number) => 
       policy,
     }],
     vantagePoints: { aws: AWS.map((v) => v.slice(4)), cloudflare: CF.map((v) => v.slice(11)) },
-    keys: [{ id: 'probe-key', scope: 'probe' }],
+    keys: [{ id: 'probe-key', scope: 'probe', speaksFor: ['aws', 'cloudflare'] }],
   });
   let now = 1_800_000_000_000;
   const start = now;

@@ -75,6 +75,18 @@ const http = async (h: CoordinatorHandler, event: Parameters<CoordinatorHandler>
 const json = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(r.body ?? 'null') as Record<string, unknown>;
 const aRecord = () => r53.get(ZONE_ID, SERVICE, 'A')?.values;
 
+/**
+ * One round an interval before T0, so that T0's batch is decisive: a coordinator makes no
+ * automatic decision in its first interval of observations (cold start).
+ */
+async function warmUp(handler: Rig['handler'], clock: Rig['clock']): Promise<void> {
+  const before = T0 - 10_000;
+  clock.t = before;
+  const res = await http(handler, await signedEvent(PROBE_KEY, 'POST', '/v1/observations', batchBody('aws:us-east-1', 'unhealthy', 'healthy', before), before));
+  expect(json(res).decisions).toEqual([]);
+  clock.t = T0;
+}
+
 describe('coordinator handler: function URL events', () => {
   it('answers /healthz unauthenticated', async () => {
     const { handler } = await rig();
@@ -100,7 +112,8 @@ describe('coordinator handler: function URL events', () => {
   });
 
   it('fails over on the decisive batch: DNS flipped at Route 53, failover notified once', async () => {
-    const { handler, store, notes } = await rig();
+    const { handler, store, notes, clock } = await rig();
+    await warmUp(handler, clock);
     const res = await http(handler, await signedEvent(PROBE_KEY, 'POST', '/v1/observations', batchBody('aws:us-east-1', 'unhealthy', 'healthy', T0), T0));
     expect(res.statusCode).toBe(200);
     expect(json(res).decisions).toEqual([expect.objectContaining({ service: SERVICE, to: 'secondary', epoch: 1 })]);
@@ -170,6 +183,7 @@ describe('coordinator handler: scheduled tick', () => {
 describe('coordinator handler: concurrency', () => {
   it('two containers racing on the decisive batch: one consistent state, exactly one DNS change, one notification', async () => {
     const [a, b] = await rigs(2);
+    await warmUp(a!.handler, a!.clock);
     const writesBefore = r53.writes().length;
     const body = batchBody('aws:us-east-1', 'unhealthy', 'healthy', T0);
     const [ea, eb] = await Promise.all([signedEvent(PROBE_KEY, 'POST', '/v1/observations', body, T0), signedEvent(PROBE_KEY, 'POST', '/v1/observations', body, T0)]);

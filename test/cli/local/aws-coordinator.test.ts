@@ -19,7 +19,7 @@ const config = loadConfig({
   }],
   vantagePoints: { aws: ['us-east-1'], cloudflare: ['apac'] },
   probing: { intervalSeconds: 2, controlUrls: [] },
-  keys: [{ id: 'e2e-probe', scope: 'probe' }, { id: 'e2e-operator', scope: 'operator' }],
+  keys: [{ id: 'e2e-probe', scope: 'probe', speaksFor: ['aws', 'cloudflare'] }, { id: 'e2e-operator', scope: 'operator' }],
 });
 
 it('stop() returns only after its in-flight ticks, so the store can close right after', async () => {
