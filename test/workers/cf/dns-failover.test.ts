@@ -5,13 +5,34 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { initialServiceState } from '#core/engine/state.ts';
+import type { CoordinatorObject } from '../../../workers/coordinator.ts';
 import { coordinatorStub } from '../../../workers/stubs.ts';
 import { batch, coordinatorStorage, inspect, postBatch } from './helpers.ts';
-import { AWS_PROBE_KEY, CF_ZONE, PRIMARY_IP, PROBE_KEY, SECONDARY_IP, SERVICE } from './shared.ts';
+import { AWS_PROBE_KEY, CF_ZONE, INTERVAL_SECONDS, PRIMARY_IP, PROBE_KEY, SECONDARY_IP, SERVICE } from './shared.ts';
+
+/**
+ * The coordinator has been observing for one interval already (one fresh healthy vote), so the
+ * next batches are not its cold start: workerd's clock is real and a test cannot wait 300 s.
+ */
+async function observingForOneInterval(): Promise<void> {
+  await runInDurableObject(coordinatorStub(env), async (instance: CoordinatorObject) => {
+    const now = Date.now();
+    const stored = await instance.store.get(SERVICE);
+    const vote = { verdict: 'healthy' as const, observedAt: now - 1_000, receivedAt: now - 1_000, failure: null, latencyMs: 40, ranIn: null };
+    const state = {
+      ...(stored?.value ?? initialServiceState(SERVICE)),
+      observingSince: now - INTERVAL_SECONDS * 1000 - 1,
+      votes: [{ vantagePoint: 'aws:us-east-1' as const, primary: vote, secondary: vote }],
+    };
+    expect(await instance.store.put(state, stored?.version ?? null)).not.toBeNull();
+  });
+}
 
 describe('failover through the coordinator Durable Object', () => {
   it('flips the Cloudflare record once when a quorum sees the primary down', async () => {
     const writesBefore = (await inspect()).cfRequests.filter((r) => r.method !== 'GET').length;
+    await observingForOneInterval();
     const round = Math.floor(Date.now() / 1000);
     // Every configured vantage point votes, so earlier tests' healthy votes cannot dilute the quorum.
     for (const vp of ['cloudflare:weur', 'cloudflare:apac', 'cloudflare:enam']) {
