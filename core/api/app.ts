@@ -79,7 +79,7 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
       return jsonError(c, 403, 'vantage_point_not_allowed', detail, 'vantagePoint');
     }
     const result = await coordinator.ingest(batch, keyId);
-    return c.json({ accepted: result.accepted, ignored: result.ignored, decisions: result.decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch, cause: d.cause })) });
+    return c.json({ accepted: result.accepted, ignored: result.ignored, refused: result.refused, refusedReasons: result.refusedReasons, decisions: result.decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch, cause: d.cause })) });
   });
 
   app.post('/v1/override', signed('operator'), async (c) => {
@@ -105,6 +105,8 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
 
   app.get('/v1/audit', signed('operator'), async (c) => {
     const service = c.req.query('service');
+    // A DNS name at most: longer ones cannot be a service, and DynamoDB refuses keys over 2 KB.
+    if (service !== undefined && service.length > 253) throw fieldError('service', 'must be a service name (at most 253 characters)');
     const since = c.req.query('since');
     const limit = Number(c.req.query('limit') ?? 100);
     if (since !== undefined && (!/^\d{1,16}$/.test(since) || Number(since) > MAX_DATE_MS)) throw fieldError('since', 'must be unix milliseconds');
@@ -139,7 +141,11 @@ function parseJson(body: Uint8Array): unknown {
 /** Reads at most MAX_BODY_BYTES; null when the body is larger (never buffers more than that). */
 async function readBody(req: Request): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (declared > MAX_BODY_BYTES) return null;
+  if (declared > MAX_BODY_BYTES) {
+    // Cancelled, not left unread: workerd logs an uncaught exception for a stream still being fed.
+    await req.body?.cancel().catch(() => {});
+    return null;
+  }
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];

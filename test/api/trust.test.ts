@@ -239,3 +239,21 @@ describe('request bodies are range-checked', () => {
     }), { numRuns: 60 });
   });
 });
+
+describe('time-bounded observations through the API', () => {
+  it('answers how many observations were refused for their time, and why', async () => {
+    const r = await rig();
+    const ahead = r.clock.now() + 365 * 86_400_000;
+    const res = await post(r, 'probe-aws', AWS_KEY.privateKey, JSON.stringify(batch('aws:us-east-1', ahead, 'unhealthy')));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 0, refused: 2, refusedReasons: { 'observedAt in the future': 2 } });
+    expect((await r.store.get(SERVICE))?.value.votes ?? []).toEqual([]);
+  });
+
+  it('refuses an audit query for a service name longer than a DNS name (400 naming service)', async () => {
+    const r = await rig();
+    const res = await operator(r, 'GET', `/v1/audit?service=${'a'.repeat(254)}`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: 'service' });
+  });
+});
