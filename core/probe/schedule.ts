@@ -28,7 +28,10 @@ function nameHash(name: string): number {
     h ^= name.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return h;
+  // Murmur3's finaliser: similar names ("aws:eu-west-1", "aws:eu-west-2") land far apart.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Where in each interval a vantage point probes, stable across restarts: 0 <= phase < interval. */

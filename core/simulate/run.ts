@@ -179,8 +179,6 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
   for (const name of COORDINATORS) boot(name);
   const reachable = (name: CoordinatorName) => !world.coordinatorDown(name, time.now) && !nodes.get(name)!.life.dead;
 
-  let firstDecisionAt: UnixMs | null = null;
-  const decidedBy = new Set<string>();
   let rejected = 0;
   let refusedObservations = 0;
   const lastValid = new Map<CoordinatorName, SignedPost>();
@@ -207,11 +205,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
     }
     return new Response(text, { status });
   };
-  const recordDecision = (name: string, to: TargetRole, cause: string) => {
-    note(`${name} coordinator decides: ${to} (${cause})`);
-    if (cause !== 'override') decidedBy.add(name);
-    if (to === 'secondary' && cause === 'primary-unhealthy') firstDecisionAt ??= time.now;
-  };
+  const recordDecision = (name: string, to: TargetRole, cause: string) => note(`${name} coordinator decides: ${to} (${cause})`);
 
   // What each vantage point sent, for replays (kept only when a scenario replays).
   const replays = scenario.faults.some((f) => f.kind === 'malicious-vp' && f.attack === 'replay');
@@ -350,6 +344,18 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
 
   await time.run(endMs);
 
+  // Decisions as each coordinator audited them (before touching DNS): a decision whose answer
+  // never came back, because its coordinator died, still counts.
+  let firstDecisionAt: UnixMs | null = null;
+  const decidedBy = new Set<string>();
+  for (const name of COORDINATORS) {
+    for (const entry of await nodes.get(name)!.store.audit({ limit: 10_000 })) {
+      const cause = entry.kind === 'decision' ? entry.data?.['cause'] : undefined;
+      if (cause === undefined || cause === 'override') continue;
+      decidedBy.add(name);
+      if (cause === 'primary-unhealthy' && (firstDecisionAt === null || entry.at < firstDecisionAt)) firstDecisionAt = entry.at;
+    }
+  }
   const faultAt = world.firstRealFaultAt();
   const events: Record<string, number> = {};
   const holds: Record<string, number> = {};
