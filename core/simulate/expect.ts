@@ -83,6 +83,8 @@ export function checkExpectations(s: Scenario, r: ReportNumbers): string[] {
   if (gap !== undefined && r.minSecondsBetweenFailovers !== null && r.minSecondsBetweenFailovers < gap) {
     failures.push(`minSecondsBetweenFailovers: expected at least ${gap}, got ${r.minSecondsBetweenFailovers}`);
   }
+  const noticed = r.timeToDecisionSeconds !== null || r.failovers > 0 || (r.events['degraded'] ?? 0) > 0;
+  if (e.noticed !== undefined && noticed !== e.noticed) failures.push(`noticed: expected ${e.noticed ? 'a failover or a degraded alert' : 'neither failover nor degraded alert'}, got ${noticed ? 'one' : 'neither'}`);
   if (e.finalActive !== undefined && r.finalActive !== e.finalActive) {
     failures.push(`finalActive: expected ${e.finalActive}, got ${r.finalActive}`);
   }

@@ -34,7 +34,7 @@ import { networkError, probeFetch, requestUrl } from './network.ts';
 import type { Fault, Scenario } from './scenario.ts';
 import { COORDINATOR_URLS, COORDINATORS, OPERATOR_KEY, PROBE_KEYS, SERVICE, simConfig, TARGETS, vantagePointsOf, type CoordinatorName } from './setup.ts';
 import { VirtualTime } from './virtual-time.ts';
-import { ms, providerOf, seededRandom, SIMULATION_START, World } from './world.ts';
+import { faultActive, ms, providerOf, seededRandom, SIMULATION_START, World } from './world.ts';
 
 export type { ScenarioReport, TimelineEntry } from './expect.ts';
 
@@ -102,9 +102,11 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
       firstDnsFailoverAt ??= time.now;
       if (lastDnsFailoverAt !== null) minFailoverGap = Math.min(minFailoverGap ?? Infinity, time.now - lastDnsFailoverAt);
       lastDnsFailoverAt = time.now;
-      const real = world.primaryReallyFailing(time.now, lookbackMs);
+      // An operator's force-secondary is their call, never a false failover.
+      const forced = scenario.faults.some((f) => f.kind === 'override' && f.action === 'force-secondary' && faultActive(f, time.now));
+      const real = forced || world.primaryReallyFailing(time.now, lookbackMs);
       if (!real) falseFailovers++;
-      note(`DNS now serves the secondary (epoch ${state.epoch})${real ? '' : ' — FALSE FAILOVER'}`);
+      note(`DNS now serves the secondary (epoch ${state.epoch})${forced ? ' by the operator' : real ? '' : ' — FALSE FAILOVER'}`);
     } else {
       failbacks++;
       note(`DNS now serves the primary again (epoch ${state.epoch})`);

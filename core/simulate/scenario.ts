@@ -113,6 +113,7 @@ export const scenarioSchema = z.strictObject({
     timeToDnsSeconds: secondsRange.optional().describe('From the first real primary fault to DNS serving the secondary.'),
     minSecondsBetweenFailovers: z.number().positive().optional().describe('Flap damping: no two failovers closer than this.'),
     finalActive: z.enum(['primary', 'secondary']).optional(),
+    noticed: z.boolean().optional().describe('true: a failover decision or a degraded alert happened; false: neither.'),
     notifications: countExpectation.optional().describe('Failover + failback messages sent, across both coordinators.'),
     events: z.record(z.string().min(1), countExpectation).optional().describe('Notices per event name (hold, degraded, flip-abandoned...), across both coordinators.'),
     holds: z.record(z.string().min(1), countExpectation).optional().describe('Hold alerts per reason.'),
