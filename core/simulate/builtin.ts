@@ -82,7 +82,6 @@ const DECISION_SAFETY: readonly ScenarioInput[] = [
 const NEW_FAULTS: readonly ScenarioInput[] = [
   {
     name: 'secondary-slow-blocks-failover',
-    property: '6',
     description: 'The secondary answers in 5 s (over the limit) when the primary dies: never fail over onto it; one hold alert.',
     durationSeconds: 300,
     faults: [{ kind: 'secondary-slow', at: 0, latencyMs: 5000 }, { kind: 'primary-down', at: 60 }],
@@ -242,10 +241,10 @@ export const BUILTIN_SCENARIOS: readonly ScenarioInput[] = [
   {
     name: 'aws-down-then-primary-dies',
     property: '3',
-    description: 'The mirror image: AWS is silent, Cloudflare alone fails over.',
+    description: 'The mirror image: AWS is silent, Cloudflare alone fails over. With three vantage points left, the last to see the fault can be a whole interval plus a silent probe (11 s) late: bound 40 s, not 30.',
     durationSeconds: 400,
     faults: [{ kind: 'provider-down', at: 0, provider: 'aws' }, { kind: 'primary-down', at: 60 }],
-    expect: { failovers: 1, maxTimeToDecisionSeconds: 30, finalActive: 'secondary', notifications: 1, decidedBy: ['cloudflare'] },
+    expect: { failovers: 1, maxTimeToDecisionSeconds: 40, finalActive: 'secondary', notifications: 1, decidedBy: ['cloudflare'] },
   },
   {
     name: 'flapping-primary',
