@@ -16,7 +16,7 @@
 import type { Observation, OverrideCommand, ServiceName, TargetRole, UnixMs } from '../model.ts';
 import type { Action, AuditEntry, Decision, DecisionCause, Evidence, FlipOutcome, NotifyEvent } from './actions.ts';
 import { classifyFlip, FLIP_FAILING_REMINDER_MS, flipRetryDelayMs } from './flip.ts';
-import { grayVerdict, recordVotes } from './gray.ts';
+import { grayVerdict, initialGrayState, recordVotes } from './gray.ts';
 import type { Policy } from './policy.ts';
 import { upgradeState, type Announcement, type HoldReason, type PendingFlip, type ServiceState } from './state.ts';
 import { evidenceOf, isFresh, judge, mergeVotes, type Judgement } from './votes.ts';
@@ -85,6 +85,8 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
     state.recoverStreakSince = null;
     state.disagreeSince = null;
     state.hold = null;
+    // The gray-failure count restarts: the incident behind a decision is announced on its own.
+    state.gray = initialGrayState();
     state.pendingFlip = {
       to, epoch: state.epoch, decidedAt: now, attempts: 0, lastAttemptAt: null,
       from, cause, priorFailoverAt, applied: false, failingSince: null, lastAlertAt: null, announce,
@@ -252,6 +254,7 @@ function abandon(
   const from = pending.from ?? (pending.to === 'primary' ? 'secondary' : 'primary');
   state.active = from;
   state.pendingFlip = null;
+  state.gray = initialGrayState(); // the outage behind it was announced (flip-failing, flip-abandoned)
   if (cause === 'primary-unhealthy') state.lastFailoverAt = pending.priorFailoverAt ?? null;
   state.failStreakSince = null;
   state.recoverStreakSince = null;

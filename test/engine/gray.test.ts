@@ -82,3 +82,20 @@ describe('a flip whose coordinator died after writing DNS', () => {
     expect(outcome.actions.filter((a) => a.type === 'notify' && a.event === 'failover')).toHaveLength(1);
   });
 });
+
+describe('gray failures after an announced outage', () => {
+  it('does not call a recovered primary degraded after its failover was abandoned', () => {
+    // Primary down for 12 rounds while every DNS write fails, then healthy: the flip is abandoned
+    // (flip-failing, flip-abandoned were sent); the outage must not come back as `degraded`.
+    let state: ServiceState = initialServiceState(SERVICE);
+    const notices: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const down = i >= 6 && i < 18;
+      const out = step({ state, observations: round(at(i), down ? 'unhealthy' : 'healthy'), overrides: [], now: at(i), policy: P }, 'failed');
+      state = out.state;
+      for (const a of out.actions) if (a.type === 'notify') notices.push(a.event);
+    }
+    expect(notices).toContain('flip-abandoned');
+    expect(notices).not.toContain('degraded');
+  });
+});
