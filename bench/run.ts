@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, printed as it finishes. The numbers are recorded by hand in
  * docs/benchmarks.md with the machine they came from; nothing here asserts a time.
  *   npm run bench                 all of them
- *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover
+ *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { benchEngine, type EngineBenchResult } from './engine.ts';
 import { benchLambdaBundles, formatBundles } from './lambda-bundles.ts';
 import { benchWorkerCpu, printWorkerCpu } from './worker-cpu.ts';
 import { benchFailover } from './failover.ts';
+import { benchSimulate } from './simulate.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const only = process.argv.slice(2);
@@ -61,4 +62,11 @@ if (want('failover')) {
   console.log(`  fault -> decision:   median ${r.faultToDecision.median} s, p95 ${r.faultToDecision.p95} s`);
   console.log(`  fault -> DNS answer: median ${r.faultToDns.median} s, p95 ${r.faultToDns.p95} s`);
   console.log(`  physical floor (one ${r.intervalSeconds} s interval + one DNS write): ${r.floorSeconds} s; with the policy's failAfter streak and recheck: ${r.policySeconds} s\n`);
+}
+
+if (want('simulate')) {
+  const seeds = Number(process.env.LIFEBOAT_BENCH_SEEDS ?? 20);
+  console.log(`simulate: every built-in scenario under ${seeds} seeds, worst run of each`);
+  const r = await benchSimulate(seeds, (line) => console.log(line));
+  console.log(`  ${r.passed}/${r.scenarios} scenarios passed under every seed; ${r.falseFailovers} false failovers in ${r.scenarios * r.seeds} runs; ${r.wallSeconds} s wall\n`);
 }

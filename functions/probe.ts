@@ -9,7 +9,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { VantagePoint } from '#core/model.ts';
 import { configuredCoordinators, DEFAULT_POST_TIMEOUT_MS, type PostResult } from '#core/probe/post.ts';
-import { roundBudgetMs, roundsInWindow, roundsOnInterval, slotOf } from '#core/probe/schedule.ts';
+import { probeOffsetMs, roundBudgetMs, roundsInWindow, roundsOnInterval, slotOf } from '#core/probe/schedule.ts';
 import type { TcpConnect } from '#core/probe/ports.ts';
 import { runVantageRound } from '#core/probe/vantage.ts';
 import { realSleep, systemClock, type Clock, type Fetch, type Logger, type Sleep } from '#core/ports.ts';
@@ -73,7 +73,8 @@ export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
     const posts: (readonly PostResult[])[] = [];
     let stoppedEarly = false;
     const rounds = await roundsOnInterval({
-      firstAt: clock.now(), intervalMs, count: planned, sleep, clock,
+      // Each region probes at its own phase in the interval (plus jitter), not all at the cron's instant.
+      firstAt: clock.now() + probeOffsetMs(vantagePoint, intervalMs, Math.random), intervalMs, count: planned, sleep, clock,
       // Room for this round and its posts, or stop: a killed invocation loses its pending posts.
       mayStart: (i) => {
         if (context.getRemainingTimeInMillis() >= budget) return true;

@@ -13,7 +13,7 @@ import { workerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { workerLogger } from './log.ts';
 import { probeEndpoints, probeSigner } from './probe-deps.ts';
-import { nextSlotStart, slotOf } from './schedule.ts';
+import { nextProbeAt, slotOf } from './schedule.ts';
 import type { LocationHint } from './stubs.ts';
 import { workerTcpConnect } from './tcp.ts';
 
@@ -56,7 +56,7 @@ export class Prober extends DurableObject<Env> {
     }
     const current = await this.ctx.storage.getAlarm();
     if (current !== null) return { alarmAt: current, rearmed: false };
-    const alarmAt = nextSlotStart(Date.now(), intervalMs(workerConfig()));
+    const alarmAt = nextProbeAt(Date.now(), intervalMs(workerConfig()), `cloudflare:${hint}`, Math.random);
     await this.ctx.storage.setAlarm(alarmAt);
     this.logger.warn('prober alarm was not set: re-armed by the watchdog', { hint, alarmAt });
     return { alarmAt, rearmed: true };
@@ -81,7 +81,7 @@ export class Prober extends DurableObject<Env> {
     }
     const every = intervalMs(config);
     const now = Date.now();
-    await this.ctx.storage.setAlarm(nextSlotStart(now, every));
+    await this.ctx.storage.setAlarm(nextProbeAt(now, every, `cloudflare:${hint}`, Math.random));
     const slot = slotOf(now, every);
     if (slot <= this.lastSlot) {
       this.logger.info('duplicate alarm for a slot that already ran: skipped', { hint, slot });

@@ -1,7 +1,8 @@
 /**
  * Alarm clock arithmetic shared by both Durable Objects: core's slots (core/probe/schedule.ts).
- * Alarms are aligned to multiples of the interval since the epoch, so every prober probes at the
- * same instants and a slot number names one round (alarms are delivered at least once: a repeat
- * has the same slot).
+ * A slot is a multiple of the interval since the epoch; each prober's alarm fires inside its slot
+ * at an offset (a stable phase from its vantage point's name plus fresh jitter, always less than
+ * the interval), so probers sample the primary at different moments while a slot number still
+ * names one round (alarms are delivered at least once: a repeat has the same slot).
  */
-export { nextSlotStart, slotOf } from '../core/probe/schedule.ts';
+export { nextProbeAt, nextSlotStart, probeJitterMaxMs, probePhaseMs, slotOf } from '../core/probe/schedule.ts';

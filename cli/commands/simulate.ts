@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinScenarios } from '#core/simulate/builtin.ts';
 import { runScenario, type ScenarioReport } from '#core/simulate/run.ts';
+import { worse } from '#core/simulate/expect.ts';
 import { scenarioSchema, type Scenario } from '#core/simulate/scenario.ts';
 import { formatPath } from '#core/config/validate.ts';
 import { EXIT, UsageError, type Command } from '../io.ts';
@@ -10,7 +11,7 @@ import { EXIT, UsageError, type Command } from '../io.ts';
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'Replay fault scenarios against the real decision code in virtual time',
-  help: `Usage: lifeboat simulate [scenario.json ...] [--only name] [--verbose] [--json] [--list]
+  help: `Usage: lifeboat simulate [scenario.json ...] [--only name] [--seeds N] [--verbose] [--json] [--list]
 
 Runs scenarios in virtual time through the real engine, signing, HTTP API and two coordinators
 (aws and cloudflare) sharing one DNS zone, and prints per scenario: failovers, false failovers,
@@ -19,6 +20,8 @@ scenarios (the seven properties of docs/design.md and more). A file holds one sc
 array of them; the format is in docs/simulate.md.
 
   --only name   run only scenarios whose name contains this text
+  --seeds N     run each scenario under N seeds (its own, then the next N-1) and report the
+                worst run: a failed one, else the most false failovers, else the slowest
   --verbose     print each scenario's timeline
   --json        print a JSON array of {scenario, failovers, falseFailovers, failbacks,
                 timeToDecisionSeconds, passed, ...}
@@ -28,7 +31,7 @@ Exit code: 0 when every scenario met its expectations, 1 when one did not, 2 on 
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
-      options: { only: { type: 'string' }, verbose: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, list: { type: 'boolean', default: false } },
+      options: { only: { type: 'string' }, seeds: { type: 'string', default: '1' }, verbose: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, list: { type: 'boolean', default: false } },
     });
     let scenarios = positionals.length ? positionals.flatMap((f) => readScenarios(resolve(io.cwd, f))) : builtinScenarios();
     if (values.only) scenarios = scenarios.filter((s) => s.name.includes(values.only!));
@@ -37,10 +40,13 @@ Exit code: 0 when every scenario met its expectations, 1 when one did not, 2 on 
       for (const s of scenarios) io.out(`${s.name.padEnd(40)} ${s.property ? `[P${s.property}] ` : ''}${s.description}`);
       return EXIT.ok;
     }
+    const seeds = Number(values.seeds);
+    if (!Number.isInteger(seeds) || seeds < 1 || seeds > 1000) throw new UsageError(`--seeds must be an integer from 1 to 1000, got ${values.seeds}`);
     const reports: ScenarioReport[] = [];
     if (!values.json) io.out(header());
     for (const s of scenarios) {
-      const report = await runScenario(s);
+      let report = await runScenario(s);
+      for (let i = 1; i < seeds; i++) report = worse(report, await runScenario({ ...s, seed: s.seed + i }));
       reports.push(report);
       if (values.json) continue;
       io.out(row(report));
@@ -53,7 +59,7 @@ Exit code: 0 when every scenario met its expectations, 1 when one did not, 2 on 
     if (values.json) {
       io.out(JSON.stringify(reports.map(({ timeline: _timeline, ...rest }) => rest), null, 2));
     } else {
-      io.out(`\n${reports.length - failed.length}/${reports.length} scenarios passed; ${reports.reduce((n, r) => n + r.falseFailovers, 0)} false failovers.`);
+      io.out(`\n${reports.length - failed.length}/${reports.length} scenarios passed${seeds > 1 ? ` under ${seeds} seeds each (worst run shown)` : ''}; ${reports.reduce((n, r) => n + r.falseFailovers, 0)} false failovers.`);
     }
     return failed.length ? EXIT.failed : EXIT.ok;
   },
@@ -75,7 +81,7 @@ function readScenarios(path: string): Scenario[] {
   });
 }
 
-const COLS = [['scenario', 38], ['prop', 5], ['result', 7], ['failovers', 10], ['false', 6], ['failbacks', 10], ['decision', 9], ['dns', 7]] as const;
+const COLS = [['scenario', 38], ['prop', 5], ['result', 7], ['seed', 5], ['failovers', 10], ['false', 6], ['failbacks', 10], ['decision', 9], ['dns', 7]] as const;
 
 function header(): string {
   return COLS.map(([name, w]) => name.padEnd(w)).join(' ');
@@ -83,6 +89,6 @@ function header(): string {
 
 function row(r: ScenarioReport): string {
   const secs = (x: number | null) => (x === null ? '-' : `${x}s`);
-  const cells = [r.scenario, r.property ? `P${r.property}` : '', r.passed ? 'pass' : 'FAIL', r.failovers, r.falseFailovers, r.failbacks, secs(r.timeToDecisionSeconds), secs(r.timeToDnsSeconds)];
+  const cells = [r.scenario, r.property ? `P${r.property}` : '', r.passed ? 'pass' : 'FAIL', r.seed, r.failovers, r.falseFailovers, r.failbacks, secs(r.timeToDecisionSeconds), secs(r.timeToDnsSeconds)];
   return cells.map((c, i) => String(c).padEnd(COLS[i]![1])).join(' ');
 }

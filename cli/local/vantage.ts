@@ -1,13 +1,13 @@
 /**
  * Local vantage points: core's vantage round (core/probe/vantage.ts), as the Lambdas and the
  * prober Durable Objects run it, named after the config's AWS regions and Cloudflare locations,
- * each on its own interval (phases spread so the rounds do not all land at once).
+ * each on its own interval at its own phase (core/probe/schedule.ts: the rounds do not all land at once).
  */
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { vantagePointsOf } from '#core/config/validate.ts';
 import type { ObservationBatch, VantagePoint } from '#core/model.ts';
 import type { CoordinatorEndpoint, PostResult } from '#core/probe/post.ts';
-import { roundsOnInterval } from '#core/probe/schedule.ts';
+import { probeOffsetMs, roundsOnInterval } from '#core/probe/schedule.ts';
 import { runVantageRound } from '#core/probe/vantage.ts';
 import type { RequestSigner } from '#core/signing/signer.ts';
 import { realSleep, systemClock, type Logger } from '#core/ports.ts';
@@ -37,9 +37,9 @@ export function startVantagePoints(options: VantageOptions): VantageFleet {
   const vps = vantagePointsOf(config);
   const stop = new AbortController();
   const started = systemClock.now();
-  const loops = vps.map((vp, i) => roundsOnInterval({
-    // Spread the first rounds over one interval, as real probers in different regions would be.
-    firstAt: started + Math.floor((i * intervalMs) / vps.length), intervalMs, sleep: realSleep, clock: systemClock, signal: stop.signal,
+  const loops = vps.map((vp) => roundsOnInterval({
+    // Each vantage point at its own phase in the interval (plus jitter), as deployed probers are.
+    firstAt: started + probeOffsetMs(vp, intervalMs, Math.random), intervalMs, sleep: realSleep, clock: systemClock, signal: stop.signal,
   }, async (index) => {
     try {
       const { batch, posts } = await runVantageRound(

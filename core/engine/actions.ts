@@ -52,12 +52,13 @@ export interface Decision {
  * `disagreement`: DNS showed another target than this coordinator decided (the other coordinator differs).
  * `flip-failing`: a decided DNS change could not be written (once per flip, then every 15 min).
  * `flip-abandoned`: a flip not yet written anywhere was dropped because its reason went away.
+ * `degraded`: the primary fails a large share of probes without a quorum to fail over (core/engine/gray.ts).
  */
 export type NotifyEvent =
   | 'failover' | 'failback' | 'override' | 'hold' | 'override-expired' | 'disagreement'
-  | 'flip-failing' | 'flip-abandoned';
+  | 'flip-failing' | 'flip-abandoned' | 'degraded';
 
-export type AuditKind = 'decision' | 'override' | 'override-expired' | 'hold' | 'rejected' | 'dns' | 'abandoned';
+export type AuditKind = 'decision' | 'override' | 'override-expired' | 'hold' | 'rejected' | 'dns' | 'abandoned' | 'degraded';
 
 export interface AuditEntry {
   readonly at: UnixMs;

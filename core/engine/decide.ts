@@ -16,6 +16,7 @@
 import type { Observation, OverrideCommand, ServiceName, TargetRole, UnixMs } from '../model.ts';
 import type { Action, AuditEntry, Decision, DecisionCause, Evidence, FlipOutcome, NotifyEvent } from './actions.ts';
 import { classifyFlip, FLIP_FAILING_REMINDER_MS, flipRetryDelayMs } from './flip.ts';
+import { grayVerdict, initialGrayState, recordVotes } from './gray.ts';
 import type { Policy } from './policy.ts';
 import { upgradeState, type Announcement, type HoldReason, type PendingFlip, type ServiceState } from './state.ts';
 import { evidenceOf, isFresh, judge, mergeVotes, type Judgement } from './votes.ts';
@@ -62,7 +63,9 @@ export function formatTime(ms: number): string {
 export function evaluate(input: EvaluateInput): EvaluateOutput {
   const { now, policy } = input;
   const before = upgradeState(input.state);
-  const state: Mutable<ServiceState> = { ...before, votes: mergeVotes(before.votes, input.observations, policy) };
+  const state: Mutable<ServiceState> = {
+    ...before, votes: mergeVotes(before.votes, input.observations, policy), gray: recordVotes(before.gray, input.observations, now, policy),
+  };
   // Cold start: the observing clock (re)starts when votes arrive after none was fresh.
   if (!hasFreshVote(before, now, policy)) state.observingSince = null;
   if (state.observingSince === null && hasFreshVote(state, now, policy)) state.observingSince = now;
@@ -82,6 +85,8 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
     state.recoverStreakSince = null;
     state.disagreeSince = null;
     state.hold = null;
+    // The gray-failure count restarts: the incident behind a decision is announced on its own.
+    state.gray = initialGrayState();
     state.pendingFlip = {
       to, epoch: state.epoch, decidedAt: now, attempts: 0, lastAttemptAt: null,
       from, cause, priorFailoverAt, applied: false, failingSince: null, lastAlertAt: null, announce,
@@ -198,6 +203,7 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
     }
     if (decision === null) updateHold(state, hold, now, describe, evidence, audit, notify);
   }
+  updateDegraded(state, !state.override && !input.inMaintenance, now, policy, audit, notify);
 
   // 6. The next attempt at the pending flip, when due.
   const pending = state.pendingFlip;
@@ -248,6 +254,7 @@ function abandon(
   const from = pending.from ?? (pending.to === 'primary' ? 'secondary' : 'primary');
   state.active = from;
   state.pendingFlip = null;
+  state.gray = initialGrayState(); // the outage behind it was announced (flip-failing, flip-abandoned)
   if (cause === 'primary-unhealthy') state.lastFailoverAt = pending.priorFailoverAt ?? null;
   state.failStreakSince = null;
   state.recoverStreakSince = null;
@@ -280,7 +287,10 @@ function recordOutcome(
   if (announce) {
     // The writer announces: one incident, one message. An operator hears of their override even
     // while DNS fails (flip-failing says the rest); an automatic change only once it is written.
-    const send = c.won || (!c.doneByPeer && announce.event === 'override');
+    // An earlier attempt with no recorded outcome (its coordinator died after writing) may be
+    // what DNS shows: announce rather than risk silence; the idempotency key is the peer's too.
+    const lostAttempt = c.doneByPeer && pending.attempts > 1 && (pending.failingSince ?? null) === null;
+    const send = c.won || lostAttempt || (!c.doneByPeer && announce.event === 'override');
     if (send) notify(announce.event, announce.text, { epoch: pending.epoch, ...(announce.override ? { override: announce.override } : {}) });
     if (send || c.doneByPeer || c.complete) announce = null;
   }
@@ -307,6 +317,30 @@ function fallbackDecision(state: ServiceState, pending: PendingFlip, now: UnixMs
     service: state.service, at: pending.decidedAt, from, to: pending.to, epoch: pending.epoch, cause: causeOf(state, pending) ?? 'override',
     summary: `${state.service}: serving ${pending.to} (epoch ${pending.epoch})`, evidence: evidenceOf(state.votes, now, policy),
   };
+}
+
+/** Raises one `degraded` alert per gray-failure incident of the active primary, and closes it. */
+function updateDegraded(
+  state: Mutable<ServiceState>,
+  automated: boolean,
+  now: UnixMs,
+  policy: Policy,
+  audit: (entry: Omit<AuditEntry, 'at' | 'service'>) => void,
+  notify: (event: NotifyEvent, text: string, extra?: NotifyExtra) => void,
+): void {
+  const v = grayVerdict(state.gray, now, policy);
+  const open = state.gray.degradedSince !== null;
+  const rates = Object.entries(v.rates).map(([p, r]) => `${p} ${Math.round(r * 100)}%`).join(', ');
+  const minutes = Math.round(policy.degradedWindowMs / 60_000);
+  if (!open && v.degraded && automated && state.active === 'primary' && state.pendingFlip === null) {
+    state.gray = { ...state.gray, degradedSince: now };
+    const text = `${state.service}: primary degraded: probes failing over the last ${minutes} min (${rates}), but not enough at once to fail over; check it`;
+    audit({ kind: 'degraded', message: text, data: { rates: v.rates } });
+    notify('degraded', text); // one key per epoch: both coordinators raise the same alert
+  } else if (open && (v.clear || state.active !== 'primary')) {
+    state.gray = { ...state.gray, degradedSince: null };
+    audit({ kind: 'degraded', message: `${state.service}: primary no longer degraded (${rates || 'no votes'})`, data: { rates: v.rates, cleared: true } });
+  }
 }
 
 /** Raises a hold once when it starts (one alert per incident), and clears it when it ends. */

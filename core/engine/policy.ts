@@ -21,6 +21,10 @@ export const policySchema = z.strictObject({
     .describe('With failback auto, how long the primary must be quorum-healthy before returning.'),
   minDwellSeconds: z.number().int().min(0).default(900)
     .describe('At most one automatic failover per this window (flap damping).'),
+  degradedFailureRate: z.number().min(0).max(1).default(0.2)
+    .describe('Gray failures: raise one `degraded` alert when every provider sees at least this share of primary votes unhealthy over degradedWindowSeconds (0: off). No DNS change.'),
+  degradedWindowSeconds: z.number().int().min(10).max(3600).default(300)
+    .describe('The window the degraded failure rate is measured over.'),
 });
 
 export type PolicyInput = z.input<typeof policySchema>;
@@ -38,6 +42,9 @@ export interface Policy {
   readonly failback: 'manual' | 'auto';
   readonly recoverAfterMs: number;
   readonly minDwellMs: number;
+  /** Gray failures (core/engine/gray.ts): unhealthy share that raises `degraded`; 0 is off. */
+  readonly degradedFailureRate: number;
+  readonly degradedWindowMs: number;
 }
 
 export const DEFAULT_INTERVAL_SECONDS = 10;
@@ -55,6 +62,8 @@ export function resolvePolicy(config: Partial<PolicyConfig>, intervalSeconds: nu
     failback: p.failback,
     recoverAfterMs: p.recoverAfterSeconds * 1000,
     minDwellMs: p.minDwellSeconds * 1000,
+    degradedFailureRate: p.degradedFailureRate,
+    degradedWindowMs: p.degradedWindowSeconds * 1000,
   };
 }
 

@@ -3,6 +3,7 @@ import type {
   ActiveOverride, FailureKind, ServiceName, TargetRole, UnixMs, Verdict, VantagePoint,
 } from '../model.ts';
 import type { Decision, DecisionCause, NotifyEvent } from './actions.ts';
+import { initialGrayState, type GrayState } from './gray.ts';
 
 /**
  * The latest vote of one vantage point on one target. Every field is always present (null when
@@ -88,6 +89,8 @@ export interface ServiceState {
   readonly pendingFlip: PendingFlip | null;
   readonly votes: VoteBook;
   readonly lastDecision: Decision | null;
+  /** The primary's recent vote counts and any open `degraded` incident (core/engine/gray.ts). */
+  readonly gray: GrayState;
 }
 
 export function initialServiceState(service: ServiceName, active: TargetRole = 'primary', epoch = 0): ServiceState {
@@ -106,6 +109,7 @@ export function initialServiceState(service: ServiceName, active: TargetRole = '
     pendingFlip: null,
     votes: [],
     lastDecision: null,
+    gray: initialGrayState(),
   };
 }
 

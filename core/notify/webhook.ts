@@ -77,7 +77,7 @@ export function webhookMessage(n: NotifyAction, coordinator: string, at: number)
 const EMOJI: Record<NotifyEvent, string> = {
   failover: ':rotating_light:', failback: ':white_check_mark:', override: ':raised_hand:',
   hold: ':warning:', 'override-expired': ':hourglass:', disagreement: ':twisted_rightwards_arrows:',
-  'flip-failing': ':x:', 'flip-abandoned': ':leftwards_arrow_with_hook:',
+  'flip-failing': ':x:', 'flip-abandoned': ':leftwards_arrow_with_hook:', degraded: ':chart_with_downwards_trend:',
 };
 
 /** Retry on these: the receiver may take it next time. Other 4xx will not change by retrying. */

@@ -1,6 +1,8 @@
 /**
- * Scheduling every runtime's vantage rounds shares: slot arithmetic (rounds aligned to multiples of
- * the interval since the epoch, so a slot number names one round unambiguously), the longest a round
+ * Scheduling every runtime's vantage rounds shares: slot arithmetic (one round per slot, a multiple
+ * of the interval since the epoch, so a slot number names one round unambiguously), where in its
+ * slot each vantage point probes (a stable phase from its name plus fresh jitter, so probers in
+ * different places sample an intermittent failure at different moments), the longest a round
  * can take, and starting rounds on an interval without waiting for earlier rounds' posts (a slow
  * coordinator never delays probing). What is runtime-specific (a Lambda's time budget, a Durable
  * Object's alarm, the local run's phases) stays in its adapter.
@@ -17,6 +19,42 @@ export function slotOf(now: UnixMs, intervalMs: number): number {
 /** The start of the next slot: strictly after `now`. */
 export function nextSlotStart(now: UnixMs, intervalMs: number): UnixMs {
   return (slotOf(now, intervalMs) + 1) * intervalMs;
+}
+
+/** A stable hash of a vantage point's name (FNV-1a, 32 bits): the same phase at every start. */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // Murmur3's finaliser: similar names ("aws:eu-west-1", "aws:eu-west-2") land far apart.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Where in each interval a vantage point probes, stable across restarts: 0 <= phase < interval. */
+export function probePhaseMs(vantagePoint: string, intervalMs: number): number {
+  return nameHash(vantagePoint) % intervalMs;
+}
+
+/** The most a round starts after its phase, drawn afresh each round: a tenth of the interval. */
+export function probeJitterMaxMs(intervalMs: number): number {
+  return Math.floor(intervalMs / 10);
+}
+
+/**
+ * Offset of a round inside its slot: phase plus jitter, wrapped so it stays inside the slot
+ * (0 <= offset < interval), so `slotOf(round start)` still names the round's slot.
+ */
+export function probeOffsetMs(vantagePoint: string, intervalMs: number, random: () => number): number {
+  return (probePhaseMs(vantagePoint, intervalMs) + Math.floor(random() * probeJitterMaxMs(intervalMs))) % intervalMs;
+}
+
+/** When the next round of `vantagePoint` starts: inside the next slot, at its offset. */
+export function nextProbeAt(now: UnixMs, intervalMs: number, vantagePoint: string, random: () => number): UnixMs {
+  return nextSlotStart(now, intervalMs) + probeOffsetMs(vantagePoint, intervalMs, random);
 }
 
 /** Rounds in a window of wall time (a Lambda's minute) at the interval: at least one. */

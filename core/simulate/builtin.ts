@@ -6,6 +6,204 @@ import { scenarioSchema, type Scenario, type ScenarioInput } from './scenario.ts
 
 const AUTO_FAILBACK = { failback: 'auto', recoverAfterSeconds: 600, minDwellSeconds: 900 } as const;
 
+/** Each decision-safety bug of issue 11, as it was reproduced. */
+const DECISION_SAFETY: readonly ScenarioInput[] = [
+  {
+    name: 'invented-vantage-points',
+    property: '2',
+    description: 'A stolen AWS probe key posts "primary unhealthy" as 20 invented vantage points every interval: all refused (names come from the config), nothing changes.',
+    durationSeconds: 300,
+    faults: [{ kind: 'malicious-vp', at: 30, key: 'aws', attack: 'invent', count: 20 }],
+    expect: { failovers: 0, finalActive: 'primary', rejected: { min: 500 } },
+  },
+  {
+    name: 'key-impersonates-other-provider',
+    property: '2',
+    description: "A stolen AWS probe key posts as Cloudflare's vantage points that the primary is down: refused by key binding where the config binds keys; either way Cloudflare's own fresh votes and AWS's keep the primary live.",
+    durationSeconds: 600,
+    faults: [{ kind: 'malicious-vp', at: 30, key: 'aws', attack: 'impersonate' }],
+    expect: { failovers: 0, finalActive: 'primary', rejected: { min: 300 } },
+  },
+  {
+    name: 'observed-at-a-year-ahead',
+    property: '2',
+    description: 'A stolen AWS key posts "unhealthy" for its vantage points with observedAt one year ahead: every such observation is refused for its time; no failover.',
+    durationSeconds: 300,
+    faults: [{ kind: 'malicious-vp', at: 30, key: 'aws', attack: 'skew', skewSeconds: 365 * 24 * 3600 }],
+    expect: { failovers: 0, finalActive: 'primary', refusedObservations: { min: 150 } },
+  },
+  {
+    name: 'replayed-290s-old-observations',
+    property: '2',
+    description: "An attacker re-signs AWS's healthy batches of 290 s ago and posts them while the primary dies at 300 s: refused as too old, so the failover is on time.",
+    durationSeconds: 420,
+    faults: [{ kind: 'malicious-vp', at: 0, key: 'aws', attack: 'replay', ageSeconds: 290 }, { kind: 'primary-down', at: 300 }],
+    expect: { failovers: 1, maxTimeToDecisionSeconds: 30, finalActive: 'secondary', refusedObservations: { min: 30 } },
+  },
+  {
+    name: 'aws-majority-lying',
+    property: '2',
+    description: '5 AWS + 2 Cloudflare vantage points; every AWS probe sees the primary fail while both Cloudflare votes are fresh and healthy: no failover (5/7 > 2/3, but Cloudflare vetoes), and the veto is announced once.',
+    durationSeconds: 600,
+    vantagePoints: { aws: ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-northeast-2'], cloudflare: ['wnam', 'apac'] },
+    faults: [{ kind: 'false-failures', at: 30, provider: 'aws' }],
+    expect: { failovers: 0, finalActive: 'primary', holds: { 'providers-disagree': 1 } },
+  },
+  {
+    name: 'stale-flip-abandoned',
+    property: '5',
+    description: 'DNS writes fail (5xx) on both coordinators until 400 s; the primary is down 60-180 s: the failover is abandoned once the primary recovers, never written late; flip-failing and flip-abandoned are notified.',
+    durationSeconds: 600,
+    faults: [{ kind: 'primary-down', at: 60, until: 180 }, { kind: 'dns-errors', at: 0, until: 400, error: '5xx' }],
+    expect: { failovers: 0, finalActive: 'primary', events: { 'flip-failing': { min: 1, max: 2 }, 'flip-abandoned': { min: 1, max: 2 } }, uniqueNotificationKeys: true },
+  },
+  {
+    name: 'override-expiry-normal-streak',
+    property: '4',
+    description: 'The primary dies at 0 s; automation fails over; an operator forces the primary from 90 s to 210 s; when that expires the primary is still dead: automation fails over again with the normal streak, not after minDwell.',
+    durationSeconds: 260,
+    faults: [{ kind: 'primary-down', at: 0 }, { kind: 'override', at: 90, until: 210, action: 'force-primary' }],
+    expect: { failovers: 2, failbacks: 1, finalActive: 'secondary', events: { 'override-expired': { min: 1 } } },
+  },
+  {
+    name: 'cold-start-fail-after-1',
+    property: '1',
+    description: 'failAfter 1 and a primary failing fast (503) from the start, every prober in step: no decision before one interval of observing.',
+    durationSeconds: 120,
+    policy: { failAfter: 1 },
+    probeSchedule: { phase: 'aligned', jitterMs: 0 },
+    faults: [{ kind: 'primary-flaky', at: 0, failureRate: 1 }],
+    expect: { failovers: 1, timeToDecisionSeconds: { min: 10, max: 30 }, finalActive: 'secondary' },
+  },
+];
+
+/** Faults the scenario format can now express, one scenario each. */
+const NEW_FAULTS: readonly ScenarioInput[] = [
+  {
+    name: 'secondary-slow-blocks-failover',
+    description: 'The secondary answers in 5 s (over the limit) when the primary dies: never fail over onto it; one hold alert.',
+    durationSeconds: 300,
+    faults: [{ kind: 'secondary-slow', at: 0, latencyMs: 5000 }, { kind: 'primary-down', at: 60 }],
+    expect: { failovers: 0, finalActive: 'primary', holds: { 'secondary-unhealthy': 1 } },
+  },
+  {
+    name: 'secondary-slightly-flaky',
+    description: 'The secondary fails 20% of requests (the recheck filters them) when the primary dies: fail over as usual.',
+    durationSeconds: 300,
+    faults: [{ kind: 'secondary-flaky', at: 0, failureRate: 0.2 }, { kind: 'primary-down', at: 60 }],
+    expect: { failovers: 1, maxTimeToDecisionSeconds: 30, finalActive: 'secondary' },
+  },
+  {
+    name: 'silent-vantage-points',
+    property: '3',
+    description: 'One vantage point of each provider goes silent, then the primary dies: the other four still fail over in time.',
+    durationSeconds: 300,
+    faults: [{ kind: 'vp-silent', at: 20, vantagePoints: ['aws:us-east-1', 'cloudflare:weur'] }, { kind: 'primary-down', at: 60 }],
+    expect: { failovers: 1, maxTimeToDecisionSeconds: 30, finalActive: 'secondary', notifications: 1 },
+  },
+  {
+    name: 'asymmetric-partition',
+    property: '3',
+    description: "One AWS vantage point cannot reach the Cloudflare coordinator (its posts to AWS arrive); then the primary dies: one failover, one message.",
+    durationSeconds: 300,
+    faults: [{ kind: 'partition', at: 0, vantagePoints: ['aws:us-east-1'], coordinators: ['cloudflare'] }, { kind: 'primary-down', at: 60 }],
+    expect: { failovers: 1, maxTimeToDecisionSeconds: 30, finalActive: 'secondary', notifications: 1 },
+  },
+  {
+    name: 'providers-cut-off-from-each-other',
+    property: '3',
+    description: "Each provider's vantage points reach only their own coordinator; then the primary dies: each coordinator judges alone, DNS changes once, one message.",
+    durationSeconds: 300,
+    faults: [
+      { kind: 'partition', at: 0, provider: 'aws', coordinators: ['cloudflare'] },
+      { kind: 'partition', at: 0, provider: 'cloudflare', coordinators: ['aws'] },
+      { kind: 'primary-down', at: 60 },
+    ],
+    expect: { failovers: 1, maxTimeToDecisionSeconds: 40, finalActive: 'secondary', notifications: 1, uniqueNotificationKeys: true },
+  },
+  {
+    name: 'lying-aws-prober-key',
+    property: '2',
+    description: "A rogue prober with AWS's key says the primary is down for all AWS vantage points, every interval, while they say it is up: Cloudflare's fresh votes veto; no failover.",
+    durationSeconds: 600,
+    faults: [{ kind: 'malicious-vp', at: 30, key: 'aws', attack: 'lie' }],
+    expect: { failovers: 0, finalActive: 'primary' },
+  },
+  {
+    name: 'freeze-during-outage',
+    property: '8',
+    description: 'An operator freezes automation from 30 s to 200 s; the primary dies at 60 s: nothing moves until the freeze expires, then the normal streak fails over.',
+    durationSeconds: 300,
+    faults: [{ kind: 'override', at: 30, until: 200, action: 'freeze' }, { kind: 'primary-down', at: 60 }],
+    expect: { failovers: 1, timeToDecisionSeconds: { min: 140, max: 175 }, finalActive: 'secondary', events: { 'override-expired': { min: 1 } } },
+  },
+  {
+    name: 'force-secondary-then-auto',
+    property: '8',
+    description: 'An operator forces the secondary at 60 s (a healthy primary: not a false failover), then hands back with auto at 200 s under auto failback: back to the primary after recoverAfter.',
+    durationSeconds: 1000,
+    policy: { failback: 'auto', recoverAfterSeconds: 600 },
+    faults: [{ kind: 'override', at: 60, action: 'force-secondary' }, { kind: 'override', at: 200, action: 'auto' }],
+    expect: { failovers: 1, failbacks: 1, finalActive: 'primary', decidedBy: ['aws', 'cloudflare'] },
+  },
+  {
+    name: 'maintenance-window',
+    property: '8',
+    description: 'A maintenance window from 30 s to 200 s; the primary dies at 60 s: no change and no hold alert inside it, failover once it closes.',
+    durationSeconds: 300,
+    faults: [{ kind: 'maintenance', at: 30, until: 200 }, { kind: 'primary-down', at: 60 }],
+    expect: { failovers: 1, timeToDecisionSeconds: { min: 140, max: 175 }, finalActive: 'secondary', events: { hold: 0 } },
+  },
+  {
+    name: 'coordinator-crashes-after-dns-write',
+    property: '6',
+    description: 'Cloudflare is down; the AWS coordinator dies right after writing DNS, before recording it: its restart finds DNS done; one failover, one message.',
+    durationSeconds: 400,
+    faults: [
+      { kind: 'provider-down', at: 0, provider: 'cloudflare' },
+      { kind: 'primary-down', at: 60 },
+      { kind: 'coordinator-crash', at: 61, coordinator: 'aws', point: 'after-dns-write', restartAfterSeconds: 5 },
+    ],
+    expect: { failovers: 1, finalActive: 'secondary', notifications: 1 },
+  },
+  {
+    name: 'coordinator-crashes-for-a-minute',
+    property: '6',
+    description: 'The AWS coordinator process dies at 65 s and is back at 125 s; the primary dies at 60 s: Cloudflare decides and writes alone.',
+    durationSeconds: 300,
+    faults: [{ kind: 'primary-down', at: 60 }, { kind: 'coordinator-crash', at: 65, coordinator: 'aws', point: 'now', restartAfterSeconds: 60 }],
+    expect: { failovers: 1, maxTimeToDecisionSeconds: 30, finalActive: 'secondary', notifications: 1 },
+  },
+];
+
+/** Gray failures: a primary failing much of the time, intermittently, at periods unlike the interval. */
+const GRAY_FAILURES: readonly ScenarioInput[] = [
+  {
+    name: 'down-7s-of-every-10s',
+    description: 'The primary is down 7 s of every 10 s (the probe interval) for 30 minutes, deployed probe phases and jitter: noticed (failover or degraded alert).',
+    durationSeconds: 1800,
+    probeSchedule: { phase: 'spread' },
+    faults: [{ kind: 'primary-flapping', at: 60, downSeconds: 7, upSeconds: 3 }],
+    expect: { noticed: true, events: { degraded: { max: 1 } }, failovers: { max: 1 } },
+  },
+  {
+    name: 'half-failing-noticed',
+    description: 'Half of all requests to the primary fail for 30 minutes: the rapid recheck hides most of it from the quorum, but the failure rate over the window raises one degraded alert.',
+    durationSeconds: 1800,
+    probeSchedule: { phase: 'spread' },
+    faults: [{ kind: 'primary-flaky', at: 60, failureRate: 0.5 }],
+    expect: { noticed: true, events: { degraded: { max: 1 } }, failovers: { max: 1 }, failbacks: 0 },
+  },
+  {
+    name: 'single-blip',
+    description: 'The primary is down for 8 s once: no failover and no degraded alert.',
+    durationSeconds: 1200,
+    probeSchedule: { phase: 'spread' },
+    faults: [{ kind: 'primary-down', at: 300, until: 308 }],
+    expect: { noticed: false, failovers: 0, events: { degraded: 0 }, finalActive: 'primary' },
+  },
+];
+
 export const BUILTIN_SCENARIOS: readonly ScenarioInput[] = [
   {
     name: 'primary-hard-down',
@@ -42,10 +240,10 @@ export const BUILTIN_SCENARIOS: readonly ScenarioInput[] = [
   {
     name: 'aws-down-then-primary-dies',
     property: '3',
-    description: 'The mirror image: AWS is silent, Cloudflare alone fails over.',
+    description: 'The mirror image: AWS is silent, Cloudflare alone fails over. With three vantage points left, the last to see the fault can be a whole interval plus a silent probe (11 s) late: bound 40 s, not 30.',
     durationSeconds: 400,
     faults: [{ kind: 'provider-down', at: 0, provider: 'aws' }, { kind: 'primary-down', at: 60 }],
-    expect: { failovers: 1, maxTimeToDecisionSeconds: 30, finalActive: 'secondary', notifications: 1 },
+    expect: { failovers: 1, maxTimeToDecisionSeconds: 40, finalActive: 'secondary', notifications: 1, decidedBy: ['cloudflare'] },
   },
   {
     name: 'flapping-primary',
@@ -184,6 +382,9 @@ export const BUILTIN_SCENARIOS: readonly ScenarioInput[] = [
     faults: [{ kind: 'primary-down', at: 60, until: 200 }],
     expect: { failovers: 1, failbacks: 1, finalActive: 'primary', notifications: 2 },
   },
+  ...DECISION_SAFETY,
+  ...NEW_FAULTS,
+  ...GRAY_FAILURES,
 ];
 
 export function builtinScenarios(): Scenario[] {

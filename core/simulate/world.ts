@@ -2,6 +2,11 @@
  * The simulated world: what the network gives a request from a given vantage point at a given
  * virtual time, given the scenario's faults (the probe code judges it, as it would a real answer).
  * Also the ground truth the report is judged against.
+ *
+ * Composition (order-independent, docs/simulate.md): every fault active on a target contributes
+ * at once; the answer is the most severe failure among them (silent > refused > 503), else a
+ * response after the slowest latency. Flaky faults combine into one draw (fails with
+ * 1 - Π(1 - rate)), so the result does not depend on the order the faults are listed in.
  */
 import type { Provider, TargetRole, UnixMs, VantagePoint } from '../model.ts';
 import type { Fault, Scenario } from './scenario.ts';
@@ -49,21 +54,40 @@ export function providerOf(vp: VantagePoint): Provider {
   return vp.slice(0, vp.indexOf(':')) as Provider;
 }
 
+/** Whether a fault with `vantagePoints`/`provider` (neither: everyone) applies to `vp`. */
+export function appliesTo(f: { vantagePoints?: readonly string[] | undefined; provider?: string | undefined }, vp: VantagePoint): boolean {
+  if (f.vantagePoints !== undefined) return f.vantagePoints.includes(vp);
+  if (f.provider !== undefined) return providerOf(vp) === f.provider;
+  return true;
+}
+
+/** How bad a failure is, for composing faults: the worst wins. */
+const SEVERITY = { silent: 3, refused: 2, status: 1 } as const;
+type Failure = keyof typeof SEVERITY;
+
 export class World {
+  /** Times the primary really failed a probe, ascending, with the start of the fault episode. */
+  private readonly realFailures: { at: UnixMs; since: UnixMs }[] = [];
+
   constructor(private readonly scenario: Scenario, private readonly random: () => number) {}
 
   private active(t: UnixMs): Fault[] {
     return this.scenario.faults.filter((f) => faultActive(f, t));
   }
 
-  /** True while the vantage point is silent (its provider is down). */
+  /** True while the vantage point sends nothing (its provider is down, or it is silent). */
   vpSilent(vp: VantagePoint, t: UnixMs): boolean {
-    return this.active(t).some((f) => f.kind === 'provider-down' && f.provider === providerOf(vp));
+    return this.active(t).some((f) => (f.kind === 'provider-down' && f.provider === providerOf(vp)) || (f.kind === 'vp-silent' && appliesTo(f, vp)));
   }
 
   /** True while the vantage point cannot reach the internet: it must abstain. */
   vpCutOff(vp: VantagePoint, t: UnixMs): boolean {
     return this.active(t).some((f) => f.kind === 'vp-cutoff' && f.vantagePoints.includes(vp));
+  }
+
+  /** True while posts from `vp` cannot reach coordinator `name` (a partition between them). */
+  partitioned(vp: VantagePoint, name: 'aws' | 'cloudflare', t: UnixMs): boolean {
+    return this.active(t).some((f) => f.kind === 'partition' && f.coordinators.includes(name) && appliesTo(f, vp));
   }
 
   coordinatorDown(name: 'aws' | 'cloudflare', t: UnixMs): boolean {
@@ -84,60 +108,81 @@ export class World {
   answer(vp: VantagePoint, to: Destination, t: UnixMs): WireAnswer {
     if (this.vpCutOff(vp, t)) return { kind: 'unreachable' };
     const baseLatency = 20 + Math.floor(this.random() * 80);
-    const healthy = { kind: 'response', status: 200, latencyMs: baseLatency } as const;
-    if (to === 'control') return healthy;
-    for (const f of this.active(t)) {
-      if (to === 'secondary' && f.kind === 'secondary-down') return { kind: 'refused', latencyMs: baseLatency };
-      if (to !== 'primary') continue;
-      switch (f.kind) {
-        case 'primary-down':
-          return { kind: 'silent' };
-        case 'primary-slow':
-          // Answers, slowly: the health check's latency limit (or its timeout) judges it.
-          return { kind: 'response', status: 200, latencyMs: f.latencyMs };
-        case 'primary-flaky':
-          if (this.random() < f.failureRate) return { kind: 'response', status: 503, latencyMs: baseLatency };
-          break;
-        case 'primary-flapping':
-          if (flappingDown(f, t)) return { kind: 'refused', latencyMs: baseLatency };
-          break;
-        case 'false-failures':
-          if ((f.vantagePoints?.includes(vp) ?? false) || (f.provider !== undefined && providerOf(vp) === f.provider)) {
-            return { kind: 'silent' };
-          }
-          break;
-        default:
-          break;
-      }
+    if (to === 'control') return { kind: 'response', status: 200, latencyMs: baseLatency };
+    const active = this.active(t);
+    const real = this.targetState(to, active, t, baseLatency);
+    if (to === 'primary' && real.since !== null) this.realFailures.push({ at: t, since: real.since });
+    // A vantage point that sees failures that are not there: silence, for it alone.
+    const lied = to === 'primary' && active.some((f) => f.kind === 'false-failures' && appliesTo(f, vp));
+    const failure: Failure | null = lied ? 'silent' : real.failure;
+    switch (failure) {
+      case 'silent': return { kind: 'silent' };
+      case 'refused': return { kind: 'refused', latencyMs: real.latencyMs };
+      case 'status': return { kind: 'response', status: 503, latencyMs: real.latencyMs };
+      case null: return { kind: 'response', status: 200, latencyMs: real.latencyMs };
     }
-    return healthy;
   }
 
   /**
-   * Ground truth: was the primary really failing at time t (or within `lookbackMs` before it)?
-   * A failover then is a true one; a failover with no real fault in that span is false.
+   * What a target really does at t, from every fault on it at once. `since` is the start of the
+   * fault episode when the answer is a real failure (for the primary's ground truth), else null.
+   */
+  private targetState(to: TargetRole, active: readonly Fault[], t: UnixMs, baseLatency: number): { failure: Failure | null; latencyMs: number; since: UnixMs | null } {
+    let failure: Failure | null = null;
+    let since: UnixMs | null = null;
+    let latencyMs = baseLatency;
+    let survive = 1;
+    let flakySince = Infinity;
+    const fail = (kind: Failure, start: UnixMs) => {
+      if (failure === null || SEVERITY[kind] > SEVERITY[failure]) failure = kind;
+      since = Math.min(since ?? Infinity, start);
+    };
+    for (const f of active) {
+      switch (f.kind) {
+        case 'primary-down': if (to === 'primary') fail('silent', ms(f.at)); break;
+        case 'secondary-down': if (to === 'secondary') fail('refused', ms(f.at)); break;
+        case 'primary-slow':
+        case 'secondary-slow':
+          if (f.kind.startsWith(to)) {
+            latencyMs = Math.max(latencyMs, f.latencyMs);
+            if (f.latencyMs > this.scenario.maxLatencyMs) since = Math.min(since ?? Infinity, ms(f.at));
+          }
+          break;
+        case 'primary-flaky':
+        case 'secondary-flaky':
+          if (f.kind.startsWith(to)) { survive *= 1 - f.failureRate; flakySince = Math.min(flakySince, ms(f.at)); }
+          break;
+        case 'primary-flapping': {
+          if (to !== 'primary') break;
+          const period = (f.downSeconds + f.upSeconds) * 1000;
+          const into = (t - ms(f.at)) % period;
+          if (into < f.downSeconds * 1000) fail('refused', t - into);
+          break;
+        }
+        default: break;
+      }
+    }
+    // One draw for all flaky faults, made whenever one is active: order-independent.
+    if (flakySince !== Infinity && this.random() >= survive) fail('status', flakySince);
+    return { failure, latencyMs, since };
+  }
+
+  /**
+   * Ground truth: did the primary really fail a probe at time t or within `lookbackMs` before it?
+   * A failover then is a true one; a failover with no real failure in that span is false.
    */
   primaryReallyFailing(t: UnixMs, lookbackMs: number): boolean {
-    return this.scenario.faults.some((f) => {
-      const real = f.kind === 'primary-down' || f.kind === 'primary-flaky' || f.kind === 'primary-flapping'
-        || (f.kind === 'primary-slow' && f.latencyMs > this.scenario.maxLatencyMs);
-      if (!real) return false;
-      const start = ms(f.at);
-      const end = f.until === undefined ? Infinity : ms(f.until);
-      return start <= t && end >= t - lookbackMs;
-    });
+    const list = this.realFailures;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const at = list[i]!.at;
+      if (at > t) continue;
+      return at >= t - lookbackMs;
+    }
+    return false;
   }
 
-  /** When the first real primary fault began, for time-to-decision. */
+  /** When the fault episode behind the first real failure began, for time-to-decision. */
   firstRealFaultAt(): UnixMs | null {
-    const starts = this.scenario.faults
-      .filter((f) => f.kind === 'primary-down' || f.kind === 'primary-flapping' || (f.kind === 'primary-slow' && f.latencyMs > this.scenario.maxLatencyMs))
-      .map((f) => ms(f.at));
-    return starts.length ? Math.min(...starts) : null;
+    return this.realFailures[0]?.since ?? null;
   }
-}
-
-function flappingDown(f: Extract<Fault, { kind: 'primary-flapping' }>, t: UnixMs): boolean {
-  const period = (f.downSeconds + f.upSeconds) * 1000;
-  return (t - ms(f.at)) % period < f.downSeconds * 1000;
 }

@@ -7,7 +7,7 @@
 import { createExecutionContext, createScheduledController, env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
 import worker from '../../../workers/index.ts';
-import { nextSlotStart, slotOf } from '../../../workers/schedule.ts';
+import { nextSlotStart, probeJitterMaxMs, probePhaseMs, slotOf } from '../../../workers/schedule.ts';
 import { coordinatorStub, proberName, proberStub } from '../../../workers/stubs.ts';
 import { control, coordinatorStorage, inspect } from './helpers.ts';
 import { HINTS, INTERVAL_SECONDS, PROBE_KEY, SERVICE } from './shared.ts';
@@ -37,8 +37,11 @@ describe('prober Durable Object', () => {
     expect(status.hint).toBe('weur');
     expect(status.lastRound).toMatchObject({ controlOk: true, results: 2 });
     expect(status.lastRound?.posted?.map((p) => [p.coordinator, p.status])).toEqual(expect.arrayContaining([['cloudflare', 200], ['aws', 200]]));
-    // Re-armed at the start of the next slot after the one it ran.
-    expect(status.alarmAt).toBe(nextSlotStart(status.lastRound!.startedAt, INTERVAL_MS));
+    // Re-armed inside the next slot, at this prober's phase plus at most the jitter (wrapped in the slot).
+    const next = nextSlotStart(status.lastRound!.startedAt, INTERVAL_MS);
+    expect(slotOf(status.alarmAt!, INTERVAL_MS)).toBe(slotOf(next, INTERVAL_MS));
+    const late = (status.alarmAt! - next - probePhaseMs('cloudflare:weur', INTERVAL_MS) + INTERVAL_MS) % INTERVAL_MS;
+    expect(late).toBeLessThan(probeJitterMaxMs(INTERVAL_MS));
     expect(status.lastSlot).toBe(slotOf(status.lastRound!.startedAt, INTERVAL_MS));
 
     const aws = postsFrom((await inspect()).awsPosts, 'cloudflare:weur');
