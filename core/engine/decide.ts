@@ -225,12 +225,18 @@ function causeOf(state: ServiceState, pending: PendingFlip): DecisionCause | nul
 }
 
 /** Whether the reason for an automatic flip still holds; an operator's flip is never re-checked. */
+/**
+ * Whether a pending flip's reason still stands. Only positive evidence drops it (a quorum says the
+ * reason is gone, or says the target is unfit): stale votes are no evidence at all, and a
+ * coordinator that restarts after its write landed, before it could record that, must finish the
+ * flip (the DNS compare-and-swap makes the retry a no-op), not abandon what DNS already serves.
+ */
 function stillHolds(state: ServiceState, primary: Judgement, secondary: Judgement): boolean {
   const pending = state.pendingFlip!;
   switch (causeOf(state, pending)) {
-    case 'primary-unhealthy': return primary.unhealthy && !secondary.unhealthy;
-    case 'secondary-unhealthy': return secondary.unhealthy && primary.healthy;
-    case 'primary-recovered': return primary.healthy;
+    case 'primary-unhealthy': return !primary.healthy && !secondary.unhealthy;
+    case 'secondary-unhealthy': return !secondary.healthy && !primary.unhealthy;
+    case 'primary-recovered': return !primary.unhealthy;
     default: return true;
   }
 }
