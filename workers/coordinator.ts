@@ -6,8 +6,8 @@
  * as the Lambda is from SSM: no decision logic and no secret handling here.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { composeCoordinator, type Composition } from '../core/coordinator/compose.ts';
-import { systemClock } from '../core/ports.ts';
+import { composeCoordinator, type Composition } from '#core/coordinator/compose.ts';
+import { systemClock } from '#core/ports.ts';
 import { workerConfig } from './config.ts';
 import { workerDnsClients } from './dns.ts';
 import { workerSecretNames, workerSecrets, type Env } from './env.ts';

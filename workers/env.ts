@@ -3,9 +3,9 @@
  * listed in docs/cloudflare.md). Secrets are optional here because a missing one must fail with a
  * message that names it, at the point of use, not as `undefined` deep inside core.
  */
-import type { SecretNames } from '../core/coordinator/compose.ts';
-import { mapSecretSource, type SecretSource } from '../core/ports.ts';
-import { keyEnvVar } from '../core/signing/keys.ts';
+import type { SecretNames } from '#core/coordinator/compose.ts';
+import { mapSecretSource, type SecretSource } from '#core/ports.ts';
+import { keyEnvVar } from '#core/signing/keys.ts';
 import type { CoordinatorObject } from './coordinator.ts';
 import type { Prober } from './prober.ts';
 

@@ -5,10 +5,10 @@
  * (core/probe/vantage.ts) unless this slot already ran (alarms are at-least-once).
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { LifeboatConfig } from '../core/config/schema.ts';
-import { realSleep, systemClock } from '../core/ports.ts';
-import type { PostResult } from '../core/probe/post.ts';
-import { runVantageRound } from '../core/probe/vantage.ts';
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import { realSleep, systemClock } from '#core/ports.ts';
+import type { PostResult } from '#core/probe/post.ts';
+import { runVantageRound } from '#core/probe/vantage.ts';
 import { workerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { workerLogger } from './log.ts';

@@ -1,9 +1,9 @@
 /** Helpers for the workerd tests: signing like a prober or an operator, and reading the fixtures. */
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { inject } from 'vitest';
-import type { ObservationBatch } from '../../../core/model.ts';
-import { hexToBytes } from '../../../core/signing/keys.ts';
-import { signRequest } from '../../../core/signing/lb1.ts';
+import type { ObservationBatch } from '#core/model.ts';
+import { hexToBytes } from '#core/signing/keys.ts';
+import { signRequest } from '#core/signing/lb1.ts';
 import type { CoordinatorObject } from '../../../workers/coordinator.ts';
 import { coordinatorStub } from '../../../workers/stubs.ts';
 import { SERVICE, type AwsPost, type CfRecordSeen, type CfRequestSeen } from './shared.ts';
