@@ -1,7 +1,8 @@
 /** `GET /v1/status`: every service's state, each vantage point's latest vote, recent decisions. */
 import type { Coordinator } from '../coordinator/coordinator.ts';
-import type { TallyCounts } from '../engine/actions.ts';
-import type { HoldReason, PendingFlip } from '../engine/state.ts';
+import type { TallyCounts } from '../engine/evidence.ts';
+import type { PendingFlip } from '../engine/state.ts';
+import type { HoldReason } from '../engine/decision.ts';
 import { isFresh, type ProviderJudgement } from '../engine/votes.ts';
 import type { ActiveOverride, FailureKind, TargetRole, UnixMs, Verdict, VantagePoint } from '../model.ts';
 

@@ -7,7 +7,7 @@
  * is refused: a replayed or back-dated result cannot count as fresh.
  */
 import type { Observation, TargetRole, UnixMs, VantagePoint } from '../model.ts';
-import type { Evidence, EvidenceVote, TallyCounts } from './actions.ts';
+import type { Evidence, EvidenceVote, TallyCounts } from './evidence.ts';
 import type { Policy } from './policy.ts';
 import type { Vote, VoteBook, VoteEntry } from './state.ts';
 

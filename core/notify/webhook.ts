@@ -7,7 +7,7 @@
  */
 import type { LifeboatConfig, WebhookConfig } from '../config/schema.ts';
 import type { Notifier, NotifyAction } from '../coordinator/coordinator.ts';
-import type { NotifyEvent } from '../engine/actions.ts';
+import type { NotifyEvent } from '../engine/decision.ts';
 import type { Clock, Fetch, Logger, Sleep } from '../ports.ts';
 import { realSleep } from '../ports.ts';
 
