@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { ConfigError, loadConfig } from '#core/config/validate.ts';
-import { readConfigFile } from '../cli/config-file.ts';
+import { readConfigFile } from '../node/config-file.ts';
 
 export const DEFAULT_DEPLOY_CONFIG = 'examples/production.config.ts';
 
