@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { formatPath } from '../config/validate.ts';
 import type { ObservationBatch, VantagePoint } from '../model.ts';
+import { InputError } from '../errors.ts';
 
 /** The largest time JavaScript's Date can represent (ECMA-262: 8.64e15 ms after 1970). */
 export const MAX_DATE_MS = 8_640_000_000_000_000;
@@ -65,8 +66,8 @@ type Parsed = z.output<typeof observationBatchSchema>;
 export const batchFromWire = (b: Parsed): ObservationBatch => b;
 
 /** Bad request body: the first field at fault, and all of them. */
-export class WireError extends Error {
-  override readonly name = 'WireError';
+export class WireError extends InputError {
+  override readonly name: string = 'WireError';
   constructor(readonly field: string, message: string, readonly problems: readonly { path: string; message: string }[]) {
     super(message);
   }

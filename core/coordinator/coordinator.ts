@@ -25,6 +25,7 @@ import { flipService, type FlipResult, type ProviderTarget } from '../dns/flip.t
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { AuditQuery, StateStore } from './store.ts';
+import { InputError, StorageError } from '../errors.ts';
 
 export { flipRetryDelayMs } from '../engine/flip.ts';
 
@@ -48,8 +49,8 @@ export interface CoordinatorDeps {
 }
 
 /** A request the coordinator refuses, with the field at fault. Maps to HTTP 400/404/403. */
-export class CoordinatorInputError extends Error {
-  override readonly name = 'CoordinatorInputError';
+export class CoordinatorInputError extends InputError {
+  override readonly name: string = 'CoordinatorInputError';
   constructor(readonly status: 400 | 403 | 404, readonly field: string, message: string) {
     super(message);
   }
@@ -75,8 +76,8 @@ export interface FlipReport {
 }
 
 /** A thrown give-up: the state kept changing under every compare-and-swap attempt. */
-export class StateContentionError extends Error {
-  override readonly name = 'StateContentionError';
+export class StateContentionError extends StorageError {
+  override readonly name: string = 'StateContentionError';
 }
 
 const MAX_CAS_ATTEMPTS = 8;
