@@ -4,7 +4,7 @@
  * or safe for the engine and the stores (a representable date, a finite bounded number, a bounded
  * list). Nothing a signed body holds may reach a 500.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatPath } from '../config/validate.ts';
 import type { ObservationBatch, VantagePoint } from '../model.ts';
 import { InputError } from '../errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normaliseName } from '../model.ts';
 import { policySchema, DEFAULT_INTERVAL_SECONDS } from '../engine/policy.ts';
 import { TIME_RE, TIMEZONE_RE, WEEKDAYS } from '../engine/maintenance.ts';

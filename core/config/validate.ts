@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { configSchema, keyWarnings, type LifeboatConfig, type ServiceConfig } from './schema.ts';
 import { resolvePolicy, decisionDeadlineMs, type Policy } from '../engine/policy.ts';
 import type { VantagePoint } from '../model.ts';
