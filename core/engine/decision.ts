@@ -26,9 +26,11 @@ export interface Decision {
  * `flip-failing`: a decided DNS change could not be written (once per flip, then every 15 min).
  * `flip-abandoned`: a flip not yet written anywhere was dropped because its reason went away.
  */
-export type NotifyEvent =
-  | 'failover' | 'failback' | 'override' | 'hold' | 'override-expired' | 'disagreement'
-  | 'flip-failing' | 'flip-abandoned';
+export const NOTIFY_EVENTS = [
+  'failover', 'failback', 'override', 'hold', 'override-expired', 'disagreement', 'flip-failing', 'flip-abandoned',
+] as const;
+/** The config's webhook `events` filter is built from the same list (core/config/schema.ts). */
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** Why automation is holding back right now; raised once, cleared when the cause goes. */
 export type HoldReason = 'secondary-unhealthy' | 'both-unhealthy' | 'min-dwell' | 'providers-disagree';
