@@ -22,7 +22,7 @@ const config = loadConfig({
   }],
   vantagePoints: { aws: ['eu-west-1'] },
   probing: { intervalSeconds: 10, recheckDelayMs: 1_000, controlUrls: ['https://control.example/'] },
-  keys: [{ id: 'probe-aws', scope: 'probe' }],
+  keys: [{ id: 'probe-aws', scope: 'probe', speaksFor: ['aws'] }],
 });
 const ENDPOINTS = [{ name: 'aws', url: 'https://aws.example' }, { name: 'cloudflare', url: 'https://cf.example' }];
 
