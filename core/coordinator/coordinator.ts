@@ -260,6 +260,10 @@ export class Coordinator {
         if (r.ok && r.outcome === 'conflict' && r.state && r.state.active !== decision.to) disagreements.push(`${r.provider} ${r.zone} serves ${r.state.active} (epoch ${r.state.epoch})`);
         if (r.ok && r.outcome === 'conflict' && round < MAX_DNS_CONFLICT_RETRIES) retry.push(targets[i]!);
         else results.push(r);
+        // Reported to the engine as a conflict like any other; logged here so the give-up shows.
+        if (r.ok && r.outcome === 'conflict' && round === MAX_DNS_CONFLICT_RETRIES) {
+          this.deps.logger.warn('gave up a DNS write: the state record kept changing under every re-plan', { coordinator: this.name, service, provider: r.provider, zone: r.zone, attempts: round + 1 });
+        }
       });
       targets = retry;
     }
