@@ -3,10 +3,10 @@
  * engine (core/engine/decide.ts). Prints milliseconds (median and worst of several runs after a
  * warm-up) and heap used. Target (issue 2): under 50 ms and under 200 MB on one core.
  */
-import { evaluate } from '../core/engine/decide.ts';
-import { resolvePolicy } from '../core/engine/policy.ts';
-import { initialServiceState, type ServiceState } from '../core/engine/state.ts';
-import type { Observation, VantagePoint } from '../core/model.ts';
+import { evaluate } from '#core/engine/decide.ts';
+import { resolvePolicy } from '#core/engine/policy.ts';
+import { initialServiceState, type ServiceState } from '#core/engine/state.ts';
+import type { Observation, VantagePoint } from '#core/model.ts';
 
 export interface EngineBenchResult {
   readonly services: number;

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.ts';
-import { loadConfig } from '../core/config/validate.ts';
+import { loadConfig } from '#core/config/validate.ts';
 import config from '../lifeboat.config.ts';
 
 export interface FailoverBenchResult {

@@ -9,18 +9,18 @@
  * a fair estimate. Network and storage are stubbed in memory (their wait is not CPU time in a
  * Worker); DO SQLite calls would add a little. Compare with the Free plan's 10 ms per invocation.
  */
-import { loadConfig } from '../core/config/validate.ts';
-import type { LifeboatConfigInput } from '../core/config/schema.ts';
-import { createCoordinatorApp } from '../core/coordinator/compose.ts';
-import { MemoryStateStore } from '../core/coordinator/store.ts';
-import type { ObservationBatch, VantagePoint } from '../core/model.ts';
-import { realSleep, silentLogger, systemClock, type Fetch } from '../core/ports.ts';
-import { postObservations } from '../core/probe/post.ts';
-import { hmacSigner } from '../core/signing/signer.ts';
-import { runRound } from '../core/probe/round.ts';
-import { staticKeyResolver } from '../core/signing/keys.ts';
-import { signRequest } from '../core/signing/lb1.ts';
-import { MemoryNonceStore } from '../core/signing/nonce-store.ts';
+import { loadConfig } from '#core/config/validate.ts';
+import type { LifeboatConfigInput } from '#core/config/schema.ts';
+import { createCoordinatorApp } from '#core/coordinator/compose.ts';
+import { MemoryStateStore } from '#core/coordinator/store.ts';
+import type { ObservationBatch, VantagePoint } from '#core/model.ts';
+import { realSleep, silentLogger, systemClock, type Fetch } from '#core/ports.ts';
+import { postObservations } from '#core/probe/post.ts';
+import { hmacSigner } from '#core/signing/signer.ts';
+import { runRound } from '#core/probe/round.ts';
+import { staticKeyResolver } from '#core/signing/keys.ts';
+import { signRequest } from '#core/signing/lb1.ts';
+import { MemoryNonceStore } from '#core/signing/nonce-store.ts';
 
 export interface WorkerCpuResult {
   readonly services: number;

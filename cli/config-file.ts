@@ -1,8 +1,8 @@
-/** Finding and reading the config file: `.ts` (via defineConfig) or `.json`. */
-import { existsSync, readFileSync } from 'node:fs';
+/** Finding the config file the CLI was asked for (argument, $LIFEBOAT_CONFIG, default names) and loading it. */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseConfig, type ConfigResult } from '#core/config/validate.ts';
+import { readConfigFile } from '../node/config-file.ts';
 import { UsageError } from './io.ts';
 
 export const DEFAULT_CONFIG_FILES = ['lifeboat.config.ts', 'lifeboat.config.json'];
@@ -16,24 +16,6 @@ export function findConfigFile(arg: string | undefined, cwd: string, env: Readon
     if (existsSync(path)) return path;
   }
   throw new UsageError(`no config file given and none of ${DEFAULT_CONFIG_FILES.join(', ')} in ${cwd}`);
-}
-
-/** Reads a config file into plain data (not yet validated). */
-export async function readConfigFile(path: string): Promise<unknown> {
-  if (!existsSync(path)) throw new UsageError(`config file ${path} does not exist`);
-  if (path.endsWith('.json')) {
-    try {
-      return JSON.parse(readFileSync(path, 'utf8'));
-    } catch (err) {
-      throw new UsageError(`${path} is not valid JSON: ${(err as Error).message}`);
-    }
-  }
-  if (/\.(ts|mts|js|mjs)$/.test(path)) {
-    const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
-    if (mod.default === undefined) throw new UsageError(`${path} has no default export (export default defineConfig({...}))`);
-    return mod.default;
-  }
-  throw new UsageError(`${path}: config files must end in .ts or .json`);
 }
 
 export async function loadConfigFile(path: string): Promise<ConfigResult> {

@@ -20,11 +20,7 @@ export interface OperatorCredentials {
 
 /** Missing, unsafe or malformed credentials: bad input (exit 2), named without the secret. */
 export class CredentialsError extends UsageError {
-  constructor(message: string) {
-    super(message);
-    // UsageError's name is a literal type; this subclass still names itself.
-    Object.defineProperty(this, 'name', { value: 'CredentialsError' });
-  }
+  override readonly name: string = 'CredentialsError';
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -1,4 +1,5 @@
 /** What every command gets: its arguments, output streams and environment. Tests pass fakes. */
+import { LifeboatError } from '#core/errors.ts';
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
@@ -31,6 +32,6 @@ export interface Command {
 }
 
 /** A usage problem: printed with the command's help hint, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+export class UsageError extends LifeboatError {
+  override readonly name: string = 'UsageError';
 }

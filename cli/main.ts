@@ -2,6 +2,7 @@
  * The `lifeboat` command. Each subcommand lives in cli/commands/ and owns its --help text.
  */
 import { createInterface } from 'node:readline/promises';
+import { ConfigFileError } from '../node/config-file.ts';
 import { EXIT, UsageError, type CliIo, type Command, type ExitCode } from './io.ts';
 import { validateCommand } from './commands/validate.ts';
 import { simulateCommand } from './commands/simulate.ts';
@@ -52,7 +53,7 @@ export async function main(argv: string[], io: CliIo): Promise<ExitCode> {
     return await command.run(rest, io);
   } catch (err) {
     const e = err as Error & { code?: string };
-    if (err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || err instanceof ConfigFileError || e.code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`lifeboat ${name}: ${e.message}\n(see lifeboat ${name} --help)`);
       return EXIT.usage;
     }

@@ -20,25 +20,23 @@ export function normaliseName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-/** Which of a service's two sites. */
-export type TargetRole = 'primary' | 'secondary';
+// Each closed set of words is written once, as a list: the type is read from it, and the API's
+// zod schemas (core/api/bodies.ts) and the config's are built from the same list.
+
+/** Which of a service's two sites, in the order they are shown and probed. */
+export const TARGET_ROLES = ['primary', 'secondary'] as const;
+export type TargetRole = (typeof TARGET_ROLES)[number];
 
 /** Why a probe failed. Every failure is put in exactly one of these classes. */
-export type FailureKind =
-  | 'timeout'
-  | 'dns'
-  | 'refused'
-  | 'tls'
-  | 'network'
-  | 'status'
-  | 'body'
-  | 'latency';
+export const FAILURE_KINDS = ['timeout', 'dns', 'refused', 'tls', 'network', 'status', 'body', 'latency'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /**
  * A vote. `abstain` means the vantage point could not reach its own control check this round,
  * so it knows nothing about the target and must not vote it down.
  */
-export type Verdict = 'healthy' | 'unhealthy' | 'abstain';
+export const VERDICTS = ['healthy', 'unhealthy', 'abstain'] as const;
+export type Verdict = (typeof VERDICTS)[number];
 
 /** What one probe of one target saw (after the rapid recheck, if there was one). */
 export interface ProbeResult {
@@ -91,7 +89,8 @@ export interface BatchResult {
 }
 
 /** Operator actions on a service. */
-export type OverrideAction = 'force-primary' | 'force-secondary' | 'freeze' | 'auto';
+export const OVERRIDE_ACTIONS = ['force-primary', 'force-secondary', 'freeze', 'auto'] as const;
+export type OverrideAction = (typeof OVERRIDE_ACTIONS)[number];
 
 /** An operator's instruction, as received (already authenticated). */
 export interface OverrideCommand {

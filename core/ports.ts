@@ -3,6 +3,7 @@
  * run, simulator). Core writes its own small interfaces instead of importing runtime types.
  */
 import type { UnixMs } from './model.ts';
+import { LifeboatError } from './errors.ts';
 
 export interface Clock {
   now(): UnixMs;
@@ -50,10 +51,10 @@ export interface SecretSource {
   get(name: string): Promise<string>;
 }
 
-export class SecretError extends Error {
+export class SecretError extends LifeboatError {
+  override readonly name: string = 'SecretError';
   constructor(message: string, readonly secret: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'SecretError';
   }
 
   /** The secret's name in its store (an SSM parameter name on AWS). */
@@ -64,18 +65,18 @@ export class SecretError extends Error {
 
 /** The secret is not set (the operator has not stored it yet). `howToSet` says how, per store. */
 export class SecretNotFoundError extends SecretError {
+  override readonly name: string = 'SecretNotFoundError';
   constructor(name: string, howToSet?: string) {
     super(`secret ${name} is not set${howToSet ? `: ${howToSet}` : ''}`, name);
-    this.name = 'SecretNotFoundError';
   }
 }
 
 /** The store could not be asked (throttling, network, access denied). Worth retrying later. */
 export class SecretFetchError extends SecretError {
+  override readonly name: string = 'SecretFetchError';
   constructor(name: string, cause: unknown, store = 'secret store') {
     const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     super(`could not read ${name} from the ${store}: ${why}`, name, { cause });
-    this.name = 'SecretFetchError';
   }
 }
 

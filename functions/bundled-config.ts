@@ -5,6 +5,7 @@
  */
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { loadConfig } from '#core/config/validate.ts';
+import { ConfigurationError } from '#core/errors.ts';
 
 /** Replaced at bundle time; undeclared (so `typeof` is 'undefined') when running unbundled. */
 declare const LIFEBOAT_CONFIG_JSON: string | undefined;
@@ -14,8 +15,8 @@ export function configDefine(config: unknown): Record<string, string> {
   return { LIFEBOAT_CONFIG_JSON: JSON.stringify(JSON.stringify(config)) };
 }
 
-export class MissingBundledConfigError extends Error {
-  override readonly name = 'MissingBundledConfigError';
+export class MissingBundledConfigError extends ConfigurationError {
+  override readonly name: string = 'MissingBundledConfigError';
   constructor() {
     super('no Lifeboat config in this bundle: deploy with the CDK app (infra/app.ts), which embeds it as LIFEBOAT_CONFIG_JSON');
   }

@@ -13,6 +13,7 @@ import { DynamoStateStore } from './dynamo/state-store.ts';
 import { emfLine, METRICS, type MetricName } from './emf.ts';
 import { BadEventError, isFunctionUrlEvent, jsonResult, requestFromEvent, resultFromResponse } from './http-event.ts';
 import { ssmSecretNames } from './lambda-env.ts';
+import { InputError } from '#core/errors.ts';
 
 export { defaultCoordinatorDeps, type CoordinatorHandlerDeps } from './coordinator-deps.ts';
 
@@ -20,8 +21,8 @@ export type CoordinatorEvent = APIGatewayProxyEventV2 | ScheduledEvent;
 export interface TickResult { readonly ticked: true; readonly decisions: number }
 export type CoordinatorHandler = (event: CoordinatorEvent, context?: Context) => Promise<APIGatewayProxyStructuredResultV2 | TickResult>;
 
-export class UnsupportedEventError extends Error {
-  override readonly name = 'UnsupportedEventError';
+export class UnsupportedEventError extends InputError {
+  override readonly name: string = 'UnsupportedEventError';
 }
 
 const isScheduledEvent = (event: unknown): event is ScheduledEvent =>

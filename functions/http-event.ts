@@ -4,6 +4,7 @@
  * caller sent (base64-decoded when the URL service encoded it), which the LB1 signature covers.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { InputError } from '#core/errors.ts';
 
 export function isFunctionUrlEvent(event: unknown): event is APIGatewayProxyEventV2 {
   const e = event as Partial<APIGatewayProxyEventV2> | null;
@@ -11,8 +12,8 @@ export function isFunctionUrlEvent(event: unknown): event is APIGatewayProxyEven
 }
 
 /** The event cannot be turned into a Request (e.g. a header value that is not a ByteString). */
-export class BadEventError extends Error {
-  override readonly name = 'BadEventError';
+export class BadEventError extends InputError {
+  override readonly name: string = 'BadEventError';
 }
 
 export function requestFromEvent(event: APIGatewayProxyEventV2): Request {

@@ -3,10 +3,11 @@ import { jsonLogger } from '#core/log.ts';
 import type { SecretNames } from '#core/coordinator/compose.ts';
 import type { Logger } from '#core/ports.ts';
 import { keyParameterName } from './secrets.ts';
+import { MissingDependencyError } from '#core/errors.ts';
 
 /** A variable the CDK stack always sets is missing: the function was deployed by hand or badly. */
-export class MissingEnvError extends Error {
-  override readonly name = 'MissingEnvError';
+export class MissingEnvError extends MissingDependencyError {
+  override readonly name: string = 'MissingEnvError';
   constructor(readonly variable: string) {
     super(`environment variable ${variable} is not set (the CDK stack sets it; see docs/aws.md)`);
   }

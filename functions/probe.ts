@@ -4,40 +4,20 @@
  * and no new round when too little time is left for it. Returns once every post has settled
  * (Lambda freezes a returned invocation).
  */
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { VantagePoint } from '#core/model.ts';
 import { configuredCoordinators, DEFAULT_POST_TIMEOUT_MS, type PostResult } from '#core/probe/post.ts';
 import { probeOffsetMs, roundBudgetMs, roundsInWindow, roundsOnInterval, slotOf } from '#core/probe/schedule.ts';
-import type { TcpConnect } from '#core/probe/ports.ts';
 import { runVantageRound } from '#core/probe/vantage.ts';
-import { realSleep, systemClock, type Clock, type Fetch, type Logger, type Sleep } from '#core/ports.ts';
+import { realSleep, systemClock } from '#core/ports.ts';
 import { probeSignerFrom, type RequestSigner } from '#core/signing/signer.ts';
-import { bundledConfig } from './bundled-config.ts';
-import { lambdaLogger, requireEnv } from './lambda-env.ts';
+import { defaultProbeDeps, type ProbeHandlerDeps } from './probe-deps.ts';
 import { nodeTcpConnect } from './runtime/node-tcp.ts';
-import { keyParameterName, SsmSecretSource, type SecretSource } from './secrets.ts';
+import { keyParameterName } from './secrets.ts';
 
 export { roundBudgetMs, roundsInWindow as roundsPerInvocation } from '#core/probe/schedule.ts';
-
-export interface ProbeHandlerDeps {
-  readonly config: () => LifeboatConfig;
-  /** This function's region: the vantage point is `aws:<region>`. */
-  readonly region: string;
-  /** The probe-scope key this fleet signs with, and where its secret is. */
-  readonly keyId: string;
-  readonly secrets: () => SecretSource;
-  readonly keyParameterPrefix: string;
-  readonly logger: Logger;
-  readonly fetch?: Fetch;
-  readonly tcpConnect?: TcpConnect;
-  readonly clock?: Clock;
-  readonly sleep?: Sleep;
-  readonly postTimeoutMs?: number;
-  /** Wall time one invocation covers: the schedule's period (default 60 s). */
-  readonly windowMs?: number;
-}
+export { defaultProbeDeps, type ProbeHandlerDeps } from './probe-deps.ts';
 
 export interface ProbeSummary {
   readonly vantagePoint: VantagePoint;
@@ -93,19 +73,6 @@ export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
     const all = posts.filter(Boolean);
     logger.info('invocation done', { vantagePoint, rounds, planned, stoppedEarly, posts: all.flat().length, failedPosts: all.flat().filter((r) => !r.ok).length });
     return { vantagePoint, rounds, planned, stoppedEarly, posts: all };
-  };
-}
-
-export function defaultProbeDeps(env: NodeJS.ProcessEnv = process.env): ProbeHandlerDeps {
-  const region = requireEnv(env, 'AWS_REGION');
-  return {
-    config: bundledConfig,
-    region,
-    keyId: requireEnv(env, 'LIFEBOAT_PROBE_KEY_ID'),
-    keyParameterPrefix: requireEnv(env, 'LIFEBOAT_KEY_PARAMETER_PREFIX'),
-    // The key is read in this function's own region, so a probe never depends on another region.
-    secrets: () => new SsmSecretSource(new SSMClient({ region })),
-    logger: lambdaLogger(env, { vantagePoint: `aws:${region}` }),
   };
 }
 

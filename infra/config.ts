@@ -6,13 +6,14 @@
 import { resolve } from 'node:path';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { ConfigError, loadConfig } from '#core/config/validate.ts';
-import { readConfigFile } from '../cli/config-file.ts';
+import { readConfigFile } from '../node/config-file.ts';
+import { ConfigurationError } from '#core/errors.ts';
 
 export const DEFAULT_DEPLOY_CONFIG = 'examples/production.config.ts';
 
 /** Valid as a config, but not deployable to AWS; names the field at fault. */
-export class DeployConfigError extends Error {
-  override readonly name = 'DeployConfigError';
+export class DeployConfigError extends ConfigurationError {
+  override readonly name: string = 'DeployConfigError';
   constructor(readonly path: string, message: string) {
     super(`${path}: ${message}`);
   }
@@ -34,7 +35,7 @@ export async function loadDeployConfig(path: string, cwd = process.cwd()): Promi
   try {
     return { path: full, config: checkDeployable(loadConfig(await readConfigFile(full))) };
   } catch (err) {
-    if (err instanceof ConfigError) throw new Error(`${full} is invalid:\n${err.message}`, { cause: err });
+    if (err instanceof ConfigError) throw new ConfigurationError(`${full} is invalid:\n${err.message}`, { cause: err });
     throw err;
   }
 }

@@ -5,9 +5,10 @@
  * `#core/*` is resolved through package.json's `imports`, as Node and the bundlers resolve it.
  *
  * Rules: core imports only core; functions/ (AWS) and workers/ (Cloudflare) import core and
- * themselves, never each other; infra/ (the CDK app) imports core and functions (it builds the
- * Lambdas from their entry files); cli/ sits on top and may import any layer, and no layer imports
- * it. No import cycles anywhere.
+ * themselves, never each other; node/ is the Node-only code the two operator tools share (reading
+ * a config file) and imports only core; infra/ (the CDK app) imports core, functions (it builds
+ * the Lambdas from their entry files) and node; cli/ sits on top and may import any layer, and no
+ * layer imports it. No import cycles anywhere.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
@@ -16,7 +17,7 @@ import { importsOf } from './support/imports.ts';
 
 const ROOT = resolvePath(new URL('..', import.meta.url).pathname);
 
-const LAYERS = ['core', 'functions', 'workers', 'infra', 'cli'] as const;
+const LAYERS = ['core', 'functions', 'workers', 'node', 'infra', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
 
 /** What each layer may import (its own layer included). Everything else is a violation. */
@@ -24,8 +25,9 @@ const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
   core: ['core'],
   functions: ['core', 'functions'],
   workers: ['core', 'workers'],
-  infra: ['core', 'functions', 'infra'],
-  cli: ['core', 'functions', 'workers', 'infra', 'cli'],
+  node: ['core', 'node'],
+  infra: ['core', 'functions', 'node', 'infra'],
+  cli: ['core', 'functions', 'workers', 'node', 'infra', 'cli'],
 };
 
 /** A repo-relative path with forward slashes, as reports print it. */
@@ -241,7 +243,7 @@ describe('architecture', () => {
   });
 
   it('outside core, core is imported as #core/*', () => {
-    const relative = relativeCoreImports(['functions', 'workers', 'infra', 'cli', 'test', 'bench']);
+    const relative = relativeCoreImports(['functions', 'workers', 'node', 'infra', 'cli', 'test', 'bench']);
     expect(relative, `\n${relative.join('\n')}\n`).toEqual([]);
   });
 

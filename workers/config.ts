@@ -5,8 +5,8 @@
  * fails the request that needs it with the full problem list instead of the module load.
  */
 import rawConfig from 'lifeboat-config';
-import type { LifeboatConfig } from '../core/config/schema.ts';
-import { loadConfig } from '../core/config/validate.ts';
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import { loadConfig } from '#core/config/validate.ts';
 
 let parsed: LifeboatConfig | undefined;
 

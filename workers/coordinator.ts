@@ -6,8 +6,9 @@
  * as the Lambda is from SSM: no decision logic and no secret handling here.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { composeCoordinator, type Composition } from '../core/coordinator/compose.ts';
-import { systemClock } from '../core/ports.ts';
+import { composeCoordinator, type Composition } from '#core/coordinator/compose.ts';
+import { systemClock } from '#core/ports.ts';
+import type { ArmResult, CoordinatorRpc } from './bindings.ts';
 import { workerConfig } from './config.ts';
 import { workerDnsClients } from './dns.ts';
 import { workerSecretNames, workerSecrets, type Env } from './env.ts';
@@ -16,7 +17,7 @@ import { nextSlotStart } from './schedule.ts';
 import { DurableNonceStore } from './storage/nonce-store.ts';
 import { DurableStateStore } from './storage/state-store.ts';
 
-export class CoordinatorObject extends DurableObject<Env> {
+export class CoordinatorObject extends DurableObject<Env> implements CoordinatorRpc {
   readonly store: DurableStateStore;
   readonly nonces: DurableNonceStore;
   private composed: Promise<Composition> | undefined;
@@ -53,7 +54,7 @@ export class CoordinatorObject extends DurableObject<Env> {
   }
 
   /** RPC from the watchdog: make sure the tick clock runs. */
-  async ensureArmed(): Promise<{ alarmAt: number; rearmed: boolean }> {
+  async ensureArmed(): Promise<ArmResult> {
     const current = await this.ctx.storage.getAlarm();
     if (current !== null) return { alarmAt: current, rearmed: false };
     const alarmAt = nextSlotStart(Date.now(), this.intervalMs());

@@ -4,7 +4,7 @@
  * refused (not retried) with an error saying so. Aborting (the caller's timeout) closes the socket.
  */
 import { connect } from 'cloudflare:sockets';
-import { DnsTransportError, TcpFramer, frameTcp, type DnsTransport } from '../core/dns/dns-transport.ts';
+import { DnsTransportError, TcpFramer, frameTcp, type DnsTransport } from '#core/dns/dns-transport.ts';
 
 export const workerDnsTransport: DnsTransport = async (server, message, { signal }) => {
   const where = `DNS over TCP to ${server.host}:${server.port}`;

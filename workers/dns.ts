@@ -5,9 +5,9 @@
  * provider whose secret is missing as degraded, so one missing secret never blocks the other.
  */
 import { Route53Client } from '@aws-sdk/client-route-53';
-import { ROUTE53_CLIENT_DEFAULTS } from '../core/dns/route53.ts';
-import { HttpZoneProvider } from '../core/dns/http-zone.ts';
-import type { DnsProvider } from '../core/dns/types.ts';
+import { ROUTE53_CLIENT_DEFAULTS } from '#core/dns/route53.ts';
+import { HttpZoneProvider } from '#core/dns/http-zone.ts';
+import type { DnsProvider } from '#core/dns/types.ts';
 import type { Env } from './env.ts';
 
 export function workerDnsClients(env: Env): { route53Client?: Route53Client; embedded?: DnsProvider; cloudflareBaseUrl?: string } {

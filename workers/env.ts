@@ -3,15 +3,14 @@
  * listed in docs/cloudflare.md). Secrets are optional here because a missing one must fail with a
  * message that names it, at the point of use, not as `undefined` deep inside core.
  */
-import type { SecretNames } from '../core/coordinator/compose.ts';
-import { mapSecretSource, type SecretSource } from '../core/ports.ts';
-import { keyEnvVar } from '../core/signing/keys.ts';
-import type { CoordinatorObject } from './coordinator.ts';
-import type { Prober } from './prober.ts';
+import type { SecretNames } from '#core/coordinator/compose.ts';
+import { mapSecretSource, type SecretSource } from '#core/ports.ts';
+import { keyEnvVar } from '#core/signing/keys.ts';
+import type { CoordinatorRpc, ProberRpc } from './bindings.ts';
 
 export interface Env {
-  readonly PROBER: DurableObjectNamespace<Prober>;
-  readonly COORDINATOR: DurableObjectNamespace<CoordinatorObject>;
+  readonly PROBER: DurableObjectNamespace<ProberRpc>;
+  readonly COORDINATOR: DurableObjectNamespace<CoordinatorRpc>;
 
   /** Key id (scope "probe") this Worker's probers sign with; default: the first probe key that speaks for cloudflare. */
   readonly PROBE_KEY_ID?: string;

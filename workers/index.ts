@@ -4,6 +4,7 @@
  * is a watchdog, not the probe clock: it makes sure every configured prober exists (created near
  * its location hint) with its alarm armed, and that the coordinator's alarm is armed.
  */
+import { LifeboatError } from '#core/errors.ts';
 import { workerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { workerLogger } from './log.ts';
@@ -12,6 +13,11 @@ import { coordinatorStub, proberStub } from './stubs.ts';
 export { CoordinatorObject } from './coordinator.ts';
 export { Prober } from './prober.ts';
 export type { Env } from './env.ts';
+
+/** Some prober or coordinator clock could not be armed (each failure is logged above the throw). */
+class WatchdogError extends LifeboatError {
+  override readonly name: string = 'WatchdogError';
+}
 
 const API_PATH = /^\/(v1\/|healthz$)/;
 
@@ -42,7 +48,7 @@ async function scheduled(_controller: ScheduledController, env: Env, _ctx: Execu
     }
   });
   // Fail the cron invocation so the failure shows in the dashboard's cron history too.
-  if (failed.length > 0) throw new Error(`watchdog could not arm ${failed.join(', ')}`);
+  if (failed.length > 0) throw new WatchdogError(`watchdog could not arm ${failed.join(', ')}`);
 }
 
 export default {

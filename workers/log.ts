@@ -1,6 +1,6 @@
 /** Workers Logs (observability) indexes JSON lines written with console.log. */
-import { jsonLogger } from '../core/log.ts';
-import type { Logger } from '../core/ports.ts';
+import { jsonLogger } from '#core/log.ts';
+import type { Logger } from '#core/ports.ts';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];

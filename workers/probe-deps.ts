@@ -4,12 +4,12 @@
  * URL: no extra hop through the edge, and it works where a Worker may not fetch its own hostname.
  * The request is still LB1-signed and verified exactly like one from outside.
  */
-import type { LifeboatConfig } from '../core/config/schema.ts';
-import type { Fetch } from '../core/ports.ts';
-import { configuredCoordinators, type CoordinatorEndpoint } from '../core/probe/post.ts';
-import type { VantagePoint } from '../core/model.ts';
-import { keyEnvVar } from '../core/signing/keys.ts';
-import { probeSignerFrom, type RequestSigner } from '../core/signing/signer.ts';
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import type { Fetch } from '#core/ports.ts';
+import { configuredCoordinators, type CoordinatorEndpoint } from '#core/probe/post.ts';
+import type { VantagePoint } from '#core/model.ts';
+import { keyEnvVar } from '#core/signing/keys.ts';
+import { probeSignerFrom, type RequestSigner } from '#core/signing/signer.ts';
 import { workerSecrets, type Env } from './env.ts';
 import { coordinatorStub } from './stubs.ts';
 

@@ -5,35 +5,20 @@
  * (core/probe/vantage.ts) unless this slot already ran (alarms are at-least-once).
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { LifeboatConfig } from '../core/config/schema.ts';
-import { realSleep, systemClock } from '../core/ports.ts';
-import type { PostResult } from '../core/probe/post.ts';
-import { runVantageRound } from '../core/probe/vantage.ts';
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import { realSleep, systemClock } from '#core/ports.ts';
+import { runVantageRound } from '#core/probe/vantage.ts';
 import { workerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { workerLogger } from './log.ts';
 import { probeEndpoints, probeSigner } from './probe-deps.ts';
 import { nextProbeAt, slotOf } from './schedule.ts';
-import type { LocationHint } from './stubs.ts';
+import type { ArmResult, LastRound, LocationHint, ProberRpc, ProberStatus } from './bindings.ts';
 import { workerTcpConnect } from './tcp.ts';
 
-/** What the last alarm did; kept in storage for `status()` and for tests. */
-export interface LastRound {
-  readonly slot: number;
-  readonly startedAt: number;
-  readonly controlOk?: boolean;
-  readonly results?: number;
-  readonly posted?: readonly PostResult[];
-  readonly error?: string;
-}
+export type { ArmResult, LastRound } from './bindings.ts';
 
-export interface ArmResult {
-  readonly alarmAt: number;
-  /** True when no alarm was set and this call set one (the clock had stopped). */
-  readonly rearmed: boolean;
-}
-
-export class Prober extends DurableObject<Env> {
+export class Prober extends DurableObject<Env> implements ProberRpc {
   private hint: LocationHint | undefined;
   /** Highest slot a round was started for; a repeat alarm for it is skipped. */
   private lastSlot = -1;
@@ -63,7 +48,7 @@ export class Prober extends DurableObject<Env> {
   }
 
   /** RPC: what this prober last did (for operators and tests). */
-  async status(): Promise<{ hint: LocationHint | undefined; lastSlot: number; alarmAt: number | null; lastRound: LastRound | null }> {
+  async status(): Promise<ProberStatus> {
     return {
       hint: this.hint, lastSlot: this.lastSlot,
       alarmAt: await this.ctx.storage.getAlarm(),

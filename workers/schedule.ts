@@ -5,4 +5,4 @@
  * the interval), so probers sample the primary at different moments while a slot number still
  * names one round (alarms are delivered at least once: a repeat has the same slot).
  */
-export { nextProbeAt, nextSlotStart, probeJitterMaxMs, probePhaseMs, slotOf } from '../core/probe/schedule.ts';
+export { nextProbeAt, nextSlotStart, probeJitterMaxMs, probePhaseMs, slotOf } from '#core/probe/schedule.ts';

@@ -3,10 +3,10 @@
  * is first created, so `prober:<hint>` always names the object placed near <hint>, and the one
  * coordinator is always `coordinator` (its storage is the Cloudflare side's state).
  */
-import type { CLOUDFLARE_LOCATION_HINTS } from '../core/config/schema.ts';
+import type { LocationHint } from './bindings.ts';
 import type { Env } from './env.ts';
 
-export type LocationHint = (typeof CLOUDFLARE_LOCATION_HINTS)[number];
+export type { LocationHint } from './bindings.ts';
 
 export const COORDINATOR_NAME = 'coordinator';
 export const proberName = (hint: LocationHint): string => `prober:${hint}`;

@@ -3,7 +3,7 @@
  * (`socket.opened`), then closed at once. Aborting closes the socket and rejects.
  */
 import { connect } from 'cloudflare:sockets';
-import type { TcpConnect } from '../core/probe/ports.ts';
+import type { TcpConnect } from '#core/probe/ports.ts';
 
 export const workerTcpConnect: TcpConnect = async (host, port, signal) => {
   signal.throwIfAborted();

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { StatusReport } from '#core/api/status.ts';
+import { ConfigurationError, LifeboatError } from '#core/errors.ts';
 import { jsonLogger } from '#core/log.ts';
 import { realSleep } from '#core/ports.ts';
 import { requireConfig } from '../config-file.ts';
@@ -71,7 +72,7 @@ timeline and the measured seconds from fault to decision and from fault to DNS a
 
 async function failover(run: LocalRun, latest: () => Map<string, StatusReport>, deadline: number, print: (l: string) => void, t0: number): Promise<DemoResult> {
   const service = run.config.services.find((s) => run.sites.some((site) => site.name === `${s.name} primary`));
-  if (!service) throw new Error('the demo needs a service whose primary is on loopback (as in lifeboat.config.ts)');
+  if (!service) throw new ConfigurationError('the demo needs a service whose primary is on loopback (as in lifeboat.config.ts)');
   const primarySite = run.sites.find((s) => s.name === `${service.name} primary`)!;
   const want = (role: 'primary' | 'secondary') => [...(service[role].a ?? [])].sort().join(',');
   const startupSeconds = round1((Date.now() - t0) / 1000);
@@ -117,7 +118,7 @@ async function until(deadline: number, check: () => Promise<boolean>, what: stri
     if (await check()) return;
     await realSleep(everyMs);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new LifeboatError(`timed out waiting for ${what}`);
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;

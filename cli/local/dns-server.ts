@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { MemoryZone } from '#core/dns/memory.ts';
+import { ConfigurationError } from '#core/errors.ts';
 import { normaliseName } from '#core/model.ts';
 import { silentLogger, type Logger } from '#core/ports.ts';
 import {
@@ -63,7 +64,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     ...(options.zone ? [asSource(options.zone, options.apex)] : []),
     ...(options.zones ?? []).map((z) => asSource(z)),
   ].sort((a, b) => b.apex.length - a.apex.length);
-  if (sources.length === 0) throw new Error('startDnsServer: give a zone to serve');
+  if (sources.length === 0) throw new ConfigurationError('startDnsServer: give a zone to serve');
   const host = options.host ?? '127.0.0.1';
   const ttl = options.ttl ?? DEFAULT_DNS_TTL;
   const logger = options.logger ?? silentLogger;

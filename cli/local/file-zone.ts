@@ -13,7 +13,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MemoryDnsProvider, MemoryZone } from '#core/dns/memory.ts';
 import { normaliseName } from '#core/model.ts';
 import { DnsError, type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type RecordSet, type ServiceDns } from '#core/dns/types.ts';

@@ -4,9 +4,12 @@
  * or safe for the engine and the stores (a representable date, a finite bounded number, a bounded
  * list). Nothing a signed body holds may reach a 500.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatPath } from '../config/validate.ts';
-import type { ObservationBatch, VantagePoint } from '../model.ts';
+import {
+  FAILURE_KINDS, OVERRIDE_ACTIONS, TARGET_ROLES, VERDICTS, type BatchResult, type ObservationBatch, type VantagePoint,
+} from '../model.ts';
+import { InputError } from '../errors.ts';
 
 /** The largest time JavaScript's Date can represent (ECMA-262: 8.64e15 ms after 1970). */
 export const MAX_DATE_MS = 8_640_000_000_000_000;
@@ -21,12 +24,12 @@ export const MAX_LATENCY_MS = 600_000;
 const vantagePoint = z.string().regex(/^(aws|cloudflare):[a-z0-9-]{1,40}$/, 'must be provider:location, e.g. aws:ap-northeast-2')
   .transform((v) => v as VantagePoint);
 const unixMs = z.number().int().min(0).max(MAX_DATE_MS, 'must be a time JavaScript can represent (at most 8640000000000000)');
-const failure = z.enum(['timeout', 'dns', 'refused', 'tls', 'network', 'status', 'body', 'latency']);
+const failure = z.enum(FAILURE_KINDS);
 
 export const batchResultSchema = z.strictObject({
   service: z.string().min(1).max(253),
-  target: z.enum(['primary', 'secondary']),
-  verdict: z.enum(['healthy', 'unhealthy', 'abstain']),
+  target: z.enum(TARGET_ROLES),
+  verdict: z.enum(VERDICTS),
   observedAt: unixMs,
   failure: failure.optional(),
   latencyMs: z.number().min(0).max(MAX_LATENCY_MS).optional(),
@@ -52,7 +55,7 @@ export const observationBatchSchema = z.strictObject({
 
 export const overrideRequestSchema = z.strictObject({
   service: z.string().min(1).max(253),
-  action: z.enum(['force-primary', 'force-secondary', 'freeze', 'auto']),
+  action: z.enum(OVERRIDE_ACTIONS),
   until: z.union([z.iso.datetime({ offset: true }), unixMs]).optional()
     .describe('Expiry: an ISO 8601 time or unix milliseconds, in the future and at most a year ahead.'),
   reason: z.string().trim().min(3, 'give a reason (at least 3 characters): it goes in the audit log').max(500),
@@ -60,13 +63,22 @@ export const overrideRequestSchema = z.strictObject({
 
 export type OverrideRequest = z.output<typeof overrideRequestSchema>;
 
-// The schema's output is the model's batch: a change to either that breaks the other fails here.
-type Parsed = z.output<typeof observationBatchSchema>;
-export const batchFromWire = (b: Parsed): ObservationBatch => b;
+/** What the schemas hand over: checked against the model both ways (a field on one side only fails to compile). */
+export type ObservationBatchWire = z.output<typeof observationBatchSchema>;
+export type BatchResultWire = z.output<typeof batchResultSchema>;
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+type Assert<T extends true> = T;
+/** Compiles only while the wire types and the model types name the same fields. */
+export type WireMatchesModel = Assert<
+  [SameKeys<ObservationBatchWire, ObservationBatch>, SameKeys<BatchResultWire, BatchResult>] extends [true, true] ? true : false
+>;
+
+/** The schema's output is the model's batch, with no cast: a field type that drifts fails to compile here. */
+export const batchFromWire = (b: ObservationBatchWire): ObservationBatch => b;
 
 /** Bad request body: the first field at fault, and all of them. */
-export class WireError extends Error {
-  override readonly name = 'WireError';
+export class WireError extends InputError {
+  override readonly name: string = 'WireError';
   constructor(readonly field: string, message: string, readonly problems: readonly { path: string; message: string }[]) {
     super(message);
   }

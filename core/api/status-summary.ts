@@ -4,7 +4,7 @@
  * CLI table, `--json` and the status page all read this.
  */
 import type { StatusReport, ServiceStatus, VoteView } from './status.ts';
-import type { TargetRole, UnixMs, VantagePoint } from '../model.ts';
+import { TARGET_ROLES, type TargetRole, type UnixMs, type VantagePoint } from '../model.ts';
 
 export interface CoordinatorView {
   readonly coordinator: string;
@@ -73,7 +73,7 @@ export function summarise(reports: readonly StatusReport[]): ServiceSummary[] {
     for (const { s } of views) {
       for (const [vp, byTarget] of Object.entries(s.votes) as [VantagePoint, Partial<Record<TargetRole, VoteView>>][]) {
         const merged = (votes[vp] ??= {});
-        for (const role of ['primary', 'secondary'] as const) {
+        for (const role of TARGET_ROLES) {
           const v = byTarget[role];
           if (v && (!merged[role] || v.ageSeconds < merged[role]!.ageSeconds)) merged[role] = v;
         }

@@ -1,9 +1,10 @@
 /** `GET /v1/status`: every service's state, each vantage point's latest vote, recent decisions. */
 import type { Coordinator } from '../coordinator/coordinator.ts';
-import type { TallyCounts } from '../engine/actions.ts';
-import type { HoldReason, PendingFlip } from '../engine/state.ts';
+import type { TallyCounts } from '../engine/evidence.ts';
+import type { PendingFlip } from '../engine/state.ts';
+import type { HoldReason } from '../engine/decision.ts';
 import { isFresh, type ProviderJudgement } from '../engine/votes.ts';
-import type { ActiveOverride, FailureKind, TargetRole, UnixMs, Verdict, VantagePoint } from '../model.ts';
+import { TARGET_ROLES, type ActiveOverride, type FailureKind, type TargetRole, type UnixMs, type Verdict, type VantagePoint } from '../model.ts';
 
 export interface VoteView {
   readonly verdict: Verdict;
@@ -42,7 +43,7 @@ export async function statusReport(coordinator: Coordinator, now: UnixMs): Promi
     const votes: Record<VantagePoint, Partial<Record<TargetRole, VoteView>>> = {};
     for (const entry of state.votes) {
       const view: Partial<Record<TargetRole, VoteView>> = {};
-      for (const role of ['primary', 'secondary'] as const) {
+      for (const role of TARGET_ROLES) {
         const v = entry[role];
         if (v === null) continue;
         view[role] = {

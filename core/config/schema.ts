@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normaliseName } from '../model.ts';
+import { NOTIFY_EVENTS } from '../engine/decision.ts';
 import { policySchema, DEFAULT_INTERVAL_SECONDS } from '../engine/policy.ts';
 import { TIME_RE, TIMEZONE_RE, WEEKDAYS } from '../engine/maintenance.ts';
 import { isP256PublicKeyText } from '../signing/ecdsa.ts';
@@ -189,7 +190,6 @@ export const maintenanceWindowSchema = z.strictObject({
 });
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
-export const NOTIFY_EVENTS = ['failover', 'failback', 'override', 'hold', 'override-expired', 'disagreement'] as const;
 
 /** A webhook; its URL may hold a secret (Slack's do), so it can come from an env var instead. */
 export const webhookSchema = z.strictObject({

@@ -1,7 +1,8 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { configSchema, keyWarnings, type LifeboatConfig, type ServiceConfig } from './schema.ts';
 import { resolvePolicy, decisionDeadlineMs, type Policy } from '../engine/policy.ts';
 import type { VantagePoint } from '../model.ts';
+import { ConfigurationError } from '../errors.ts';
 
 /** One thing wrong (or worth a look) in a config, located by its path. */
 export interface ConfigProblem {
@@ -47,8 +48,8 @@ export function loadConfig(input: unknown): LifeboatConfig {
   return result.config;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export class ConfigError extends ConfigurationError {
+  override readonly name: string = 'ConfigError';
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(`invalid config:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
   }

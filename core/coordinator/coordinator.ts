@@ -15,7 +15,9 @@ import { policyFor, vantagePointsOf } from '../config/validate.ts';
 import { evaluate } from '../engine/decide.ts';
 import { classifyFlip } from '../engine/flip.ts';
 import { inMaintenance } from '../engine/maintenance.ts';
-import type { Action, AuditEntry, Decision, Evidence, FlipOutcome, ProviderOutcome } from '../engine/actions.ts';
+import type { Action, AuditEntry, FlipOutcome, ProviderOutcome } from '../engine/actions.ts';
+import type { Decision } from '../engine/decision.ts';
+import type { Evidence } from '../engine/evidence.ts';
 import type { Policy } from '../engine/policy.ts';
 import { initialServiceState, type ServiceState } from '../engine/state.ts';
 import { evidenceOf, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
@@ -23,6 +25,7 @@ import { flipService, type FlipResult, type ProviderTarget } from '../dns/flip.t
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { AuditQuery, StateStore } from './store.ts';
+import { InputError, StorageError } from '../errors.ts';
 
 export { flipRetryDelayMs } from '../engine/flip.ts';
 
@@ -46,8 +49,8 @@ export interface CoordinatorDeps {
 }
 
 /** A request the coordinator refuses, with the field at fault. Maps to HTTP 400/404/403. */
-export class CoordinatorInputError extends Error {
-  override readonly name = 'CoordinatorInputError';
+export class CoordinatorInputError extends InputError {
+  override readonly name: string = 'CoordinatorInputError';
   constructor(readonly status: 400 | 403 | 404, readonly field: string, message: string) {
     super(message);
   }
@@ -73,8 +76,8 @@ export interface FlipReport {
 }
 
 /** A thrown give-up: the state kept changing under every compare-and-swap attempt. */
-export class StateContentionError extends Error {
-  override readonly name = 'StateContentionError';
+export class StateContentionError extends StorageError {
+  override readonly name: string = 'StateContentionError';
 }
 
 const MAX_CAS_ATTEMPTS = 8;
@@ -257,6 +260,10 @@ export class Coordinator {
         if (r.ok && r.outcome === 'conflict' && r.state && r.state.active !== decision.to) disagreements.push(`${r.provider} ${r.zone} serves ${r.state.active} (epoch ${r.state.epoch})`);
         if (r.ok && r.outcome === 'conflict' && round < MAX_DNS_CONFLICT_RETRIES) retry.push(targets[i]!);
         else results.push(r);
+        // Reported to the engine as a conflict like any other; logged here so the give-up shows.
+        if (r.ok && r.outcome === 'conflict' && round === MAX_DNS_CONFLICT_RETRIES) {
+          this.deps.logger.warn('gave up a DNS write: the state record kept changing under every re-plan', { coordinator: this.name, service, provider: r.provider, zone: r.zone, attempts: round + 1 });
+        }
       });
       targets = retry;
     }

@@ -24,6 +24,7 @@ import {
   type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type RecordSet, type RecordType,
   type ServiceDns, type StateRecord,
 } from './types.ts';
+import { LifeboatError } from '../errors.ts';
 
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4';
 /** Cloudflare's "automatic" TTL; proxied records always have it. */
@@ -31,7 +32,7 @@ export const CLOUDFLARE_AUTO_TTL = 1;
 
 /** Cloudflare refused a call; `code` is Cloudflare's first error code (0 if it gave none). */
 export class CloudflareApiError extends DnsError {
-  override name = 'CloudflareApiError';
+  override readonly name: string = 'CloudflareApiError';
   constructor(message: string, zone: string, record: string | undefined, readonly code: number, readonly status: number, options?: { cause?: unknown }) {
     super(message, 'cloudflare', zone, record, options);
   }
@@ -68,7 +69,8 @@ interface Envelope<T> {
 }
 
 /** Thrown inside the retry loop; turned into a DnsError once retries end. */
-class HttpFailure extends Error {
+class HttpFailure extends LifeboatError {
+  override readonly name: string = 'HttpFailure';
   constructor(readonly status: number, readonly code: number, readonly detail: string, readonly retryAfterMs?: number) {
     super(`HTTP ${status}`);
   }
@@ -79,7 +81,8 @@ class HttpFailure extends Error {
  * record we post now exists (81057, 81058, 81053). Retryable: the next attempt re-reads and
  * rebuilds the batch from fresh ids (bounded like any retry).
  */
-class ZoneMoved extends Error {
+class ZoneMoved extends LifeboatError {
+  override readonly name: string = 'ZoneMoved';
   constructor(readonly failure: HttpFailure) {
     super(failure.detail);
   }

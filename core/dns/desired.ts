@@ -1,6 +1,6 @@
 /** What DNS must hold for each target of a service, derived from the config. */
 import type { DnsRecordConfig, ServiceConfig, TargetConfig } from '../config/schema.ts';
-import type { TargetRole } from '../model.ts';
+import { TARGET_ROLES, type TargetRole } from '../model.ts';
 import { normaliseName } from '../model.ts';
 import type { RecordSet, ServiceDns } from './types.ts';
 
@@ -17,7 +17,7 @@ export function targetRecords(name: string, target: TargetConfig, ttl: number, p
 export function serviceDns(service: ServiceConfig, record: DnsRecordConfig): ServiceDns {
   const proxied = record.provider === 'cloudflare' ? record.proxied : undefined;
   const targets = {} as Record<TargetRole, RecordSet[]>;
-  for (const role of ['primary', 'secondary'] as const) {
+  for (const role of TARGET_ROLES) {
     targets[role] = targetRecords(service.name, service[role], record.ttl, proxied);
   }
   return { service: normaliseName(service.name), ttl: record.ttl, ...(proxied === undefined ? {} : { proxied }), targets };

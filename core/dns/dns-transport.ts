@@ -3,6 +3,7 @@
  * node:net / node:dgram (functions/runtime/node-dns-transport.ts), a Worker over
  * cloudflare:sockets (workers/dns-transport.ts). Core never opens a socket itself.
  */
+import { LifeboatError } from '../errors.ts';
 
 /**
  * Sends one message (no length prefix) to the server and resolves with its one reply (no length
@@ -21,8 +22,8 @@ export interface DnsServerAddress {
  * The message did not get there or back. `retryable` is false only when retrying cannot help
  * (an unknown host name, a transport that cannot do what was asked).
  */
-export class DnsTransportError extends Error {
-  override name = 'DnsTransportError';
+export class DnsTransportError extends LifeboatError {
+  override readonly name: string = 'DnsTransportError';
   constructor(message: string, readonly code: string, readonly retryable: boolean, options?: { cause?: unknown }) {
     super(message, options);
   }

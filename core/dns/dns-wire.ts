@@ -4,6 +4,7 @@
  * A, AAAA, CNAME and TXT. Web APIs only (Uint8Array, DataView), so it runs in Node and workerd;
  * dns2 and dns-packet need Node's Buffer and neither encodes TSIG.
  */
+import { LifeboatError } from '../errors.ts';
 
 export const TYPE = { A: 1, CNAME: 5, SOA: 6, TXT: 16, AAAA: 28, TSIG: 250, ANY: 255 } as const;
 export const CLASS = { IN: 1, NONE: 254, ANY: 255 } as const;
@@ -45,8 +46,8 @@ export interface WireMessage {
 }
 
 /** A message that cannot be read: truncated, a bad pointer, a bad label. */
-export class DnsWireError extends Error {
-  override name = 'DnsWireError';
+export class DnsWireError extends LifeboatError {
+  override readonly name: string = 'DnsWireError';
 }
 
 const encoder = new TextEncoder();

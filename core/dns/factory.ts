@@ -22,7 +22,7 @@ export interface DnsProviderDeps {
 
 /** A provider named in the config cannot be built: a dependency or secret is missing. */
 export class DnsConfigError extends DnsError {
-  override name = 'DnsConfigError';
+  override readonly name: string = 'DnsConfigError';
 }
 
 export function createDnsProvider(record: DnsRecordConfig, deps: DnsProviderDeps): DnsProvider {

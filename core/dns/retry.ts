@@ -4,6 +4,7 @@
  * Worker with a hard deadline; a Retry-After hint is honoured but capped for the same reason.
  */
 import type { Sleep } from '../ports.ts';
+import { ConfigurationError } from '../errors.ts';
 
 export interface RetryOptions {
   /** Total attempts, the first included (>= 1). */
@@ -29,8 +30,8 @@ export interface RetryOptions {
 }
 
 /** Retry options that would not bound the retries (a NaN attempt count retries forever). */
-export class RetryOptionsError extends RangeError {
-  override name = 'RetryOptionsError';
+export class RetryOptionsError extends ConfigurationError {
+  override readonly name: string = 'RetryOptionsError';
   constructor(readonly field: string, detail: string) {
     super(`retry option ${field}: ${detail}`);
   }

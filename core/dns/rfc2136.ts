@@ -24,6 +24,7 @@ import {
   type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type DnsProviderName, type RecordSet,
   type RecordType, type ServiceDns, type StateRecord,
 } from './types.ts';
+import { LifeboatError } from '../errors.ts';
 
 // 'rfc2136' is not yet in DnsProviderName (core/dns/types.ts is widened when this is wired in).
 const PROVIDER = 'rfc2136' as DnsProviderName;
@@ -63,14 +64,15 @@ export interface Rfc2136ProviderOptions {
 
 /** The server refused or failed a message; names the server, zone, record and key, never the secret. */
 export class Rfc2136Error extends DnsError {
-  override name = 'Rfc2136Error';
+  override readonly name: string = 'Rfc2136Error';
   constructor(message: string, zone: string, record: string | undefined, readonly rcode: string, readonly tsigError?: string, options?: { cause?: unknown }) {
     super(message, PROVIDER, zone, record, options);
   }
 }
 
 /** An answer worth another try: SERVFAIL (the server is loading, or its backend failed). */
-class ServerFailure extends Error {
+class ServerFailure extends LifeboatError {
+  override readonly name: string = 'ServerFailure';
   constructor(readonly rcode: number) {
     super(rcodeName(rcode));
   }

@@ -27,7 +27,7 @@ export const ROUTE53_CLIENT_DEFAULTS = { maxAttempts: 1 } as const;
 
 /** Route 53 answered with an error this provider does not retry (or stopped retrying). */
 export class Route53ApiError extends DnsError {
-  override name = 'Route53ApiError';
+  override readonly name: string = 'Route53ApiError';
   constructor(message: string, zone: string, record: string | undefined, readonly code: string, readonly status?: number, options?: { cause?: unknown }) {
     super(message, 'route53', zone, record, options);
   }

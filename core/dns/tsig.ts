@@ -4,6 +4,7 @@
  * every implementation to support; the key's secret never leaves the CryptoKey.
  */
 import { CLASS, DnsWireError, TYPE, WireWriter, readName, type DecodedMessage } from './dns-wire.ts';
+import { KeyError } from '../errors.ts';
 
 export const TSIG_ALGORITHM = 'hmac-sha256';
 /** Seconds of clock skew allowed either way, as BIND and Knot use. */
@@ -26,9 +27,9 @@ export function decodeTsigSecret(name: string, secretBase64: string): Uint8Array
   try {
     secret = Uint8Array.from(atob(secretBase64.trim()), (c) => c.charCodeAt(0));
   } catch {
-    throw new TypeError(`TSIG key ${name}: the secret is not base64 (tsig-keygen prints it as secret "...")`);
+    throw new KeyError(`TSIG key ${name}: the secret is not base64 (tsig-keygen prints it as secret "...")`);
   }
-  if (secret.length < 16) throw new TypeError(`TSIG key ${name}: the secret is ${secret.length} bytes; use at least 16 (tsig-keygen makes 32)`);
+  if (secret.length < 16) throw new KeyError(`TSIG key ${name}: the secret is ${secret.length} bytes; use at least 16 (tsig-keygen makes 32)`);
   return secret;
 }
 

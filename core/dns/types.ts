@@ -4,6 +4,7 @@
  * Route 53, Cloudflare DNS, the embedded server and the in-memory provider all implement it.
  */
 import type { ServiceName, TargetRole, UnixMs } from '../model.ts';
+import { LifeboatError } from '../errors.ts';
 
 export type DnsProviderName = 'route53' | 'cloudflare' | 'embedded' | 'memory';
 export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT';
@@ -93,8 +94,8 @@ export interface DnsProvider {
 }
 
 /** Base of every DNS error: names the provider, zone and record at fault. */
-export class DnsError extends Error {
-  override name = 'DnsError';
+export class DnsError extends LifeboatError {
+  override readonly name: string = 'DnsError';
   constructor(
     message: string,
     readonly provider: DnsProviderName,
@@ -108,10 +109,10 @@ export class DnsError extends Error {
 
 /** The plan breaks a safety rail (would delete, empty a name, or touch a name not configured). */
 export class UnsafePlanError extends DnsError {
-  override name = 'UnsafePlanError';
+  override readonly name: string = 'UnsafePlanError';
 }
 
 /** The provider kept failing after the bounded retries. */
 export class DnsRetryExhaustedError extends DnsError {
-  override name = 'DnsRetryExhaustedError';
+  override readonly name: string = 'DnsRetryExhaustedError';
 }

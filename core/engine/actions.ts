@@ -1,62 +1,7 @@
 /** What an evaluation asks the runtime to do: change DNS, notify people, write the audit log. */
-import type {
-  ActiveOverride, FailureKind, OverrideAction, ServiceName, TargetRole, UnixMs, Verdict, VantagePoint,
-} from '../model.ts';
-import type { HoldReason } from './state.ts';
-
-export interface TallyCounts {
-  readonly healthy: number;
-  readonly unhealthy: number;
-  readonly abstain: number;
-  readonly stale: number;
-  /** healthy + unhealthy: the votes that count. */
-  readonly fresh: number;
-}
-
-export interface EvidenceVote {
-  readonly vantagePoint: VantagePoint;
-  readonly target: TargetRole;
-  readonly verdict: Verdict;
-  readonly fresh: boolean;
-  readonly observedAt: UnixMs;
-  readonly receivedAt: UnixMs;
-  readonly failure?: FailureKind;
-}
-
-/** Which vantage point said what, and when: carried by every decision, alert and audit entry. */
-export interface Evidence {
-  readonly tally: Readonly<Record<TargetRole, TallyCounts>>;
-  readonly votes: readonly EvidenceVote[];
-}
-
-export type DecisionCause =
-  | 'primary-unhealthy'
-  | 'primary-recovered'
-  | 'secondary-unhealthy'
-  | 'override';
-
-export interface Decision {
-  readonly service: ServiceName;
-  readonly at: UnixMs;
-  readonly from: TargetRole;
-  readonly to: TargetRole;
-  /** The epoch after the change. */
-  readonly epoch: number;
-  readonly cause: DecisionCause;
-  readonly summary: string;
-  readonly evidence: Evidence;
-  readonly override?: { readonly action: OverrideAction; readonly by: string; readonly reason: string };
-}
-
-/**
- * `disagreement`: DNS showed another target than this coordinator decided (the other coordinator differs).
- * `flip-failing`: a decided DNS change could not be written (once per flip, then every 15 min).
- * `flip-abandoned`: a flip not yet written anywhere was dropped because its reason went away.
- * `degraded`: the primary fails a large share of probes without a quorum to fail over (core/engine/gray.ts).
- */
-export type NotifyEvent =
-  | 'failover' | 'failback' | 'override' | 'hold' | 'override-expired' | 'disagreement'
-  | 'flip-failing' | 'flip-abandoned' | 'degraded';
+import type { ActiveOverride, ServiceName, TargetRole, UnixMs } from '../model.ts';
+import type { Decision, HoldReason, NotifyEvent } from './decision.ts';
+import type { Evidence } from './evidence.ts';
 
 export type AuditKind = 'decision' | 'override' | 'override-expired' | 'hold' | 'rejected' | 'dns' | 'abandoned' | 'degraded';
 

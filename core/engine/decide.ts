@@ -14,11 +14,13 @@
  * before any provider wrote it. Overrides beat all of it.
  */
 import type { Observation, OverrideCommand, ServiceName, TargetRole, UnixMs } from '../model.ts';
-import type { Action, AuditEntry, Decision, DecisionCause, Evidence, FlipOutcome, NotifyEvent } from './actions.ts';
+import type { Action, AuditEntry, FlipOutcome } from './actions.ts';
+import type { Decision, DecisionCause, HoldReason, NotifyEvent } from './decision.ts';
+import type { Evidence } from './evidence.ts';
 import { classifyFlip, FLIP_FAILING_REMINDER_MS, flipRetryDelayMs } from './flip.ts';
 import { grayVerdict, initialGrayState, recordVotes } from './gray.ts';
 import type { Policy } from './policy.ts';
-import { upgradeState, type Announcement, type HoldReason, type PendingFlip, type ServiceState } from './state.ts';
+import { upgradeState, type Announcement, type PendingFlip, type ServiceState } from './state.ts';
 import { evidenceOf, isFresh, judge, mergeVotes, type Judgement } from './votes.ts';
 
 export interface EvaluateInput {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The failover policy of one service. Config values are in seconds for people; the engine works

@@ -2,7 +2,7 @@
 import type {
   ActiveOverride, FailureKind, ServiceName, TargetRole, UnixMs, Verdict, VantagePoint,
 } from '../model.ts';
-import type { Decision, DecisionCause, NotifyEvent } from './actions.ts';
+import type { Decision, DecisionCause, HoldReason, NotifyEvent } from './decision.ts';
 import { initialGrayState, type GrayState } from './gray.ts';
 
 /**
@@ -62,8 +62,6 @@ export interface PendingFlip {
   readonly announce?: Announcement | null;
 }
 
-/** Why automation is holding back right now; raised once, cleared when the cause goes. */
-export type HoldReason = 'secondary-unhealthy' | 'both-unhealthy' | 'min-dwell' | 'providers-disagree';
 
 export interface ServiceState {
   readonly service: ServiceName;

@@ -6,8 +6,8 @@
  * `observedAt` lies outside [receivedAt - freshness window, receivedAt + MAX_OBSERVATION_SKEW_MS]
  * is refused: a replayed or back-dated result cannot count as fresh.
  */
-import type { Observation, TargetRole, UnixMs, VantagePoint } from '../model.ts';
-import type { Evidence, EvidenceVote, TallyCounts } from './actions.ts';
+import { TARGET_ROLES, type Observation, type TargetRole, type UnixMs, type VantagePoint } from '../model.ts';
+import type { Evidence, EvidenceVote, TallyCounts } from './evidence.ts';
 import type { Policy } from './policy.ts';
 import type { Vote, VoteBook, VoteEntry } from './state.ts';
 
@@ -192,7 +192,7 @@ export function judge(book: VoteBook, target: TargetRole, now: UnixMs, policy: P
 export function evidenceOf(book: VoteBook, now: UnixMs, policy: Policy): Evidence {
   const votes: EvidenceVote[] = [];
   for (const entry of book) {
-    for (const target of ['primary', 'secondary'] as const) {
+    for (const target of TARGET_ROLES) {
       const v = entry[target];
       if (v === null) continue;
       votes.push({

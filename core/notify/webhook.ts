@@ -7,9 +7,10 @@
  */
 import type { LifeboatConfig, WebhookConfig } from '../config/schema.ts';
 import type { Notifier, NotifyAction } from '../coordinator/coordinator.ts';
-import type { NotifyEvent } from '../engine/actions.ts';
+import type { NotifyEvent } from '../engine/decision.ts';
 import type { Clock, Fetch, Logger, Sleep } from '../ports.ts';
 import { realSleep } from '../ports.ts';
+import { ConfigurationError } from '../errors.ts';
 
 export interface WebhookTarget {
   readonly url: string;
@@ -49,8 +50,8 @@ export interface WebhookNotifierOptions {
 }
 
 /** A webhook's `urlFromEnv` names a variable that is not set. Names the variable, never a value. */
-export class WebhookConfigError extends Error {
-  override readonly name = 'WebhookConfigError';
+export class WebhookConfigError extends ConfigurationError {
+  override readonly name: string = 'WebhookConfigError';
   constructor(readonly index: number, message: string) {
     super(message);
   }

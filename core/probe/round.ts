@@ -3,7 +3,7 @@
  * this prober can reach the internet at all, and package the votes as an ObservationBatch.
  */
 import type { LifeboatConfig, ServiceConfig } from '../config/schema.ts';
-import type { BatchResult, ObservationBatch, ProbeResult, TargetRole, VantagePoint } from '../model.ts';
+import { TARGET_ROLES, type BatchResult, type ObservationBatch, type ProbeResult, type TargetRole, type VantagePoint } from '../model.ts';
 import { silentLogger, type Clock, type Fetch, type Logger, type Sleep } from '../ports.ts';
 import { hadNetworkAnswer } from './classify.ts';
 import { startDeadline } from './deadline.ts';
@@ -120,7 +120,7 @@ export async function runRound(input: RoundInput, deps: RoundDeps): Promise<Obse
     deps.controlTimeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS, targetsAnswered.signal, deps.timer);
 
   const jobs: Job[] = config.services.flatMap((service) =>
-    (['primary', 'secondary'] as const).map((role) => ({ service, role })));
+    TARGET_ROLES.map((role) => ({ service, role })));
 
   const roundStarted = deps.clock.now();
   const recheckEndsBy = input.probeWindowMs === undefined ? undefined : roundStarted + input.probeWindowMs;

@@ -7,11 +7,12 @@ import type { ProbeResult } from '../model.ts';
 import { classifyError } from './classify.ts';
 import { startDeadline } from './deadline.ts';
 import type { ProbeDeps } from './ports.ts';
+import { MissingDependencyError } from '../errors.ts';
 
-export class MissingTcpConnectError extends Error {
+export class MissingTcpConnectError extends MissingDependencyError {
+  override readonly name: string = 'MissingTcpConnectError';
   constructor() {
     super('a tcp health check needs a TcpConnect implementation from the runtime adapter, and none was given');
-    this.name = 'MissingTcpConnectError';
   }
 }
 

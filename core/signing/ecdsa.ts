@@ -4,6 +4,7 @@
  * signature is WebCrypto's raw r||s (IEEE P1363: 64 bytes, 128 hex). Coordinators hold only the
  * public key (in the config); the private key never leaves the probe's own provider.
  */
+import { KeyError } from '../errors.ts';
 
 export const ECDSA_SCHEME = 'LB1-ECDSA-P256-SHA256';
 /** r||s of a P-256 signature. */
@@ -23,8 +24,8 @@ const P256_SPKI_PREFIX = Uint8Array.from([
 const P256_SPKI_BYTES = 91;
 
 /** A key text was not a usable key. Names the key id, never the text (a private key is a secret). */
-export class KeyFormatError extends Error {
-  override readonly name = 'KeyFormatError';
+export class KeyFormatError extends KeyError {
+  override readonly name: string = 'KeyFormatError';
   constructor(readonly keyId: string, message: string) {
     super(message);
   }

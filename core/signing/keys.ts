@@ -7,6 +7,7 @@ import type { KeyConfig } from '../config/schema.ts';
 import type { VantagePoint } from '../model.ts';
 import { SecretFetchError, type Logger, type SecretSource } from '../ports.ts';
 import { importPublicKey } from './ecdsa.ts';
+import { KeyError } from '../errors.ts';
 
 /** "probe" keys post observations; "operator" keys override and read status. */
 export type KeyScope = 'probe' | 'operator';
@@ -47,10 +48,10 @@ export function decodeHexSecret(hex: string, keyId: string): Uint8Array {
   const trimmed = hex.trim();
   const bytes = hexToBytes(trimmed);
   if (!bytes) {
-    throw new Error(`secret of key "${keyId}" is not hex: expected an even number of the characters 0-9 a-f`);
+    throw new KeyError(`secret of key "${keyId}" is not hex: expected an even number of the characters 0-9 a-f`);
   }
   if (bytes.length < MIN_SECRET_BYTES) {
-    throw new Error(`secret of key "${keyId}" is too short: ${bytes.length} bytes, need at least ${MIN_SECRET_BYTES} (${MIN_SECRET_BYTES * 2} hex characters; make one with \`openssl rand -hex 32\`)`);
+    throw new KeyError(`secret of key "${keyId}" is too short: ${bytes.length} bytes, need at least ${MIN_SECRET_BYTES} (${MIN_SECRET_BYTES * 2} hex characters; make one with \`openssl rand -hex 32\`)`);
   }
   return bytes;
 }
@@ -65,9 +66,9 @@ export interface StaticKey {
 export function staticKeyResolver(entries: readonly StaticKey[]): KeyResolver {
   const byId = new Map<string, ResolvedKey>();
   for (const { id, scope, secret } of entries) {
-    if (byId.has(id)) throw new Error(`key "${id}" is listed twice`);
+    if (byId.has(id)) throw new KeyError(`key "${id}" is listed twice`);
     if (secret.length < MIN_SECRET_BYTES) {
-      throw new Error(`secret of key "${id}" is too short: ${secret.length} bytes, need at least ${MIN_SECRET_BYTES}`);
+      throw new KeyError(`secret of key "${id}" is too short: ${secret.length} bytes, need at least ${MIN_SECRET_BYTES}`);
     }
     byId.set(id, { scope, secret: new Uint8Array(secret) });
   }
@@ -93,11 +94,11 @@ export function envKeyResolver(keys: readonly KeyConfig[], env: Record<string, s
   const entries: StaticKey[] = keys.map(({ id, scope }) => {
     const name = keyEnvVar(id);
     const other = varOwner.get(name);
-    if (other !== undefined) throw new Error(`keys "${other}" and "${id}" would both read ${name}; rename one`);
+    if (other !== undefined) throw new KeyError(`keys "${other}" and "${id}" would both read ${name}; rename one`);
     varOwner.set(name, id);
     const value = env[name];
     if (value === undefined || value.trim() === '') {
-      throw new Error(`secret of key "${id}" is missing: set ${name} to its hex secret`);
+      throw new KeyError(`secret of key "${id}" is missing: set ${name} to its hex secret`);
     }
     return { id, scope, secret: decodeHexSecret(value, id) };
   });

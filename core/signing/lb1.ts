@@ -9,6 +9,7 @@ import { webRandomBytes, type RandomBytes } from '../ports.ts';
 import { MIN_SECRET_BYTES, hexToBytes, scopeAllows, type KeyResolver, type KeyScope } from './keys.ts';
 import type { NonceStore } from './nonce-store.ts';
 import { ECDSA_SCHEME, ecdsaSign, ecdsaVerify } from './ecdsa.ts';
+import { KeyError, SigningError } from '../errors.ts';
 
 export { decodeHexSecret } from './keys.ts';
 
@@ -69,7 +70,7 @@ export async function canonicalString({ method, path, timestamp, nonce, body }: 
   const p = signedPath(path);
   // A newline inside a field would let two different requests share one canonical string.
   for (const [name, value] of [['method', method], ['path', p], ['timestamp', String(timestamp)], ['nonce', nonce]]) {
-    if (/[\r\n]/.test(value!)) throw new Error(`LB1 ${name} must not contain a line break`);
+    if (/[\r\n]/.test(value!)) throw new SigningError(`LB1 ${name} must not contain a line break`);
   }
   const bodyHash = bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytesOf(body))));
   return `${method.toUpperCase()}\n${p}\n${timestamp}\n${nonce}\n${bodyHash}`;
@@ -96,7 +97,7 @@ export interface SignInput {
 /** The four X-Lifeboat-* headers for one request. Send the body bytes exactly as signed. */
 export async function signRequest(input: SignInput): Promise<Record<string, string>> {
   const { keyId, secret } = input;
-  if (secret.length < MIN_SECRET_BYTES) throw new Error(`secret of key "${keyId}" is too short: need at least ${MIN_SECRET_BYTES} bytes`);
+  if (secret.length < MIN_SECRET_BYTES) throw new KeyError(`secret of key "${keyId}" is too short: need at least ${MIN_SECRET_BYTES} bytes`);
   return signCanonical(input, async (canonical) =>
     new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, 'sign'), encoder.encode(canonical))));
 }
@@ -110,9 +111,9 @@ export function signRequestEcdsa(input: Omit<SignInput, 'secret'> & { readonly p
 async function signCanonical(input: Omit<SignInput, 'secret'>, sign: (canonical: string) => Promise<Uint8Array>): Promise<Record<string, string>> {
   const { method, body, keyId, now } = input;
   const path = input.url !== undefined ? new URL(input.url).pathname : input.path;
-  if (path === undefined) throw new Error('signRequest needs a url or a path');
+  if (path === undefined) throw new SigningError('signRequest needs a url or a path');
   const nonce = input.nonce ?? bytesToHex((input.randomBytes ?? webRandomBytes)(NONCE_BYTES));
-  if (!NONCE_RE.test(nonce)) throw new Error('nonce must be 32-128 hex characters');
+  if (!NONCE_RE.test(nonce)) throw new SigningError('nonce must be 32-128 hex characters');
   const timestamp = String(Math.floor(now / 1000));
   const canonical = await canonicalString({ method, path, timestamp, nonce, body });
   return {

@@ -4,6 +4,7 @@
  * all must pass test/signing/nonce-store-contract.ts.
  */
 import type { UnixMs } from '../model.ts';
+import { StorageError } from '../errors.ts';
 
 export interface NonceStore {
   /**
@@ -25,10 +26,10 @@ export interface MemoryNonceStoreOptions {
   readonly sweepEveryMs?: number;
 }
 
-export class NonceStoreFullError extends Error {
+export class NonceStoreFullError extends StorageError {
+  override readonly name: string = 'NonceStoreFullError';
   constructor(max: number) {
     super(`nonce store full (${max} unexpired nonces); refusing signed requests until some expire`);
-    this.name = 'NonceStoreFullError';
   }
 }
 

@@ -10,6 +10,7 @@ import type { SecretSource } from '../ports.ts';
 import { importPrivateKey, KeyFormatError } from './ecdsa.ts';
 import { decodeHexSecret, keyAlgorithm, speaksFor } from './keys.ts';
 import { signRequest, signRequestEcdsa } from './lb1.ts';
+import { KeyError } from '../errors.ts';
 
 export interface SignableRequest {
   readonly method: string;
@@ -38,7 +39,7 @@ export function ecdsaSigner(keyId: string, privateKey: CryptoKey): RequestSigner
  * the value.
  */
 export async function createProbeSigner(key: KeyConfig, secretText: string): Promise<RequestSigner> {
-  if (key.scope !== 'probe') throw new Error(`key "${key.id}" has scope "${key.scope}"; vantage points sign with a "probe" key`);
+  if (key.scope !== 'probe') throw new KeyError(`key "${key.id}" has scope "${key.scope}"; vantage points sign with a "probe" key`);
   if (keyAlgorithm(key) === 'ecdsa-p256') return ecdsaSigner(key.id, await importPrivateKey(secretText, key.id));
   return hmacSigner(key.id, decodeHexSecret(secretText, key.id));
 }

@@ -12,6 +12,7 @@ import type { AuditEntry } from '#core/engine/actions.ts';
 import type { ServiceState } from '#core/engine/state.ts';
 import type { ServiceName } from '#core/model.ts';
 import { isConditionFailure, num, str, TTL_ATTRIBUTE, type Item } from './table.ts';
+import { StorageError } from '#core/errors.ts';
 
 export interface DynamoStateStoreOptions {
   readonly client: DynamoDBClient;
@@ -130,7 +131,7 @@ export class DynamoStateStore implements StateStore {
   private async batchWrite(requests: WriteRequest[]): Promise<void> {
     let pending = requests;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > MAX_UNPROCESSED_RETRIES) throw new Error(`audit write: ${pending.length} items still unprocessed after ${MAX_UNPROCESSED_RETRIES} retries`);
+      if (attempt > MAX_UNPROCESSED_RETRIES) throw new StorageError(`audit write: ${pending.length} items still unprocessed after ${MAX_UNPROCESSED_RETRIES} retries`);
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt)));
       const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }));
       pending = out.UnprocessedItems?.[this.table] ?? [];

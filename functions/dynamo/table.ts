@@ -13,6 +13,7 @@
  * Audit and nonce items carry `expiresAt` (unix SECONDS), the table's TTL attribute.
  */
 import { CreateTableCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { StorageError } from '#core/errors.ts';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
@@ -35,8 +36,8 @@ export function num(item: Item, name: string): number {
 }
 
 /** An item in the table is not what this code wrote (hand edit, older layout). */
-export class StoreDataError extends Error {
-  override readonly name = 'StoreDataError';
+export class StoreDataError extends StorageError {
+  override readonly name: string = 'StoreDataError';
   constructor(message: string, readonly key?: string) {
     super(key ? `${message} (item ${key})` : message);
   }

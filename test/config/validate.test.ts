@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, formatPath, policyFor, toleranceOf, vantagePointsOf } from '#core/config/validate.ts';
 import { configJsonSchema } from '#core/config/json-schema.ts';
+import { NOTIFY_EVENTS } from '#core/engine/decision.ts';
 import production from '../../examples/production.config.ts';
 import local from '../../lifeboat.config.ts';
 
@@ -111,5 +112,14 @@ describe('vantage point defaults', () => {
     expect(result.config.vantagePoints.aws).toHaveLength(5);
     expect(result.config.vantagePoints.aws).toContain('ap-northeast-2');
     expect(parseConfig({ ...production, vantagePoints: { aws: [], cloudflare: ['apac', 'weur', 'enam'] } }).ok).toBe(true);
+  });
+
+  it('lets a webhook subscribe to every event the engine sends, and only those', () => {
+    const withEvents = (events: string[]) => parseConfig({ ...production, notifications: { webhooks: [{ url: 'https://hooks.example.com/x', events }] } });
+    for (const event of NOTIFY_EVENTS) expect(withEvents([event]).ok, event).toBe(true);
+    expect(NOTIFY_EVENTS).toEqual(expect.arrayContaining(['flip-failing', 'flip-abandoned']));
+    const typo = withEvents(['flip-failed']);
+    expect(typo.ok).toBe(false);
+    if (!typo.ok) expect(typo.problems[0]!.path).toBe('notifications.webhooks[0].events[0]');
   });
 });

@@ -5,7 +5,8 @@ import { loadConfig } from '#core/config/validate.ts';
 import { serviceDns } from '#core/dns/desired.ts';
 import { MemoryDnsProvider, MemoryZone } from '#core/dns/memory.ts';
 import type { ObservationBatch, VantagePoint } from '#core/model.ts';
-import { silentLogger } from '#core/ports.ts';
+import { silentLogger, type Logger } from '#core/ports.ts';
+import { encodeStateRecord, stateRecordName } from '#core/dns/state-record.ts';
 
 const config = loadConfig({
   services: [{
@@ -76,5 +77,40 @@ describe('Coordinator', () => {
   it('refuses observations from a vantage point that is not configured, naming the field', async () => {
     const t = setup(() => false);
     await expect(t.coordinator.ingest(t.batch('aws:mars-north-1', 'unhealthy'), 'probe-key')).rejects.toMatchObject({ status: 403, field: 'vantagePoint' });
+  });
+
+  it('logs giving up when a rival keeps changing DNS under every re-planned write', async () => {
+    let now = 1_800_000_000_000;
+    const zone = new MemoryZone('example.com');
+    const spec = serviceDns(config.services[0]!, config.services[0]!.dns[0]!);
+    zone.write(spec.targets.primary);
+    let rivalEpoch = 100;
+    // A rival writer bumps the state record just before each of our writes: every one conflicts.
+    const provider = new MemoryDnsProvider(zone, {
+      name: 'embedded',
+      beforeCall: (call) => {
+        if (call === 'apply') zone.write([{ name: stateRecordName('app.example.com'), type: 'TXT', ttl: 5, values: [encodeStateRecord({ active: 'primary', epoch: rivalEpoch++, at: now })] }]);
+      },
+    });
+    const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+    const record = (level: string) => (message: string, fields?: Record<string, unknown>) => { logs.push({ level, message, ...(fields ? { fields } : {}) }); };
+    const logger: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+    const coordinator = new Coordinator({ name: 'test', config, store: new MemoryStateStore(), clock: { now: () => now }, logger, dnsFor: () => [{ provider, dns: spec }] });
+    const vps: VantagePoint[] = ['aws:us-east-1', 'aws:eu-west-1', 'aws:ap-northeast-2'];
+    const batch = (vp: VantagePoint): ObservationBatch => ({
+      vantagePoint: vp, round: 1, sentAt: now, controlOk: true,
+      results: [
+        { service: 'app.example.com', target: 'primary', verdict: 'unhealthy', observedAt: now },
+        { service: 'app.example.com', target: 'secondary', verdict: 'healthy', observedAt: now },
+      ],
+    });
+    for (const vp of vps) await coordinator.ingest(batch(vp), 'probe-key');
+    now += 10_000;
+    for (const vp of vps) await coordinator.ingest(batch(vp), 'probe-key');
+    expect(rivalEpoch).toBeGreaterThan(100); // a flip was attempted and re-planned
+    expect(zone.get('app.example.com', 'A')?.values).toEqual(['203.0.113.10']);
+    const gaveUp = logs.filter((l) => l.message === 'gave up a DNS write: the state record kept changing under every re-plan');
+    expect(gaveUp).toHaveLength(1);
+    expect(gaveUp[0]).toMatchObject({ level: 'warn', fields: { coordinator: 'test', service: 'app.example.com', provider: 'embedded', attempts: 4 } });
   });
 });

@@ -12,7 +12,7 @@ import { evaluate } from '#core/engine/decide.ts';
 import { initialServiceState, type ServiceState } from '#core/engine/state.ts';
 import type { Observation, Verdict, VantagePoint } from '#core/model.ts';
 import { judge, MAX_OBSERVATION_SKEW_MS } from '#core/engine/votes.ts';
-import type { Evidence } from '#core/engine/actions.ts';
+import type { Evidence } from '#core/engine/evidence.ts';
 import type { VoteBook, VoteEntry } from '#core/engine/state.ts';
 
 /** The vote book behind a decision's evidence. */

@@ -4,11 +4,11 @@
  */
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { describe, expect, inject, it } from 'vitest';
-import { CloudflareDnsProvider } from '../../core/dns/cloudflare.ts';
-import { planFlip } from '../../core/dns/flip.ts';
-import { isNoop, planChange } from '../../core/dns/plan.ts';
-import { ROUTE53_CLIENT_DEFAULTS, Route53Provider } from '../../core/dns/route53.ts';
-import type { DnsProvider, ServiceDns } from '../../core/dns/types.ts';
+import { CloudflareDnsProvider } from '#core/dns/cloudflare.ts';
+import { planFlip } from '#core/dns/flip.ts';
+import { isNoop, planChange } from '#core/dns/plan.ts';
+import { ROUTE53_CLIENT_DEFAULTS, Route53Provider } from '#core/dns/route53.ts';
+import type { DnsProvider, ServiceDns } from '#core/dns/types.ts';
 
 const dns: ServiceDns = {
   service: 'app.example.com',

@@ -4,10 +4,10 @@
  * workerd works, TSIG signs and verifies with workerd's WebCrypto, and the compare-and-swap holds.
  */
 import { describe, expect, inject, it } from 'vitest';
-import { planFlip } from '../../core/dns/flip.ts';
-import { isNoop } from '../../core/dns/plan.ts';
-import { Rfc2136Error, Rfc2136Provider } from '../../core/dns/rfc2136.ts';
-import { DnsRetryExhaustedError, type ServiceDns } from '../../core/dns/types.ts';
+import { planFlip } from '#core/dns/flip.ts';
+import { isNoop } from '#core/dns/plan.ts';
+import { Rfc2136Error, Rfc2136Provider } from '#core/dns/rfc2136.ts';
+import { DnsRetryExhaustedError, type ServiceDns } from '#core/dns/types.ts';
 import { workerDnsTransport } from '../../workers/dns-transport.ts';
 
 const bind = inject('bind');

@@ -3,8 +3,8 @@
  * concurrent claims of one nonce exactly one wins. Expired rows are ignored on lookup and deleted
  * by `sweep`, which the coordinator's alarm runs every minute.
  */
-import type { UnixMs } from '../../core/model.ts';
-import type { NonceStore } from '../../core/signing/nonce-store.ts';
+import type { UnixMs } from '#core/model.ts';
+import type { NonceStore } from '#core/signing/nonce-store.ts';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS lb_nonce (key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (key_id, nonce));

@@ -3,10 +3,10 @@
  * Durable Object, so a read-compare-write cannot interleave with another request's: the CAS is
  * atomic without locks. Audit entries are kept for AUDIT_RETENTION_MS and at most AUDIT_MAX_ENTRIES.
  */
-import type { AuditEntry } from '../../core/engine/actions.ts';
-import type { ServiceState } from '../../core/engine/state.ts';
-import type { AuditQuery, StateStore, Versioned } from '../../core/coordinator/store.ts';
-import type { ServiceName, UnixMs } from '../../core/model.ts';
+import type { AuditEntry } from '#core/engine/actions.ts';
+import type { ServiceState } from '#core/engine/state.ts';
+import type { AuditQuery, StateStore, Versioned } from '#core/coordinator/store.ts';
+import type { ServiceName, UnixMs } from '#core/model.ts';
 
 export const AUDIT_MAX_ENTRIES = 10_000;
 export const AUDIT_RETENTION_MS = 30 * 24 * 3600_000;

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import type { TestProject } from 'vitest/node';
-import { keyEnvVar } from '../../../core/signing/keys.ts';
+import { keyEnvVar } from '#core/signing/keys.ts';
 import { OPERATOR_KEY, PROBE_KEY, type BundleReport } from './shared.ts';
 
 interface WranglerJson { main: string; alias: Record<string, string>; $schema?: string }

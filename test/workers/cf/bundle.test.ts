@@ -5,11 +5,18 @@
  */
 import { expect, inject, it } from 'vitest';
 
-it('the deployable bundle imports only workerd built-ins, fits in 1 MiB and boots', () => {
+/**
+ * Size is cold-start time. `import * as z from 'zod'` (never `import { z }`, which pulls in every
+ * locale) brought the bundle from 791 KiB to 434 KiB; 500 KiB leaves room for growth, not for a
+ * regression of that kind.
+ */
+const WORKER_BUDGET_BYTES = 500 * 1024;
+
+it('the deployable bundle imports only workerd built-ins, fits in 500 KiB and boots', () => {
   const report = inject('cfBundle');
   expect(report.imports.filter((s) => !s.startsWith('cloudflare:'))).toEqual([]);
   expect(report.imports.some((s) => /^(node:)?(fs|child_process|net|tls|os|path|http|https|worker_threads)(\/|$)/.test(s))).toBe(false);
-  expect(report.bytes).toBeLessThan(1024 * 1024);
+  expect(report.bytes).toBeLessThan(WORKER_BUDGET_BYTES);
   expect(report.healthzStatus).toBe(200);
   console.log(`worker bundle: ${(report.bytes / 1024).toFixed(1)} KiB, ${(report.gzipBytes / 1024).toFixed(1)} KiB gzipped; imports ${report.imports.join(', ')}`);
 });

@@ -3,11 +3,10 @@
  * anything forged, replayed, expired, tampered or signed with the wrong scope gets 401 and
  * changes nothing (checked in DO storage), and state survives the object being restarted.
  */
-import { abortAllDurableObjects, env, runInDurableObject, SELF } from 'cloudflare:test';
+import { abortAllDurableObjects, runInDurableObject, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { CoordinatorObject } from '../../../workers/coordinator.ts';
-import { coordinatorStub } from '../../../workers/stubs.ts';
-import { batch, coordinatorStorage, postBatch, signedRequest } from './helpers.ts';
+import { batch, coordinatorObject, coordinatorStorage, postBatch, signedRequest } from './helpers.ts';
 import { AWS_PROBE_KEY, OPERATOR_KEY, PROBE_KEY, SERVICE } from './shared.ts';
 
 const votesOf = async (vp: string) => {
@@ -63,10 +62,10 @@ describe('coordinator Durable Object', () => {
   it('keeps its state when the object is restarted (a new instance reads storage)', async () => {
     const res = await postBatch(batch('aws:us-east-1', 4, 'healthy'), AWS_PROBE_KEY);
     expect(res.status).toBe(200);
-    const stub = coordinatorStub(env);
+    const stub = coordinatorObject();
     await runInDurableObject(stub, (instance: CoordinatorObject) => { (instance as unknown as { marker: string }).marker = 'old'; });
     await abortAllDurableObjects();
-    const fresh = coordinatorStub(env);
+    const fresh = coordinatorObject();
     const marker = await runInDurableObject(fresh, (instance: CoordinatorObject) => (instance as unknown as { marker?: string }).marker);
     expect(marker).toBeUndefined(); // really a new instance
     expect(await votesOf('aws:us-east-1')).toMatchObject({ primary: { verdict: 'healthy' } });

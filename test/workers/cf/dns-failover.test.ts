@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { initialServiceState } from '#core/engine/state.ts';
 import type { CoordinatorObject } from '../../../workers/coordinator.ts';
 import { coordinatorStub } from '../../../workers/stubs.ts';
-import { batch, coordinatorStorage, inspect, postBatch } from './helpers.ts';
+import { batch, coordinatorObject, coordinatorStorage, inspect, postBatch } from './helpers.ts';
 import { AWS_PROBE_KEY, CF_ZONE, INTERVAL_SECONDS, PRIMARY_IP, PROBE_KEY, SECONDARY_IP, SERVICE } from './shared.ts';
 
 /**
@@ -16,7 +16,7 @@ import { AWS_PROBE_KEY, CF_ZONE, INTERVAL_SECONDS, PRIMARY_IP, PROBE_KEY, SECOND
  * next batches are not its cold start: workerd's clock is real and a test cannot wait 300 s.
  */
 async function observingForOneInterval(): Promise<void> {
-  await runInDurableObject(coordinatorStub(env), async (instance: CoordinatorObject) => {
+  await runInDurableObject(coordinatorObject(), async (instance: CoordinatorObject) => {
     const now = Date.now();
     const stored = await instance.store.get(SERVICE);
     const vote = { verdict: 'healthy' as const, observedAt: now - 1_000, receivedAt: now - 1_000, failure: null, latencyMs: 40, ranIn: null };

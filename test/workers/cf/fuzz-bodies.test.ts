@@ -85,8 +85,8 @@ describe('the real Worker entry (SELF) over its Durable Object, fuzzed', () => {
         operator: { id: OPERATOR_KEY.id, kind: 'hmac', secret: hexToBytes(OPERATOR_KEY.secret)! },
       },
       store: {
-        list: () => runInDurableObject(stub, (instance: CoordinatorObject) => instance.store.list()),
-        audit: (query) => runInDurableObject(stub, (instance: CoordinatorObject) => instance.store.audit(query)),
+        list: () => runInDurableObject(stub as unknown as DurableObjectStub<CoordinatorObject>, (instance: CoordinatorObject) => instance.store.list()),
+        audit: (query) => runInDurableObject(stub as unknown as DurableObjectStub<CoordinatorObject>, (instance: CoordinatorObject) => instance.store.audit(query)),
       },
       config: workerConfig(),
       exactClock: false,

@@ -1,12 +1,20 @@
 /** Helpers for the workerd tests: signing like a prober or an operator, and reading the fixtures. */
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { inject } from 'vitest';
-import type { ObservationBatch } from '../../../core/model.ts';
-import { hexToBytes } from '../../../core/signing/keys.ts';
-import { signRequest } from '../../../core/signing/lb1.ts';
+import type { ObservationBatch } from '#core/model.ts';
+import { hexToBytes } from '#core/signing/keys.ts';
+import { signRequest } from '#core/signing/lb1.ts';
 import type { CoordinatorObject } from '../../../workers/coordinator.ts';
 import { coordinatorStub } from '../../../workers/stubs.ts';
 import { SERVICE, type AwsPost, type CfRecordSeen, type CfRequestSeen } from './shared.ts';
+
+/**
+ * The coordinator DO's stub typed by its class, for runInDurableObject callbacks that read its
+ * storage fields. workers/env.ts types the namespace by the RPC interface (workers/bindings.ts),
+ * which is all production code may use; only tests reach inside the instance.
+ */
+export const coordinatorObject = (): DurableObjectStub<CoordinatorObject> =>
+  coordinatorStub(env) as unknown as DurableObjectStub<CoordinatorObject>;
 
 export const BASE = 'https://lifeboat.example.workers.dev';
 
@@ -36,7 +44,7 @@ export async function postBatch(b: ObservationBatch, key: TestKey): Promise<Resp
 
 /** What the coordinator DO holds: service states, audit, nonce count. */
 export async function coordinatorStorage() {
-  return runInDurableObject(coordinatorStub(env), async (instance: CoordinatorObject) => ({
+  return runInDurableObject(coordinatorObject(), async (instance: CoordinatorObject) => ({
     states: await instance.store.list(),
     audit: await instance.store.audit({ limit: 1000 }),
     nonces: instance.nonces.count(),

@@ -5,8 +5,8 @@
  */
 import { env, runInDurableObject } from 'cloudflare:test';
 import { expect, it } from 'vitest';
-import type { StateStore } from '../../../core/coordinator/store.ts';
-import type { NonceStore } from '../../../core/signing/nonce-store.ts';
+import type { StateStore } from '#core/coordinator/store.ts';
+import type { NonceStore } from '#core/signing/nonce-store.ts';
 import { DurableNonceStore } from '../../../workers/storage/nonce-store.ts';
 import { DurableStateStore } from '../../../workers/storage/state-store.ts';
 import { stateStoreContract } from '../../coordinator/state-store-contract.ts';

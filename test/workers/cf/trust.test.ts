@@ -5,8 +5,8 @@
  */
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { importPrivateKey } from '../../../core/signing/ecdsa.ts';
-import { signRequestEcdsa } from '../../../core/signing/lb1.ts';
+import { importPrivateKey } from '#core/signing/ecdsa.ts';
+import { signRequestEcdsa } from '#core/signing/lb1.ts';
 import { batch, BASE, postBatch, signedRequest } from './helpers.ts';
 import { ECDSA_PROBE_KEY, OPERATOR_KEY, PROBE_KEY, UNSET_OPERATOR_KEY } from './shared.ts';
 

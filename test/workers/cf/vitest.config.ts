@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineProject } from 'vitest/config';
 import { AWS_PROBE_KEY, CF_TOKEN, OPERATOR_KEY, PROBE_KEY } from './shared.ts';
-import { keyEnvVar } from '../../../core/signing/keys.ts';
+import { keyEnvVar } from '#core/signing/keys.ts';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 

@@ -1,0 +1,42 @@
+/**
+ * What the probe Lambda is built from, and the production values the CDK stack's environment
+ * gives (docs/aws.md lists every variable). Tests pass their own.
+ */
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import type { TcpConnect } from '#core/probe/ports.ts';
+import type { Clock, Fetch, Logger, SecretSource, Sleep } from '#core/ports.ts';
+import { bundledConfig } from './bundled-config.ts';
+import { lambdaLogger, requireEnv } from './lambda-env.ts';
+import { SsmSecretSource } from './secrets.ts';
+
+export interface ProbeHandlerDeps {
+  readonly config: () => LifeboatConfig;
+  /** This function's region: the vantage point is `aws:<region>`. */
+  readonly region: string;
+  /** The probe-scope key this fleet signs with, and where its secret is. */
+  readonly keyId: string;
+  readonly secrets: () => SecretSource;
+  readonly keyParameterPrefix: string;
+  readonly logger: Logger;
+  readonly fetch?: Fetch;
+  readonly tcpConnect?: TcpConnect;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  readonly postTimeoutMs?: number;
+  /** Wall time one invocation covers: the schedule's period (default 60 s). */
+  readonly windowMs?: number;
+}
+
+export function defaultProbeDeps(env: NodeJS.ProcessEnv = process.env): ProbeHandlerDeps {
+  const region = requireEnv(env, 'AWS_REGION');
+  return {
+    config: bundledConfig,
+    region,
+    keyId: requireEnv(env, 'LIFEBOAT_PROBE_KEY_ID'),
+    keyParameterPrefix: requireEnv(env, 'LIFEBOAT_KEY_PARAMETER_PREFIX'),
+    // The key is read in this function's own region, so a probe never depends on another region.
+    secrets: () => new SsmSecretSource(new SSMClient({ region })),
+    logger: lambdaLogger(env, { vantagePoint: `aws:${region}` }),
+  };
+}
