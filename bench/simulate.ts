@@ -4,9 +4,9 @@
  * total false failovers, and the wall time. CI runs a few seeds (test/simulate/builtin.test.ts);
  * this is the full sweep recorded in docs/benchmarks.md.
  */
-import { builtinScenarios } from '../core/simulate/builtin.ts';
-import { worse, type ScenarioReport } from '../core/simulate/expect.ts';
-import { runScenario } from '../core/simulate/run.ts';
+import { builtinScenarios } from '#core/simulate/builtin.ts';
+import { worse, type ScenarioReport } from '#core/simulate/expect.ts';
+import { runScenario } from '#core/simulate/run.ts';
 
 export interface SimulateBenchResult {
   readonly seeds: number;

@@ -11,21 +11,10 @@
  */
 import type { Observation, UnixMs } from '../model.ts';
 import type { Policy } from './policy.ts';
+import type { GrayState } from './state.ts';
 import { providerOf, refuseObservationTime } from './votes.ts';
 
-/** One interval's primary votes per provider: [unhealthy, healthy + unhealthy]. */
-export interface GrayBucket {
-  readonly at: UnixMs;
-  readonly counts: Readonly<Record<string, readonly [number, number]>>;
-}
-
-export interface GrayState {
-  readonly buckets: readonly GrayBucket[];
-  /** When the current degraded incident was raised; null when none is open. */
-  readonly degradedSince: UnixMs | null;
-}
-
-export const initialGrayState = (): GrayState => ({ buckets: [], degradedSince: null });
+export { initialGrayState, type GrayBucket, type GrayState } from './state.ts';
 
 /** Adds the primary votes among `observations` (those whose time is accepted) and drops old buckets. */
 export function recordVotes(gray: GrayState, observations: readonly Observation[], now: UnixMs, policy: Policy): GrayState {

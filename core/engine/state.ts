@@ -3,7 +3,6 @@ import type {
   ActiveOverride, FailureKind, ServiceName, TargetRole, UnixMs, Verdict, VantagePoint,
 } from '../model.ts';
 import type { Decision, DecisionCause, HoldReason, NotifyEvent } from './decision.ts';
-import { initialGrayState, type GrayState } from './gray.ts';
 
 /**
  * The latest vote of one vantage point on one target. Every field is always present (null when
@@ -90,6 +89,20 @@ export interface ServiceState {
   /** The primary's recent vote counts and any open `degraded` incident (core/engine/gray.ts). */
   readonly gray: GrayState;
 }
+
+/** Gray-failure bookkeeping (core/engine/gray.ts). One interval's primary votes per provider: [unhealthy, healthy + unhealthy]. */
+export interface GrayBucket {
+  readonly at: UnixMs;
+  readonly counts: Readonly<Record<string, readonly [number, number]>>;
+}
+
+export interface GrayState {
+  readonly buckets: readonly GrayBucket[];
+  /** When the current degraded incident was raised; null when none is open. */
+  readonly degradedSince: UnixMs | null;
+}
+
+export const initialGrayState = (): GrayState => ({ buckets: [], degradedSince: null });
 
 export function initialServiceState(service: ServiceName, active: TargetRole = 'primary', epoch = 0): ServiceState {
   return {

@@ -8,21 +8,21 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { LifeboatConfig, LifeboatConfigInput } from '../../core/config/schema.ts';
-import { loadConfig, policyFor, vantagePointsOf } from '../../core/config/validate.ts';
-import { composeCoordinator, type Composition } from '../../core/coordinator/compose.ts';
-import type { StateStore } from '../../core/coordinator/store.ts';
-import type { AuditEntry } from '../../core/engine/actions.ts';
-import type { ServiceState } from '../../core/engine/state.ts';
-import { MAX_OBSERVATION_SKEW_MS } from '../../core/engine/votes.ts';
-import { MAX_DATE_MS, MAX_LATENCY_MS } from '../../core/api/bodies.ts';
-import { MemoryDnsProvider, MemoryZone } from '../../core/dns/memory.ts';
-import { normaliseName } from '../../core/model.ts';
-import { mapSecretSource, silentLogger, type Clock } from '../../core/ports.ts';
-import { generateProbeKeyPair, importPrivateKey } from '../../core/signing/ecdsa.ts';
-import { hexToBytes, keyEnvVar } from '../../core/signing/keys.ts';
-import { MAX_BODY_BYTES, signRequest, signRequestEcdsa } from '../../core/signing/lb1.ts';
-import type { NonceStore } from '../../core/signing/nonce-store.ts';
+import type { LifeboatConfig, LifeboatConfigInput } from '#core/config/schema.ts';
+import { loadConfig, policyFor, vantagePointsOf } from '#core/config/validate.ts';
+import { composeCoordinator, type Composition } from '#core/coordinator/compose.ts';
+import type { StateStore } from '#core/coordinator/store.ts';
+import type { AuditEntry } from '#core/engine/actions.ts';
+import type { ServiceState } from '#core/engine/state.ts';
+import { MAX_OBSERVATION_SKEW_MS } from '#core/engine/votes.ts';
+import { MAX_DATE_MS, MAX_LATENCY_MS } from '#core/api/bodies.ts';
+import { MemoryDnsProvider, MemoryZone } from '#core/dns/memory.ts';
+import { normaliseName } from '#core/model.ts';
+import { mapSecretSource, silentLogger, type Clock } from '#core/ports.ts';
+import { generateProbeKeyPair, importPrivateKey } from '#core/signing/ecdsa.ts';
+import { hexToBytes, keyEnvVar } from '#core/signing/keys.ts';
+import { MAX_BODY_BYTES, signRequest, signRequestEcdsa } from '#core/signing/lb1.ts';
+import type { NonceStore } from '#core/signing/nonce-store.ts';
 
 export const FUZZ_SERVICES = ['app.example.com', 'api.example.com'] as const;
 const AWS_REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-2'] as const;

@@ -9,12 +9,12 @@
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { StateStore } from '../../../core/coordinator/store.ts';
-import type { NonceStore } from '../../../core/signing/nonce-store.ts';
+import type { StateStore } from '#core/coordinator/store.ts';
+import type { NonceStore } from '#core/signing/nonce-store.ts';
 import { DurableNonceStore } from '../../../workers/storage/nonce-store.ts';
 import { DurableStateStore } from '../../../workers/storage/state-store.ts';
-import { importPrivateKey } from '../../../core/signing/ecdsa.ts';
-import { hexToBytes } from '../../../core/signing/keys.ts';
+import { importPrivateKey } from '#core/signing/ecdsa.ts';
+import { hexToBytes } from '#core/signing/keys.ts';
 import { workerConfig } from '../../../workers/config.ts';
 import type { CoordinatorObject } from '../../../workers/coordinator.ts';
 import { coordinatorStub } from '../../../workers/stubs.ts';
