@@ -8,6 +8,7 @@
  * - route53:    Route53Client; AWS_REGION (default us-east-1), AWS_ENDPOINT_URL_ROUTE_53, and
  *               AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN] or the SDK's profile chain
  * - cloudflare: CLOUDFLARE_API_TOKEN, and LIFEBOAT_CLOUDFLARE_API_URL to point at another API base
+ * - rfc2136:    the base64 TSIG secret in the variable the entry's `secretFrom` names; TCP from here
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -22,6 +23,7 @@ import type { DnsProvider, ServiceDns } from '#core/dns/types.ts';
 import { embeddedApex, embeddedZones } from './local/embedded-zones.ts';
 import { FileDnsProvider, type FileZone } from './local/file-zone.ts';
 import { UsageError } from './io.ts';
+import { nodeDnsTransport } from '../functions/runtime/node-dns-transport.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -48,6 +50,7 @@ export function describeRecord(record: DnsRecordConfig, service: string): string
     case 'route53': return `route53 ${record.hostedZoneId}`;
     case 'cloudflare': return `cloudflare ${record.zoneId}`;
     case 'embedded': return `embedded ${embeddedApex(service)}`;
+    case 'rfc2136': return `rfc2136 ${record.zone} at ${record.server}:${record.port}`;
   }
 }
 
@@ -100,6 +103,7 @@ export function dnsTargets(config: LifeboatConfig, options: DnsTargetOptions): {
           ...(route53 ? { route53Client: route53 } : {}),
           ...(token ? { cloudflare: { apiToken: token, ...(options.env.LIFEBOAT_CLOUDFLARE_API_URL ? { baseUrl: options.env.LIFEBOAT_CLOUDFLARE_API_URL } : {}) } } : {}),
           ...(zone ? { embedded: new FileDnsProvider(zone) } : {}),
+          ...(record.provider === 'rfc2136' ? { rfc2136: { transport: nodeDnsTransport, secrets: definedOnly({ [record.secretFrom]: options.env[record.secretFrom] }) } } : {}),
         });
         targets.push({ ...base, provider, error: null });
       } catch (err) {
@@ -108,4 +112,8 @@ export function dnsTargets(config: LifeboatConfig, options: DnsTargetOptions): {
     }
   }
   return { targets, zones };
+}
+
+function definedOnly(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
 }

@@ -27,6 +27,8 @@ export interface CoordinatorHandlerDeps {
   readonly cloudflareBaseUrl?: string;
   /** SSM prefix of webhook URLs named by `urlFromEnv` in the config: `<prefix><NAME>`. */
   readonly webhookParameterPrefix?: string;
+  /** SSM prefix of RFC 2136 TSIG secrets named by `secretFrom` in the config: `<prefix><NAME>`. */
+  readonly dnsParameterPrefix?: string;
   /** The local run's embedded zone (`lifeboat run`); never set when deployed. */
   readonly embedded?: () => DnsProvider;
   readonly clock?: Clock;
@@ -50,6 +52,7 @@ export function defaultCoordinatorDeps(env: NodeJS.ProcessEnv = process.env): Co
     keyParameterPrefix: requireEnv(env, 'LIFEBOAT_KEY_PARAMETER_PREFIX'),
     ...(env.LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER ? { cloudflareTokenParameter: env.LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER } : {}),
     ...(env.LIFEBOAT_WEBHOOK_PARAMETER_PREFIX ? { webhookParameterPrefix: env.LIFEBOAT_WEBHOOK_PARAMETER_PREFIX } : {}),
+    ...(env.LIFEBOAT_DNS_PARAMETER_PREFIX ? { dnsParameterPrefix: env.LIFEBOAT_DNS_PARAMETER_PREFIX } : {}),
     logger: lambdaLogger(env, { coordinator: 'aws' }),
     writeMetric: (line) => process.stdout.write(`${line}\n`),
   };

@@ -13,6 +13,7 @@ import { DynamoStateStore } from './dynamo/state-store.ts';
 import { emfLine, METRICS, type MetricName } from './emf.ts';
 import { BadEventError, isFunctionUrlEvent, jsonResult, requestFromEvent, resultFromResponse } from './http-event.ts';
 import { ssmSecretNames } from './lambda-env.ts';
+import { nodeDnsTransport } from './runtime/node-dns-transport.ts';
 import { InputError } from '#core/errors.ts';
 
 export { defaultCoordinatorDeps, type CoordinatorHandlerDeps } from './coordinator-deps.ts';
@@ -43,7 +44,8 @@ async function build(deps: CoordinatorHandlerDeps) {
     store: new DynamoStateStore({ client, tableName: deps.tableName }),
     nonces: new DynamoNonceStore({ client, tableName: deps.tableName }),
     secrets: deps.secrets(),
-    secretNames: ssmSecretNames(deps.keyParameterPrefix, deps.cloudflareTokenParameter, deps.webhookParameterPrefix),
+    secretNames: ssmSecretNames(deps.keyParameterPrefix, deps.cloudflareTokenParameter, deps.webhookParameterPrefix, deps.dnsParameterPrefix),
+    dnsTransport: nodeDnsTransport,
     ...(usesRoute53 ? { route53Client: deps.route53() } : {}),
     ...(deps.embedded ? { embedded: deps.embedded() } : {}),
     ...(deps.cloudflareBaseUrl ? { cloudflareBaseUrl: deps.cloudflareBaseUrl } : {}),

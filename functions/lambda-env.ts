@@ -31,11 +31,12 @@ export function lambdaLogger(env: NodeJS.ProcessEnv, base: Record<string, unknow
  * How the Lambdas' SSM names each secret (infra/parameters.ts lays them out). An unset prefix
  * yields a name that says which variable is missing, so the `degraded` entry points at the fix.
  */
-export function ssmSecretNames(keyPrefix: string, cloudflareTokenParameter?: string, webhookPrefix?: string): SecretNames {
+export function ssmSecretNames(keyPrefix: string, cloudflareTokenParameter?: string, webhookPrefix?: string, dnsPrefix?: string): SecretNames {
   return {
     key: (id) => keyParameterName(keyPrefix, id),
     cloudflareToken: cloudflareTokenParameter ?? '(LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER not set)',
     route53Credentials: 'the Lambda execution role',
     webhook: (name) => (webhookPrefix ? `${webhookPrefix}${name}` : `(LIFEBOAT_WEBHOOK_PARAMETER_PREFIX not set)/${name}`),
+    dnsSecret: (name) => (dnsPrefix ? `${dnsPrefix}${name}` : `(LIFEBOAT_DNS_PARAMETER_PREFIX not set)/${name}`),
   };
 }

@@ -11,11 +11,13 @@ export interface ParameterNames {
   readonly cloudflareToken: string;
   /** Prefix of webhook URLs named by `urlFromEnv` in the config: `<prefix><NAME>`. */
   readonly webhookPrefix: string;
+  /** Prefix of RFC 2136 TSIG secrets named by `secretFrom` in the config: `<prefix><NAME>`. */
+  readonly dnsPrefix: string;
 }
 
 export function parameterNames(root = '/lifeboat'): ParameterNames {
   const base = root.replace(/\/+$/, '');
-  return { keyPrefix: `${base}/keys/`, cloudflareToken: `${base}/cloudflare-api-token`, webhookPrefix: `${base}/webhooks/` };
+  return { keyPrefix: `${base}/keys/`, cloudflareToken: `${base}/cloudflare-api-token`, webhookPrefix: `${base}/webhooks/`, dnsPrefix: `${base}/dns/` };
 }
 
 /** ARN of a parameter in the scope's own account and region (names start with '/'). */

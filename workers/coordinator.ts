@@ -11,6 +11,7 @@ import { systemClock } from '#core/ports.ts';
 import type { ArmResult, CoordinatorRpc } from './bindings.ts';
 import { workerConfig } from './config.ts';
 import { workerDnsClients } from './dns.ts';
+import { workerDnsTransport } from './dns-transport.ts';
 import { workerSecretNames, workerSecrets, type Env } from './env.ts';
 import { workerLogger } from './log.ts';
 import { nextSlotStart } from './schedule.ts';
@@ -36,7 +37,7 @@ export class CoordinatorObject extends DurableObject<Env> implements Coordinator
     this.composed ??= composeCoordinator({
       name: 'cloudflare', config: workerConfig(), store: this.store, nonces: this.nonces,
       clock: systemClock, logger: this.logger, fetch: (i, init) => fetch(i, init),
-      secrets: workerSecrets(this.env), secretNames: workerSecretNames, ...workerDnsClients(this.env),
+      secrets: workerSecrets(this.env), secretNames: workerSecretNames, ...workerDnsClients(this.env), dnsTransport: workerDnsTransport,
     });
     this.composed.catch(() => { this.composed = undefined; });
     return this.composed;

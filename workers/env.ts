@@ -54,4 +54,5 @@ export const workerSecretNames: SecretNames = {
   cloudflareToken: 'CLOUDFLARE_API_TOKEN',
   route53Credentials: 'AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY',
   webhook: (name) => name,
+  dnsSecret: (name) => name,
 };

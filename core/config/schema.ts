@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { rfc2136RecordSchema } from '../dns/rfc2136.ts';
 import { normaliseName } from '../model.ts';
 import { NOTIFY_EVENTS } from '../engine/decision.ts';
 import { policySchema, DEFAULT_INTERVAL_SECONDS } from '../engine/policy.ts';
@@ -89,6 +90,8 @@ export const dnsRecordSchema = z.discriminatedUnion('provider', [
     provider: z.literal('embedded'),
     ttl: ttl.default(5),
   }),
+  // A zone on BIND, Knot, PowerDNS...: RFC 2136 updates signed with TSIG (docs/rfc2136.md).
+  rfc2136RecordSchema,
 ]);
 
 export const serviceSchema = z.strictObject({

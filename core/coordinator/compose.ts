@@ -14,6 +14,7 @@ import type { DnsRecordConfig, LifeboatConfig, ServiceConfig } from '../config/s
 import { createApi, type Degradation } from '../api/app.ts';
 import { serviceDns } from '../dns/desired.ts';
 import { createDnsProvider, type DnsProviderDeps } from '../dns/factory.ts';
+import type { DnsTransport } from '../dns/dns-transport.ts';
 import type { ProviderTarget } from '../dns/flip.ts';
 import type { DnsProvider } from '../dns/types.ts';
 import { fanOut } from '../notify/fanout.ts';
@@ -82,6 +83,8 @@ export interface SecretNames {
   readonly route53Credentials: string;
   /** A webhook URL named by `urlFromEnv` (SSM `<prefix><NAME>`, env `<NAME>`). */
   webhook(envName: string): string;
+  /** An RFC 2136 zone's TSIG secret named by `secretFrom` (SSM `<prefix><NAME>`, env `<NAME>`). */
+  dnsSecret(name: string): string;
 }
 
 export interface ComposeOptions {
@@ -99,6 +102,8 @@ export interface ComposeOptions {
   /** The local run's embedded zone; never set when deployed. */
   readonly embedded?: DnsProvider;
   readonly cloudflareBaseUrl?: string;
+  /** How this runtime reaches an RFC 2136 server (TCP from Node, `cloudflare:sockets` in workerd). */
+  readonly dnsTransport?: DnsTransport;
   /** Notifiers besides the config's webhooks (e.g. the Lambda's log line). */
   readonly extraNotifiers?: readonly Notifier[];
   /** Replaces every notifier (tests). */
@@ -140,6 +145,16 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
     const name = secretNames.cloudflareToken ?? 'CLOUDFLARE_API_TOKEN';
     const apiToken = await optional('cloudflare', name, 'Cloudflare DNS records cannot be changed; Route 53 ones still can');
     if (apiToken) dnsDeps.cloudflare = { apiToken, fetch: o.fetch, ...(o.cloudflareBaseUrl ? { baseUrl: o.cloudflareBaseUrl } : {}) };
+  }
+
+  const rfc2136 = records.flatMap((r) => (r.provider === 'rfc2136' ? [r] : []));
+  if (rfc2136.length > 0 && o.dnsTransport) {
+    const tsig: Record<string, string> = {};
+    for (const name of new Set(rfc2136.map((r) => r.secretFrom))) {
+      const value = await optional('rfc2136', secretNames.dnsSecret(name), `RFC 2136 zones signed with ${name} cannot be changed; other providers still can`);
+      if (value !== undefined) tsig[name] = value;
+    }
+    dnsDeps.rfc2136 = { transport: o.dnsTransport, secrets: tsig };
   }
 
   const notifier = o.notifier ?? fanOut([...(o.extraNotifiers ?? []), await webhooks(o, optional, degrade)], logger);

@@ -7,6 +7,8 @@ import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { DnsRecordConfig } from '../config/schema.ts';
 import type { Fetch, Sleep } from '../ports.ts';
 import { CloudflareDnsProvider } from './cloudflare.ts';
+import type { DnsTransport } from './dns-transport.ts';
+import { createRfc2136Provider } from './rfc2136.ts';
 import { Route53Provider } from './route53.ts';
 import { DnsError, type DnsProvider } from './types.ts';
 
@@ -14,6 +16,11 @@ export interface DnsProviderDeps {
   /** Built by the adapter (region, credentials, endpoint), ideally with `maxAttempts: 1`. */
   readonly route53Client?: Route53Client;
   readonly cloudflare?: { readonly apiToken: string; readonly baseUrl?: string; readonly fetch?: Fetch };
+  /**
+   * RFC 2136 zones: the runtime's DNS transport (TCP from Node or workerd) and the TSIG secrets
+   * read so far, by the name each entry's `secretFrom` gives.
+   */
+  readonly rfc2136?: { readonly transport: DnsTransport; readonly secrets: Readonly<Record<string, string>> };
   /** The embedded server's provider (a MemoryDnsProvider over the zone it serves). */
   readonly embedded?: DnsProvider;
   readonly sleep?: Sleep;
@@ -49,6 +56,8 @@ export function createDnsProvider(record: DnsRecordConfig, deps: DnsProviderDeps
         zoneId: record.zoneId, apiToken, ...(baseUrl ? { baseUrl } : {}), ...(fetch ? { fetch } : {}), ...common,
       });
     }
+    case 'rfc2136':
+      return createRfc2136Provider(record, { secret: deps.rfc2136?.secrets[record.secretFrom], transport: deps.rfc2136?.transport, ...common });
     case 'embedded': {
       if (!deps.embedded) {
         throw new DnsConfigError(

@@ -27,7 +27,7 @@ import {
 import { LifeboatError } from '../errors.ts';
 
 // 'rfc2136' is not yet in DnsProviderName (core/dns/types.ts is widened when this is wired in).
-const PROVIDER = 'rfc2136' as DnsProviderName;
+const PROVIDER: DnsProviderName = 'rfc2136';
 
 const hostname = z.string().min(1).max(253)
   .regex(/^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?$/i, 'must be a DNS name such as example.com');

@@ -6,7 +6,7 @@
 import type { ServiceName, TargetRole, UnixMs } from '../model.ts';
 import { LifeboatError } from '../errors.ts';
 
-export type DnsProviderName = 'route53' | 'cloudflare' | 'embedded' | 'memory';
+export type DnsProviderName = 'route53' | 'cloudflare' | 'rfc2136' | 'embedded' | 'memory';
 export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT';
 
 /** A set of records of one name and type, as DNS holds them. Names are lower case, no final dot. */

@@ -40,6 +40,7 @@ export class ControlStack extends Stack {
     const { config, parameters } = props;
     // Webhook URLs can hold secrets (Slack's do): those named by urlFromEnv live in SSM.
     const webhookSecrets = (config.notifications?.webhooks ?? []).flatMap((w) => (w.urlFromEnv ? [w.urlFromEnv] : []));
+    const tsigSecrets = [...new Set(config.services.flatMap((s) => s.dns.flatMap((r) => (r.provider === 'rfc2136' ? [r.secretFrom] : []))))].sort();
 
     this.table = new Table(this, 'State', {
       partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
@@ -67,6 +68,7 @@ export class ControlStack extends Stack {
         LIFEBOAT_KEY_PARAMETER_PREFIX: parameters.keyPrefix,
         ...(usesCloudflare ? { LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER: parameters.cloudflareToken } : {}),
         ...(webhookSecrets.length ? { LIFEBOAT_WEBHOOK_PARAMETER_PREFIX: parameters.webhookPrefix } : {}),
+        ...(tsigSecrets.length ? { LIFEBOAT_DNS_PARAMETER_PREFIX: parameters.dnsPrefix } : {}),
       },
     });
     const { role, fn } = this.coordinator;
@@ -95,6 +97,7 @@ export class ControlStack extends Stack {
         ...config.keys.filter((k) => keyAlgorithm(k) === 'hmac-sha256').map((k) => parameterArn(this, `${parameters.keyPrefix}${k.id}`)),
         ...(usesCloudflare ? [parameterArn(this, parameters.cloudflareToken)] : []),
         ...webhookSecrets.map((name) => parameterArn(this, `${parameters.webhookPrefix}${name}`)),
+        ...tsigSecrets.map((name) => parameterArn(this, `${parameters.dnsPrefix}${name}`)),
       ],
     }));
 

@@ -44,7 +44,7 @@ const defaultKeys: LifeboatConfigInput['keys'] = [
   { id: OPS.id, scope: 'operator' },
 ];
 
-const names: SecretNames = { key: keyEnvVar, cloudflareToken: 'CLOUDFLARE_API_TOKEN', route53Credentials: 'AWS_ACCESS_KEY_ID', webhook: (n) => n };
+const names: SecretNames = { key: keyEnvVar, cloudflareToken: 'CLOUDFLARE_API_TOKEN', route53Credentials: 'AWS_ACCESS_KEY_ID', webhook: (n) => n, dnsSecret: (n) => n };
 
 async function rig(options: { keys?: LifeboatConfigInput['keys']; secrets?: SecretSource; extra?: Partial<LifeboatConfigInput> } = {}) {
   const config = loadConfig(configInput(options.keys ?? defaultKeys, options.extra));

@@ -101,7 +101,7 @@ export async function fuzzRig(store: StateStore, nonces: NonceStore, material: F
     name: 'fuzz', config, store, nonces, clock, logger: silentLogger,
     fetch: async () => new Response('ok'),
     secrets: mapSecretSource(material.secrets),
-    secretNames: { key: keyEnvVar, route53Credentials: 'AWS_ACCESS_KEY_ID', webhook: (n) => n },
+    secretNames: { key: keyEnvVar, route53Credentials: 'AWS_ACCESS_KEY_ID', webhook: (n) => n, dnsSecret: (n) => n },
     embedded: new MemoryDnsProvider(new MemoryZone('example.com'), { name: 'embedded' }),
   });
   return { ...composed, config, store, clock, keys: material.keys };
