@@ -28,6 +28,7 @@ import { createSite, isLoopbackTarget, type LocalSite } from './sites.ts';
 import { startVantagePoints, type VantageFleet, type VantageOptions } from './vantage.ts';
 import { startZoneApi, type ZoneApi } from './zone-api.ts';
 import { routeEmbedded } from './embedded-router.ts';
+import { ConfigurationError } from '#core/errors.ts';
 
 export type CoordinatorName = 'aws' | 'cloudflare';
 
@@ -82,7 +83,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
   };
   try {
     const operatorKeyConfig = options.config.keys.find((k) => k.scope === 'operator');
-    if (!operatorKeyConfig) throw new Error('the config needs a key with scope "operator" for the local run (overrides and status)');
+    if (!operatorKeyConfig) throw new ConfigurationError('the config needs a key with scope "operator" for the local run (overrides and status)');
 
     const dnsDir = join(options.stateDir, 'dns');
     // A run starts from the primary: yesterday's failover is not today's truth.

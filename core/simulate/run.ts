@@ -35,12 +35,18 @@ import type { Fault, Scenario } from './scenario.ts';
 import { COORDINATOR_URLS, COORDINATORS, OPERATOR_KEY, PROBE_KEYS, SERVICE, simConfig, TARGETS, vantagePointsOf, type CoordinatorName } from './setup.ts';
 import { VirtualTime } from './virtual-time.ts';
 import { faultActive, ms, providerOf, seededRandom, SIMULATION_START, World } from './world.ts';
+import { LifeboatError } from '../errors.ts';
 
 export type { ScenarioReport, TimelineEntry } from './expect.ts';
 
+/** Something the simulated world does to the real parts (a failing DNS API, a refused call). */
+class SimulatedFailure extends LifeboatError {
+  override readonly name: string = 'SimulatedFailure';
+}
+
 /** What a dead process's every call meets. */
-class ProcessKilled extends Error {
-  override readonly name = 'ProcessKilled';
+class ProcessKilled extends SimulatedFailure {
+  override readonly name: string = 'ProcessKilled';
 }
 
 interface Life { dead: boolean }
@@ -161,7 +167,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
         if (life.dead) throw new ProcessKilled('this coordinator process is dead');
         if (call === 'apply' && armedAt('before-dns-write')) throw new ProcessKilled('killed before writing DNS');
         const err = world.dnsError(name, time.now);
-        if (err) throw new Error(`DNS API ${err}`);
+        if (err) throw new SimulatedFailure(`DNS API ${err}`);
       },
     });
     const provider: DnsProvider = {
@@ -196,7 +202,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
   const deliver = async (name: CoordinatorName, post: SignedPost): Promise<Response> => {
     const { status, text } = await request(name, '/v1/observations', post.headers, post.body);
     if (status === 401 || status === 403) { rejected++; note(`${name} refused: ${text}`); }
-    else if (status < 200 || status > 299) throw new Error(`${name} answered ${status}: ${text}`);
+    else if (status < 200 || status > 299) throw new SimulatedFailure(`${name} answered ${status}: ${text}`);
     else {
       lastValid.set(name, post);
       const out = JSON.parse(text) as { accepted: number; ignored: number; decisions: { to: TargetRole; cause: string; epoch: number }[] };
@@ -217,7 +223,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
   const byOrigin = new Map(COORDINATORS.map((name) => [new URL(COORDINATOR_URLS[name]).origin, name]));
   const coordinatorFetchFor = (vp: VantagePoint): Fetch => async (input, init) => {
     const name = byOrigin.get(requestUrl(input).origin);
-    if (!name) throw new Error(`simulated network: no coordinator at ${requestUrl(input).origin}`);
+    if (!name) throw new SimulatedFailure(`simulated network: no coordinator at ${requestUrl(input).origin}`);
     const signal = init?.signal ?? undefined;
     if (world.partitioned(vp, name, time.now)) {
       // The post is lost on the way: the poster's own deadline decides.
@@ -303,7 +309,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
       const headers = await signRequest({ method: 'POST', path: '/v1/override', body, keyId: OPERATOR_KEY, secret: secrets.operator, now: time.now, randomBytes: (n) => randomBytes(random, n) });
       const { status, text } = await request(name, '/v1/override', headers, body).catch(() => ({ status: 0, text: 'connection reset' }));
       note(`operator ${f.action}${f.until !== undefined ? ` until ${f.until}s` : ''} at ${name}: ${status} ${status === 200 ? '' : text}`);
-      if (status !== 200 && status !== 0) throw new Error(`${name} refused the operator's override: ${status} ${text}`);
+      if (status !== 200 && status !== 0) throw new SimulatedFailure(`${name} refused the operator's override: ${status} ${text}`);
     }
   };
 
