@@ -7,33 +7,16 @@
 import { describe, expect, it } from 'vitest';
 import { Coordinator, type NotifyAction } from '#core/coordinator/coordinator.ts';
 import { MemoryStateStore } from '#core/coordinator/store.ts';
-import { loadConfig } from '#core/config/validate.ts';
-import { serviceDns } from '#core/dns/desired.ts';
-import { MemoryDnsProvider, MemoryZone } from '#core/dns/memory.ts';
+import { MemoryDnsProvider } from '#core/dns/memory.ts';
 import type { ObservationBatch, VantagePoint } from '#core/model.ts';
 import { silentLogger } from '#core/ports.ts';
-
-const SERVICE = 'app.example.com';
+import { oneService, SERVICE } from './one-service.ts';
 const VPS: VantagePoint[] = ['aws:us-east-1', 'aws:eu-west-1', 'cloudflare:apac', 'cloudflare:weur'];
 
 describe('a coordinator that crashed after writing DNS', () => {
   it('finishes the flip on restart, even with every vote stale, and never announces an abandon', async () => {
-    const config = loadConfig({
-      services: [{
-        name: SERVICE,
-        primary: { url: 'https://primary.example.net', a: ['203.0.113.10'] },
-        secondary: { url: 'https://secondary.example.net', a: ['198.51.100.20'] },
-        healthCheck: { type: 'http' },
-        dns: [{ provider: 'embedded', ttl: 5 }],
-        policy: { failAfter: 1 },
-      }],
-      vantagePoints: { aws: ['us-east-1', 'eu-west-1'], cloudflare: ['apac', 'weur'] },
-      keys: [{ id: 'probe-aws', scope: 'probe', speaksFor: ['aws'] }, { id: 'probe-cf', scope: 'probe', speaksFor: ['cloudflare'] }],
-    });
+    const { config, zone, spec } = oneService({ aws: ['us-east-1', 'eu-west-1'], cloudflare: ['apac', 'weur'], policy: { failAfter: 1 } });
     let now = 1_800_000_000_000;
-    const zone = new MemoryZone('example.com');
-    const spec = serviceDns(config.services[0]!, config.services[0]!.dns[0]!);
-    zone.write(spec.targets.primary);
     const store = new MemoryStateStore();
     let crash = false;
     const provider = new MemoryDnsProvider(zone, { name: 'embedded' });

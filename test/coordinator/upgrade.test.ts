@@ -5,14 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { Coordinator, type NotifyAction } from '#core/coordinator/coordinator.ts';
 import { MemoryStateStore } from '#core/coordinator/store.ts';
-import { loadConfig } from '#core/config/validate.ts';
-import { serviceDns } from '#core/dns/desired.ts';
-import { MemoryDnsProvider, MemoryZone } from '#core/dns/memory.ts';
+import { MemoryDnsProvider } from '#core/dns/memory.ts';
 import { parseStateRecord, stateRecordName } from '#core/dns/state-record.ts';
 import type { ServiceState } from '#core/engine/state.ts';
 import { silentLogger } from '#core/ports.ts';
-
-const SERVICE = 'app.example.com';
+import { oneService, SERVICE } from './one-service.ts';
 const NOW = 1_800_000_000_000;
 
 /** A DynamoDB item / Durable Object row as 0.1 wrote it: exactly the fields 0.1 had. */
@@ -30,20 +27,7 @@ function stateOf01(): unknown {
 
 describe('state saved by 0.1', () => {
   it('is carried out by 0.2: the pending flip reaches DNS, the override and the audit stay', async () => {
-    const config = loadConfig({
-      services: [{
-        name: SERVICE,
-        primary: { url: 'https://primary.example.net', a: ['203.0.113.10'] },
-        secondary: { url: 'https://secondary.example.net', a: ['198.51.100.20'] },
-        healthCheck: { type: 'http' },
-        dns: [{ provider: 'embedded', ttl: 5 }],
-      }],
-      vantagePoints: { aws: ['us-east-1', 'eu-west-1'], cloudflare: ['apac'] },
-      keys: [{ id: 'probe-aws', scope: 'probe', speaksFor: ['aws'] }, { id: 'probe-cf', scope: 'probe', speaksFor: ['cloudflare'] }],
-    });
-    const zone = new MemoryZone('example.com');
-    const spec = serviceDns(config.services[0]!, config.services[0]!.dns[0]!);
-    zone.write(spec.targets.primary);
+    const { config, zone, spec } = oneService({ aws: ['us-east-1', 'eu-west-1'], cloudflare: ['apac'] });
     const store = new MemoryStateStore();
     expect(await store.put(stateOf01() as ServiceState, null)).not.toBeNull();
     await store.appendAudit([{ at: NOW - 20_000, service: SERVICE, kind: 'decision', message: 'failing over (0.1)' }]);
