@@ -10,9 +10,10 @@ body_file=$1
 path=/v1/observations
 work=$(mktemp -d) && trap 'rm -rf "$work"' EXIT
 
-# openssl wants PEM; `lifeboat keygen` and the local run store bare base64 PKCS#8 DER.
-if grep -q -- '-----BEGIN PRIVATE KEY-----' "$PRIVATE_KEY"; then cp "$PRIVATE_KEY" "$work/key.pem"
-else { echo '-----BEGIN PRIVATE KEY-----'; tr -d ' \n\r' < "$PRIVATE_KEY" | fold -w 64; echo; echo '-----END PRIVATE KEY-----'; } > "$work/key.pem"; fi
+# The key file may be PEM, or bare base64 PKCS#8 DER as `lifeboat keygen` and the local run store it.
+if ! openssl pkey -in "$PRIVATE_KEY" -out "$work/key.pem" 2>/dev/null; then
+  tr -d ' \n\r' < "$PRIVATE_KEY" | base64 -d | openssl pkey -inform DER -out "$work/key.pem"
+fi
 
 timestamp=$(date +%s)
 nonce=$(openssl rand -hex 16)

@@ -64,7 +64,7 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export async function importPublicKey(text: string, keyId: string): Promise<CryptoKey> {
   const der = derFromText(text, 'PUBLIC KEY');
   if (!der || !isP256PublicKeyText(text)) {
-    throw new KeyFormatError(keyId, `publicKey of key "${keyId}" is not a P-256 public key: expected base64 SPKI DER or PEM ("-----BEGIN PUBLIC KEY-----"), as \`lifeboat keygen --scope probe\` prints`);
+    throw new KeyFormatError(keyId, `publicKey of key "${keyId}" is not a P-256 public key: expected base64 SPKI DER or a PEM "PUBLIC KEY" block, as \`lifeboat keygen --scope probe\` prints`);
   }
   try {
     return await crypto.subtle.importKey('spki', der, CURVE, false, ['verify']);
@@ -76,7 +76,7 @@ export async function importPublicKey(text: string, keyId: string): Promise<Cryp
 /** Imports a probe key's private key (PKCS#8, base64 DER or PEM) for signing. */
 export async function importPrivateKey(text: string, keyId: string): Promise<CryptoKey> {
   const der = derFromText(text, 'PRIVATE KEY');
-  const refused = new KeyFormatError(keyId, `private key of key "${keyId}" is not a P-256 PKCS#8 key: expected base64 DER or PEM ("-----BEGIN PRIVATE KEY-----"), as \`lifeboat keygen --scope probe\` prints`);
+  const refused = new KeyFormatError(keyId, `private key of key "${keyId}" is not a P-256 PKCS#8 key: expected base64 DER or a PEM "PRIVATE KEY" block, as \`lifeboat keygen --scope probe\` prints`);
   if (!der) throw refused;
   try {
     return await crypto.subtle.importKey('pkcs8', der, CURVE, false, ['sign']);
