@@ -25,7 +25,7 @@ export default defineConfig({
   policy: { minVotes: 3, failAfter: 2 },
   // One probe key per provider (ECDSA: coordinators hold only the public key). The local run makes
   // a fresh key pair per probe key, or uses LIFEBOAT_KEY_<ID> when set, and writes every key to
-  // .lifeboat/keys/<id> (0600); the public keys below stand in for the ones it makes.
+  // .lifeboat/run/keys/<id> (0600); the public keys below stand in for the ones it makes.
   keys: [
     { id: 'local-probe-aws', scope: 'probe', speaksFor: ['aws'], publicKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEO0e4jbOyw8+sTRAKQXpzJxgsooSt36NT9fkylr4upxtY0p2aZJMqTIjZ4XFiJv09cAozA4GDZm+dy1/gEvoX3w==' },
     { id: 'local-probe-cloudflare', scope: 'probe', speaksFor: ['cloudflare'], publicKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEV8fxj8XXVhLy9MPFWnrXLJ23qc44+OQPikoMwtWwItYobIyU5UzB2WsFUyTZevNPzmKavCWYoQnDQI3d3wc3Jw==' },
