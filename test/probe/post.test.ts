@@ -40,32 +40,33 @@ const hang = (signal: AbortSignal) => new Promise<Response>((_, reject) => signa
 
 describe('postObservations', () => {
   it('posts to every coordinator in parallel: a silent one times out without delaying the other', async () => {
-    const { fetch, seen } = network({ 'https://aws.example': ok, 'https://cf.example': hang });
-    const started = Date.now();
+    // The answer to aws waits until the request to cloudflare has left: were posts made one after
+    // the other, aws would never answer and this test would fail on its own deadline.
+    let cfSent!: () => void;
+    const cfLeft = new Promise<void>((resolve) => { cfSent = resolve; });
+    const { fetch, seen } = network({
+      'https://aws.example': async () => { await cfLeft; return new Response('{}', { status: 200 }); },
+      'https://cf.example': (signal) => { cfSent(); return hang(signal); },
+    });
     const [aws, cf] = await postObservations(batch, ENDPOINTS, { fetch, clock, signer, timeoutMs: 300 });
-    // Both requests left at once, before either answered.
     expect(seen.map((s) => s.url)).toEqual([observationsUrl('https://aws.example'), observationsUrl('https://cf.example')]);
-    expect(Math.abs(seen[0]!.at - seen[1]!.at)).toBeLessThan(100);
     expect(aws).toMatchObject({ coordinator: 'aws', ok: true, status: 200 });
-    expect(aws!.ms).toBeLessThan(250);
     expect(cf).toMatchObject({ coordinator: 'cloudflare', ok: false });
     expect(cf!.error).toMatch(/TimeoutError/);
+    // A deadline never fires early, however busy the machine.
     expect(cf!.ms).toBeGreaterThanOrEqual(290);
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('a slow coordinator answering late does not hold back the fast one', async () => {
-    let fastDoneAt = 0;
+    // Cloudflare is asked first and answers only once aws has answered: sequential posts deadlock.
+    let awsAnswered!: () => void;
+    const awsDone = new Promise<void>((resolve) => { awsAnswered = resolve; });
     const { fetch } = network({
-      'https://aws.example': async () => { fastDoneAt = Date.now(); return new Response('{}'); },
-      'https://cf.example': () => new Promise((resolve) => setTimeout(() => resolve(new Response('{}')), 400)),
+      'https://cf.example': async () => { await awsDone; return new Response('{}'); },
+      'https://aws.example': async () => { awsAnswered(); return new Response('{}'); },
     });
-    const started = Date.now();
-    const results = await postObservations(batch, ENDPOINTS, { fetch, clock, signer, timeoutMs: 2_000 });
-    expect(results.map((r) => r.ok)).toEqual([true, true]);
-    expect(fastDoneAt - started).toBeLessThan(200);
-    expect(results[0]!.ms).toBeLessThan(200);
-    expect(results[1]!.ms).toBeGreaterThanOrEqual(390);
+    const results = await postObservations(batch, [ENDPOINTS[1]!, ENDPOINTS[0]!], { fetch, clock, signer, timeoutMs: 10_000 });
+    expect(results.map((r) => [r.coordinator, r.ok])).toEqual([['cloudflare', true], ['aws', true]]);
   });
 
   it('signs each post on its own: one nonce per coordinator, each verifies for its own path', async () => {
