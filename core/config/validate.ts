@@ -3,6 +3,7 @@ import { configSchema, keyWarnings, type LifeboatConfig, type ServiceConfig } fr
 import { resolvePolicy, decisionDeadlineMs, type Policy } from '../engine/policy.ts';
 import type { VantagePoint } from '../model.ts';
 import { ConfigurationError } from '../errors.ts';
+import { keyEnvVar } from '../signing/keys.ts';
 
 /** One thing wrong (or worth a look) in a config, located by its path. */
 export interface ConfigProblem {
@@ -38,6 +39,8 @@ function problemsOf(error: z.ZodError): ConfigProblem[] {
 export function parseConfig(input: unknown): ConfigResult {
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) return { ok: false, problems: problemsOf(parsed.error) };
+  const collisions = secretNameCollisions(parsed.data);
+  if (collisions.length > 0) return { ok: false, problems: collisions };
   return { ok: true, config: parsed.data, warnings: configWarnings(parsed.data) };
 }
 
@@ -164,4 +167,21 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * Two key ids whose secrets would live in one variable (`ops-alice` and `ops.alice` both read
+ * LIFEBOAT_KEY_OPS_ALICE): on Cloudflare and in the local run one key would silently sign with
+ * the other's secret. Refused here, once, for every runtime.
+ */
+function secretNameCollisions(config: LifeboatConfig): ConfigProblem[] {
+  const owner = new Map<string, string>();
+  const problems: ConfigProblem[] = [];
+  config.keys.forEach((k, i) => {
+    const name = keyEnvVar(k.id);
+    const other = owner.get(name);
+    if (other !== undefined) problems.push({ path: `keys[${i}].id`, message: `keys "${other}" and "${k.id}" would both read ${name}; rename one` });
+    else owner.set(name, k.id);
+  });
+  return problems;
 }

@@ -84,27 +84,6 @@ export function keyEnvVar(keyId: string): string {
   return `LIFEBOAT_KEY_${keyId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
-/**
- * A resolver for the configured keys, secrets from `env` (see `keyEnvVar`). Reads and checks every
- * secret at once so a missing or malformed one fails at start-up, with the key id and variable
- * name, rather than as a 401 at 3 a.m. Two ids mapping to one variable are refused.
- */
-export function envKeyResolver(keys: readonly KeyConfig[], env: Record<string, string | undefined>): KeyResolver {
-  const varOwner = new Map<string, string>();
-  const entries: StaticKey[] = keys.map(({ id, scope }) => {
-    const name = keyEnvVar(id);
-    const other = varOwner.get(name);
-    if (other !== undefined) throw new KeyError(`keys "${other}" and "${id}" would both read ${name}; rename one`);
-    varOwner.set(name, id);
-    const value = env[name];
-    if (value === undefined || value.trim() === '') {
-      throw new KeyError(`secret of key "${id}" is missing: set ${name} to its hex secret`);
-    }
-    return { id, scope, secret: decodeHexSecret(value, id) };
-  });
-  return staticKeyResolver(entries);
-}
-
 /** `hmac-sha256` unless the key gives a public key (or says `ecdsa-p256`). */
 export function keyAlgorithm(key: Pick<KeyConfig, 'algorithm' | 'publicKey'>): 'hmac-sha256' | 'ecdsa-p256' {
   return key.algorithm ?? (key.publicKey !== undefined ? 'ecdsa-p256' : 'hmac-sha256');

@@ -13,7 +13,10 @@ import {
   canonicalString, decodeHexSecret, signRequest, verifyRequest,
   type VerifiableRequest, type VerifyDeps, type VerifyResult,
 } from '#core/signing/lb1.ts';
-import { envKeyResolver, keyEnvVar, scopeAllows, staticKeyResolver, type KeyScope } from '#core/signing/keys.ts';
+import { configKeyResolver, keyEnvVar, scopeAllows, staticKeyResolver, type KeyScope } from '#core/signing/keys.ts';
+import { parseConfig } from '#core/config/validate.ts';
+import type { KeyConfig } from '#core/config/schema.ts';
+import { mapSecretSource, silentLogger } from '#core/ports.ts';
 import { MemoryNonceStore, type NonceStore } from '#core/signing/nonce-store.ts';
 
 const run = promisify(execFile);
@@ -284,24 +287,27 @@ describe('keys', () => {
     try { decodeHexSecret(short, 'ops-alice'); } catch (e) { expect(String(e)).not.toContain(short); }
     const notHex = 'zz'.repeat(32);
     expect(() => decodeHexSecret(notHex, 'ops-alice')).toThrow(/"ops-alice".*not hex/);
-    try { decodeHexSecret(notHex, 'ops-alice'); } catch (e) { expect(String(e)).not.toContain(notHex); }
+    expect(() => decodeHexSecret(notHex, 'ops-alice')).toThrow(expect.objectContaining({ message: expect.not.stringContaining(notHex) }));
     expect(decodeHexSecret(`${OPS_HEX.toUpperCase()}\n`, 'ops-alice')).toEqual(opsSecret);
   });
 
-  it('envKeyResolver reads LIFEBOAT_KEY_<ID> and fails loudly at start-up', async () => {
+  it('the key resolver reads LIFEBOAT_KEY_<ID>; a missing secret refuses that key alone; colliding ids are a config error', async () => {
     expect(keyEnvVar('ops-alice')).toBe('LIFEBOAT_KEY_OPS_ALICE');
     expect(keyEnvVar('aws.probe-1')).toBe('LIFEBOAT_KEY_AWS_PROBE_1');
-    const resolve = envKeyResolver(
-      [{ id: 'ops-alice', scope: 'operator' }, { id: 'aws.probe-1', scope: 'probe' }],
-      { LIFEBOAT_KEY_OPS_ALICE: OPS_HEX, LIFEBOAT_KEY_AWS_PROBE_1: PROBE_HEX },
-    );
+    const keys: KeyConfig[] = [{ id: 'ops-alice', scope: 'operator' }, { id: 'aws.probe-1', scope: 'probe', speaksFor: ['aws'] }, { id: 'ops-bob', scope: 'operator' }];
+    const resolve = configKeyResolver(keys, mapSecretSource({ LIFEBOAT_KEY_OPS_ALICE: OPS_HEX, LIFEBOAT_KEY_AWS_PROBE_1: PROBE_HEX }), keyEnvVar, silentLogger);
     expect(await resolve('ops-alice')).toEqual({ scope: 'operator', secret: opsSecret });
     expect(await resolve('aws.probe-1')).toEqual({ scope: 'probe', secret: probeSecret });
     expect(await resolve('nobody')).toBeNull();
     expect(await resolve('__proto__')).toBeNull();
-    expect(() => envKeyResolver([{ id: 'ops-alice', scope: 'operator' }], {})).toThrow(/"ops-alice".*LIFEBOAT_KEY_OPS_ALICE/);
-    expect(() => envKeyResolver([{ id: 'ops-alice', scope: 'operator' }, { id: 'ops.alice', scope: 'operator' }],
-      { LIFEBOAT_KEY_OPS_ALICE: OPS_HEX })).toThrow(/both read LIFEBOAT_KEY_OPS_ALICE/);
+    expect(await resolve('ops-bob')).toBeNull();
+    const colliding = parseConfig({
+      services: [{ name: 'app.example.com', primary: { url: 'https://p.example.net', a: ['203.0.113.10'] }, secondary: { url: 'https://s.example.net', a: ['198.51.100.20'] }, healthCheck: { type: 'http' }, dns: [{ provider: 'embedded' }] }],
+      vantagePoints: { aws: ['us-east-1'] },
+      keys: [{ id: 'probe-aws', scope: 'probe', speaksFor: ['aws'] }, { id: 'ops-alice', scope: 'operator' }, { id: 'ops.alice', scope: 'operator' }],
+    });
+    expect(colliding.ok).toBe(false);
+    if (!colliding.ok) expect(colliding.problems).toEqual([{ path: 'keys[2].id', message: expect.stringMatching(/both read LIFEBOAT_KEY_OPS_ALICE/) }]);
   });
 
   it('staticKeyResolver refuses duplicates and short secrets', () => {
