@@ -1,6 +1,6 @@
 /**
  * Lambda bundle sizes: functions/probe.ts and functions/coordinator.ts bundled by esbuild with
- * the settings NodejsFunction uses in infra/ (minified, CJS, node22, AWS SDK external, the config
+ * the settings NodejsFunction uses in infra/ (minified, CJS, node24, AWS SDK external, the config
  * embedded by `define`). Each must stay under 1 MB: size is cold-start time. Run alone with
  * `npx tsx bench/lambda-bundles.ts [config]`, or from bench/run.ts via benchLambdaBundles().
  */

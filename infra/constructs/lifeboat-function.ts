@@ -1,5 +1,5 @@
 /**
- * Every Lifeboat Lambda, with the defaults fixed in one place: Node.js 22 on arm64, bundled
+ * Every Lifeboat Lambda, with the defaults fixed in one place: Node.js 24 on arm64, bundled
  * locally by esbuild (no Docker), minified, the AWS SDK left to the runtime, the validated
  * config embedded at bundle time, its own log group with retention, a role that can write only
  * to that log group (no AWSLambdaBasicExecutionRole and its `Resource: *`), and an errors alarm.
@@ -17,13 +17,20 @@ import { configDefine } from '../../functions/bundled-config.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * The Lambda runtime. The project's scripts and tests run on the same Node major (package.json's
+ * optional `node-linux-*` packages; test/toolchain/node-runtime.test.ts fails when they drift).
+ */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+
 /** The esbuild settings NodejsFunction uses here; bench/lambda-bundles.ts reuses them to measure. */
 export const BUNDLING = {
   minify: true,
   sourceMap: false,
-  target: 'node22',
+  // Matches LAMBDA_RUNTIME, so esbuild leaves syntax the runtime has untouched.
+  target: 'node24',
   format: OutputFormat.CJS,
-  // The nodejs22.x runtime ships AWS SDK v3: bundling it would only add size.
+  // The nodejs24.x runtime ships AWS SDK v3: bundling it would only add size.
   externalModules: ['@aws-sdk/*'],
   forceDockerBundling: false,
 } as const;
@@ -63,7 +70,7 @@ export class LifeboatFunction extends Construct {
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout,

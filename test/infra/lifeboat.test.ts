@@ -82,7 +82,7 @@ describe('probe fleet', () => {
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
-        Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler',
+        Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler',
         Environment: { Variables: { LIFEBOAT_PROBE_KEY_ID: 'probe-aws', LIFEBOAT_KEY_PARAMETER_PREFIX: '/lifeboat/keys/' } },
       });
     }
@@ -103,7 +103,7 @@ describe('control stack', () => {
     control.hasOutput('CoordinatorUrl', {});
     control.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     control.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x', Architectures: ['arm64'],
+      Runtime: 'nodejs24.x', Architectures: ['arm64'],
       Environment: { Variables: { LIFEBOAT_TABLE_NAME: { Ref: TABLE_LOGICAL_ID }, LIFEBOAT_KEY_PARAMETER_PREFIX: '/lifeboat/keys/', LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER: '/lifeboat/cloudflare-api-token' } },
     });
   });
