@@ -1,10 +1,10 @@
 /**
- * The workerd project: tests here run inside workerd (via @cloudflare/vitest-pool-workers), to
+ * The workerd project: tests here run inside workerd (via @cloudflare/vitest-plugin), to
  * prove that core's DNS providers run in a Worker. The fixture servers run in Node (globalSetup)
  * and workerd reaches them over real loopback HTTP.
  */
 import { fileURLToPath } from 'node:url';
-import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineProject } from 'vitest/config';
 
 // The browser build of @aws-sdk/xml-builder needs DOMParser, which workerd lacks; its plain-JS

@@ -5,7 +5,7 @@
  * and their URLs and the test secrets come in as bindings.
  */
 import { fileURLToPath } from 'node:url';
-import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineProject } from 'vitest/config';
 import { AWS_PROBE_KEY, CF_TOKEN, OPERATOR_KEY, PROBE_KEY } from './shared.ts';
 import { keyEnvVar } from '#core/signing/keys.ts';
