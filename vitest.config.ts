@@ -2,8 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 // Projects: node (unit, property, contract tests; test/ mirrors the source tree), e2e (the
 // whole system on loopback), and two inside workerd (test/workers/, each with its own config).
-// The AWS SDK's notice that it will need Node 22 is known (docs/toolchain.md) and only buries output.
-const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
 export default defineConfig({
   test: {
@@ -14,7 +12,6 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/workers/**', 'test/e2e/**', 'node_modules/**'],
           environment: 'node',
-          env,
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
@@ -25,7 +22,6 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
-          env,
           testTimeout: 120_000,
           hookTimeout: 60_000,
         },

@@ -16,7 +16,6 @@ import { benchWorkerCpu, printWorkerCpu } from './worker-cpu.ts';
 import { benchFailover } from './failover.ts';
 import { benchSimulate } from './simulate.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 

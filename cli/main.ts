@@ -64,9 +64,6 @@ export async function main(argv: string[], io: CliIo): Promise<ExitCode> {
 }
 
 export function processIo(): CliIo {
-  // These machines run Node 20 on purpose (docs/toolchain.md); the AWS SDK's notice about Node 22
-  // is known and would only bury the timeline. Set the variable to "false" to see it again.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // `lifeboat ... | head` closes the pipe early: that is not an error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
