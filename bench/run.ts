@@ -15,6 +15,7 @@ import { benchLambdaBundles, formatBundles } from './lambda-bundles.ts';
 import { benchWorkerCpu, printWorkerCpu } from './worker-cpu.ts';
 import { benchFailover } from './failover.ts';
 import { benchSimulate } from './simulate.ts';
+import { SEED_CONCURRENCY } from '#core/simulate/seeds.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const only = process.argv.slice(2);
@@ -66,7 +67,7 @@ if (want('failover')) {
 
 if (want('simulate')) {
   const seeds = Number(process.env.LIFEBOAT_BENCH_SEEDS ?? 20);
-  console.log(`simulate: every built-in scenario under ${seeds} seeds, worst run of each`);
+  console.log(`simulate: every built-in scenario under ${seeds} seeds (${SEED_CONCURRENCY} runs at a time), worst run of each`);
   const r = await benchSimulate(seeds, (line) => console.log(line));
   console.log(`  ${r.passed}/${r.scenarios} scenarios passed under every seed; ${r.falseFailovers} false failovers in ${r.scenarios * r.seeds} runs; ${r.wallSeconds} s wall\n`);
 }

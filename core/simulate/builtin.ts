@@ -240,7 +240,7 @@ export const BUILTIN_SCENARIOS: readonly ScenarioInput[] = [
   {
     name: 'aws-down-then-primary-dies',
     property: '3',
-    description: 'The mirror image: AWS is silent, Cloudflare alone fails over. With three vantage points left, the last to see the fault can be a whole interval plus a silent probe (11 s) late: bound 40 s, not 30.',
+    description: 'The mirror image: AWS is silent from the start and Cloudflare alone fails over within 40 s (P3 sets no bound; with three vantage points left, the last can probe a whole interval plus jitter after the fault).',
     durationSeconds: 400,
     faults: [{ kind: 'provider-down', at: 0, provider: 'aws' }, { kind: 'primary-down', at: 60 }],
     expect: { failovers: 1, maxTimeToDecisionSeconds: 40, finalActive: 'secondary', notifications: 1, decidedBy: ['cloudflare'] },
