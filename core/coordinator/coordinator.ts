@@ -19,12 +19,14 @@ import type { Action, AuditEntry, FlipOutcome, ProviderOutcome } from '../engine
 import type { Decision } from '../engine/decision.ts';
 import type { Evidence } from '../engine/evidence.ts';
 import type { Policy } from '../engine/policy.ts';
-import { initialServiceState, type ServiceState } from '../engine/state.ts';
-import { evidenceOf, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
+import { initialServiceState, upgradeState, type ServiceState } from '../engine/state.ts';
+import { evidenceOf, isFresh, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
 import { flipService, type FlipResult, type ProviderTarget } from '../dns/flip.ts';
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
-import type { AuditQuery, StateStore } from './store.ts';
+import type { AuditQuery, StateStore, StoreSnapshot, Versioned } from './store.ts';
+import { bookOf, grayBucketsOf, indexLedger, mergeBooks, planRecord, sliceOf, sumBuckets, type Heartbeat, type LedgerIndex, type VoteSheet } from './ledger.ts';
+import { sameValue } from './same-value.ts';
 import { InputError, StorageError } from '../errors.ts';
 
 export { flipRetryDelayMs } from '../engine/flip.ts';
@@ -80,6 +82,14 @@ export class StateContentionError extends StorageError {
   override readonly name: string = 'StateContentionError';
 }
 
+/**
+ * Compare-and-swap attempts on one service's decision state. Votes are recorded before any
+ * evaluation (the ledger, ./ledger.ts), and an evaluation writes only when the decision state
+ * changes, so a lost swap means another evaluation changed it after reading a ledger that may
+ * lack our votes; the retry reads both again, our votes included, and stops as soon as nothing
+ * is left to change. Concurrent evaluations that saw the same votes make the same change: after
+ * the first one wins, the others find nothing to write.
+ */
 const MAX_CAS_ATTEMPTS = 8;
 const MAX_DNS_CONFLICT_RETRIES = 3;
 /** Evaluate -> carry out -> report rounds per call; a DNS attempt per round at most. */
@@ -89,14 +99,20 @@ export class Coordinator {
   private readonly services = new Map<ServiceName, ServiceConfig>();
   private readonly policies = new Map<ServiceName, Policy>();
   private readonly vantagePoints: ReadonlySet<VantagePoint>;
+  /** The longest gray-failure window of any service: how much receive history a heartbeat keeps. */
+  private readonly grayWindowMs: number;
 
   constructor(private readonly deps: CoordinatorDeps) {
+    let window = 0;
     for (const s of deps.config.services) {
       const name = normaliseName(s.name);
       this.services.set(name, s);
-      this.policies.set(name, policyFor(deps.config, s));
+      const policy = policyFor(deps.config, s);
+      this.policies.set(name, policy);
+      window = Math.max(window, policy.degradedWindowMs);
     }
     this.vantagePoints = new Set(vantagePointsOf(deps.config));
+    this.grayWindowMs = window;
   }
 
   get name(): string {
@@ -139,9 +155,14 @@ export class Coordinator {
       this.deps.logger.warn('observations refused for their time', { coordinator: this.name, vantagePoint: batch.vantagePoint, round: batch.round, keyId, refused, reasons: refusedReasons });
     }
     const decisions: Decision[] = [];
-    for (const [service, observations] of byService) {
-      const { decision } = await this.evaluateService(service, observations, []);
-      if (decision) decisions.push(decision);
+    if (byService.size > 0) {
+      // Record first, then read: of concurrent batches, the one that reads last sees every vote.
+      const before = await this.record(batch.vantagePoint, [...byService.values()].flat(), now);
+      const view = viewOf(await this.deps.store.snapshot(), before);
+      for (const [service, observations] of byService) {
+        const { decision } = await this.evaluateService(service, observations, [], view);
+        if (decision) decisions.push(decision);
+      }
     }
     const accepted = batch.results.length - ignored - refused;
     this.deps.logger.debug('observations accepted', { vantagePoint: batch.vantagePoint, round: batch.round, keyId, accepted, ignored, refused });
@@ -154,15 +175,16 @@ export class Coordinator {
     if (!this.services.has(service)) throw new CoordinatorInputError(404, 'service', `no service named ${command.service} in the config`);
     const { flip } = await this.evaluateService(service, [], [{ ...command, service }]);
     // Read back: the flip has cleared (or counted) the pending DNS change since the evaluation.
-    const state = (await this.deps.store.get(service))?.value ?? initialServiceState(service);
-    return { state, flip };
+    const view = viewOf(await this.deps.store.snapshot());
+    return { state: this.withVotes(service, view.states.get(service)?.value, view.index, this.deps.clock.now()), flip };
   }
 
   /** The coordinator's own schedule: notices silence, expires overrides, retries pending flips. */
   async tick(): Promise<Decision[]> {
     const decisions: Decision[] = [];
+    const view = viewOf(await this.deps.store.snapshot());
     for (const service of this.services.keys()) {
-      const { decision } = await this.evaluateService(service, [], []);
+      const { decision } = await this.evaluateService(service, [], [], view);
       if (decision) decisions.push(decision);
     }
     return decisions;
@@ -179,24 +201,69 @@ export class Coordinator {
 
   async states(): Promise<{ state: ServiceState; policy: Policy; evidence: Evidence; providers: Record<'primary' | 'secondary', readonly ProviderJudgement[]> }[]> {
     const now = this.deps.clock.now();
-    return Promise.all(this.serviceNames().map(async (name) => {
+    const view = viewOf(await this.deps.store.snapshot());
+    return this.serviceNames().map((name) => {
       const policy = this.policies.get(name)!;
-      const state = (await this.deps.store.get(name))?.value ?? initialServiceState(name);
+      const state = this.withVotes(name, view.states.get(name)?.value, view.index, now);
       const providers = { primary: judge(state.votes, 'primary', now, policy).providers, secondary: judge(state.votes, 'secondary', now, policy).providers };
       return { state, policy, evidence: evidenceOf(state.votes, now, policy), providers };
-    }));
+    });
+  }
+
+  /**
+   * Records one batch in the vote ledger: its heartbeat, and its vote sheet when a vote changed.
+   * Returns the slice's items as they were before, for evaluating the batch as news.
+   */
+  private async record(vantagePoint: VantagePoint, observations: readonly Observation[], now: number): Promise<SliceBefore> {
+    const slice = sliceOf(observations);
+    const mine = await this.deps.store.ledger(vantagePoint);
+    const heartbeat = mine.heartbeats.find((h) => h.slice === slice) ?? null;
+    const sheet = mine.sheets.find((s) => s.slice === slice) ?? null;
+    await this.deps.store.writeLedger(planRecord({ heartbeat, sheet }, vantagePoint, slice, observations, now, this.grayWindowMs));
+    return { vantagePoint, slice, heartbeat, sheet };
+  }
+
+  /** The state the engine evaluates: the stored decision state with its votes and gray counts from the ledger. */
+  private withVotes(service: ServiceName, stored: ServiceState | undefined, index: LedgerIndex, now: number): ServiceState {
+    const policy = this.policies.get(service)!;
+    const state = upgradeState(stored ?? initialServiceState(service));
+    const counted = grayBucketsOf(index, service, now, policy.intervalMs, policy.degradedWindowMs, state.gray.countedFrom ?? null);
+    // countedFrom always present here: the engine's restart of the count (initialGrayState) drops it, which persistable() detects.
+    return { ...state, votes: mergeBooks(state.votes, bookOf(index, service)), gray: { ...state.gray, buckets: sumBuckets(state.gray.buckets, counted), countedFrom: state.gray.countedFrom ?? null } };
+  }
+
+  /**
+   * What is saved of an evaluated state: the decision, without what the ledger holds. Votes and
+   * gray counts saved by 0.1/0.2 stay while they still count (fresh, inside the window).
+   */
+  private persistable(out: ServiceState, stored: ServiceState, now: number): ServiceState {
+    const policy = this.policies.get(out.service)!;
+    // The engine restarts the gray count on a decision or an abandoned flip (core/engine/decide.ts).
+    const restarted = out.gray.countedFrom === undefined;
+    const fresh = (v: { receivedAt: number } | null) => v !== null && isFresh(v, now, policy);
+    return {
+      ...out,
+      votes: stored.votes.filter((e) => fresh(e.primary) || fresh(e.secondary)),
+      gray: {
+        ...out.gray,
+        // After a restart the ledger's rounds so far no longer count.
+        buckets: restarted ? [] : stored.gray.buckets.filter((b) => b.at > now - policy.degradedWindowMs),
+        countedFrom: restarted ? now : stored.gray.countedFrom ?? null,
+      },
+    };
   }
 
   /**
    * The one path: evaluate with compare-and-swap, carry the actions out, and feed the DNS outcomes
    * back into the next evaluation until the engine asks for no more DNS work.
    */
-  private async evaluateService(service: ServiceName, observations: Observation[], overrides: OverrideCommand[]): Promise<{ decision: Decision | null; flip: FlipReport | null }> {
+  private async evaluateService(service: ServiceName, observations: Observation[], overrides: OverrideCommand[], view?: View): Promise<{ decision: Decision | null; flip: FlipReport | null }> {
     let decision: Decision | null = null;
     let flip: FlipReport | null = null;
     let input = { observations, overrides, flipOutcomes: [] as FlipOutcome[] };
     for (let round = 1; round <= MAX_OUTCOME_ROUNDS; round++) {
-      const actions = await this.evaluateAndSave(service, input.observations, input.overrides, input.flipOutcomes);
+      // Later rounds read afresh: the first one has written.
+      const actions = await this.evaluateAndSave(service, input.observations, input.overrides, input.flipOutcomes, round === 1 ? view : undefined);
       const done = await this.carryOut(service, actions.actions);
       decision ??= actions.decision;
       flip = done.flip ?? flip;
@@ -209,16 +276,24 @@ export class Coordinator {
     return { decision, flip };
   }
 
-  private async evaluateAndSave(service: ServiceName, observations: Observation[], overrides: OverrideCommand[], flipOutcomes: FlipOutcome[]) {
+  private async evaluateAndSave(service: ServiceName, observations: Observation[], overrides: OverrideCommand[], flipOutcomes: FlipOutcome[], view?: View) {
     const policy = this.policies.get(service)!;
     for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-      const stored = await this.deps.store.get(service);
+      const v = attempt === 1 && view ? view : viewOf(await this.deps.store.snapshot());
+      const stored = v.states.get(service) ?? null;
       const now = this.deps.clock.now();
       const maintenance = inMaintenance(this.deps.config.maintenance, service, now);
-      const out = evaluate({ state: stored?.value ?? initialServiceState(service), observations, overrides, flipOutcomes, now, policy, inMaintenance: maintenance });
-      const version = await this.deps.store.put(out.state, stored?.version ?? null);
+      // A given view may predate this batch's record (ingest); a re-read holds it, so it is not news twice.
+      const news = attempt === 1 && view ? observations : [];
+      const before = this.withVotes(service, stored?.value, v.index, now);
+      const out = evaluate({ state: before, observations: news, overrides, flipOutcomes, now, policy, inMaintenance: maintenance });
+      const storedValue = upgradeState(stored?.value ?? initialServiceState(service));
+      const next = this.persistable(out.state, storedValue, now);
+      // Nothing to save and nothing to do: no write, so nothing to contend on.
+      if (out.actions.length === 0 && sameValue(next, storedValue)) return out;
+      const version = await this.deps.store.put(next, stored?.version ?? null);
       if (version !== null) return out;
-      // Someone else wrote first: evaluate again on their state.
+      // Someone else changed it first: evaluate again on their state (MAX_CAS_ATTEMPTS says why this ends).
     }
     this.deps.logger.error('gave up saving state: it kept changing under every compare-and-swap', { coordinator: this.name, service, attempts: MAX_CAS_ATTEMPTS });
     throw new StateContentionError(`state of ${service} kept changing under ${MAX_CAS_ATTEMPTS} evaluations in a row; giving up this round`);
@@ -291,4 +366,22 @@ export class Coordinator {
 function providerOutcome(r: FlipResult): ProviderOutcome {
   if (!r.ok) return { provider: r.provider, zone: r.zone, outcome: 'failed', dns: null, error: r.error.message };
   return { provider: r.provider, zone: r.zone, outcome: r.outcome, dns: r.state ? { active: r.state.active, epoch: r.state.epoch } : null };
+}
+
+/** The slice of a batch as it was before the batch was recorded. */
+interface SliceBefore {
+  readonly vantagePoint: VantagePoint;
+  readonly slice: string;
+  readonly heartbeat: Heartbeat | null;
+  readonly sheet: VoteSheet | null;
+}
+
+/** One read of the store, indexed for evaluating many services. */
+interface View {
+  readonly states: ReadonlyMap<ServiceName, Versioned<ServiceState>>;
+  readonly index: LedgerIndex;
+}
+
+function viewOf(snapshot: StoreSnapshot, before?: SliceBefore): View {
+  return { states: new Map(snapshot.states.map((s) => [s.value.service, s])), index: indexLedger(snapshot.ledger, before) };
 }
