@@ -18,6 +18,9 @@ import type { DnsTransport } from '../dns/dns-transport.ts';
 import type { ProviderTarget } from '../dns/flip.ts';
 import type { DnsProvider } from '../dns/types.ts';
 import { fanOut } from '../notify/fanout.ts';
+import { COORDINATOR_METRICS, countFlip, meteredNotifier, noMetrics, type MetricsSink } from '../notify/metrics.ts';
+import { RefusalCounter, refusalSummary } from '../api/refusals.ts';
+import type { StatusAlert } from '../api/alerts.ts';
 import { WebhookConfigError, webhookNotifierFromConfig } from '../notify/webhook.ts';
 import { SecretNotFoundError, type Clock, type Fetch, type Logger, type SecretSource } from '../ports.ts';
 import { configKeyResolver, type KeyResolver } from '../signing/keys.ts';
@@ -39,6 +42,10 @@ export interface CoordinatorPorts {
   readonly dnsProvider: (record: DnsRecordConfig) => DnsProvider;
   readonly notifier?: Notifier;
   readonly degraded?: () => readonly Degradation[];
+  /** The runtime's metrics (EMF, log lines); none when absent. */
+  readonly metrics?: MetricsSink;
+  /** Alerts only the runtime knows (the peer coordinator's health), shown in /v1/status. */
+  readonly alerts?: () => readonly StatusAlert[];
 }
 
 /** Providers are built once per distinct zone and reused across services and requests. */
@@ -62,15 +69,33 @@ export function dnsRouter(make: (record: DnsRecordConfig) => DnsProvider): (serv
 
 /** The coordinator and its app from ready-made ports (tests, the simulator, composeCoordinator). */
 export function createCoordinatorApp(ports: CoordinatorPorts) {
+  const metrics = ports.metrics ?? noMetrics;
   const coordinator = new Coordinator({
     name: ports.name, config: ports.config, store: ports.store, clock: ports.clock, logger: ports.logger,
-    dnsFor: dnsRouter(ports.dnsProvider), ...(ports.notifier ? { notifier: ports.notifier } : {}),
+    dnsFor: dnsRouter(ports.dnsProvider),
+    notifier: meteredNotifier(ports.notifier, metrics),
+    onFlip: (_service, results) => countFlip(metrics, results),
+  });
+  const refusals = new RefusalCounter({
+    clock: ports.clock, logger: ports.logger,
+    onRefusal: (reason, n) => metrics.count(COORDINATOR_METRICS.refusedRequests, n, { Reason: reason }),
   });
   const app = createApi({
     coordinator, config: ports.config, keys: ports.keys, nonces: ports.nonces, clock: ports.clock, logger: ports.logger,
+    metrics, refusals,
     ...(ports.degraded ? { degraded: ports.degraded } : {}),
+    ...(ports.alerts ? { alerts: ports.alerts } : {}),
   });
-  return { coordinator, app };
+  /**
+   * The schedule's housekeeping (the Lambda's tick, the Durable Object's alarm): the refusals
+   * counted since the last call become one aggregate audit entry, at most one a minute, so the
+   * audit log shows a flood happened without one row per request.
+   */
+  const housekeeping = async (): Promise<void> => {
+    const w = refusals.drain();
+    if (w) await coordinator.auditRejected(refusalSummary(w), { from: w.from, to: w.to, total: w.total, byReason: w.byReason });
+  };
+  return { coordinator, app, refusals, housekeeping };
 }
 
 /** How this runtime's secret store names each secret. */
@@ -108,6 +133,8 @@ export interface ComposeOptions {
   readonly extraNotifiers?: readonly Notifier[];
   /** Replaces every notifier (tests). */
   readonly notifier?: Notifier;
+  readonly metrics?: MetricsSink;
+  readonly alerts?: () => readonly StatusAlert[];
 }
 
 export interface Composition extends ReturnType<typeof createCoordinatorApp> {
@@ -165,6 +192,8 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
     dnsProvider: (record) => createDnsProvider(record, dnsDeps),
     notifier,
     degraded: () => degraded,
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+    ...(o.alerts ? { alerts: o.alerts } : {}),
   });
   return { ...built, degraded };
 }
