@@ -20,6 +20,7 @@ import type { NonceStore } from '../signing/nonce-store.ts';
 import { statusReport } from './status.ts';
 import { RefusalCounter, type RefusalCounts, type RefusalReason } from './refusals.ts';
 import { alertsOf, type StatusAlert } from './alerts.ts';
+import type { PeerHealth } from '../coordinator/peer.ts';
 import { COORDINATOR_METRICS, noMetrics, type MetricsSink } from '../notify/metrics.ts';
 
 export interface ApiDeps {
@@ -38,6 +39,8 @@ export interface ApiDeps {
   readonly refusals?: RefusalCounter;
   /** Alerts the runtime knows of besides the services' own (the peer coordinator's health). */
   readonly alerts?: () => readonly StatusAlert[];
+  /** The last check of the other provider's coordinator (core/coordinator/peer.ts). */
+  readonly peerHealth?: () => PeerHealth | null;
 }
 
 /** `GET /v1/status` adds these to core/api/status.ts's report (all additive). */
@@ -46,6 +49,8 @@ export interface StatusExtras {
   /** Every way a decision is not taking effect, or nobody would hear of it: "DNS write failing since ...". */
   readonly alerts: readonly StatusAlert[];
   readonly degraded?: readonly Degradation[];
+  /** The other coordinator as last seen from here; absent when it is not watched. */
+  readonly peer?: PeerHealth;
 }
 
 /** A missing optional secret and what works less because of it; names the secret, never a value. */
@@ -119,7 +124,9 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
   app.get('/v1/status', signed('read'), async (c) => {
     const degraded = deps.degraded?.() ?? [];
     const report = await statusReport(coordinator, clock.now());
+    const peer = deps.peerHealth?.();
     const extras: StatusExtras = {
+      ...(peer ? { peer } : {}),
       refusals: refusals.snapshot(),
       alerts: [...alertsOf(report, degraded), ...(deps.alerts?.() ?? [])],
       ...(degraded.length ? { degraded } : {}),

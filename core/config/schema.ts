@@ -211,6 +211,22 @@ export const notificationsSchema = z.strictObject({
   webhooks: z.array(webhookSchema).default([]),
 });
 
+/**
+ * Who hears the AWS alarms (SNS subscriptions; each topic refuses anything but TLS), and how the
+ * two coordinators watch each other: each checks the other's `GET /v1/status` every minute,
+ * signed with a `read` key, and alerts when it is unreachable, stale or disagrees.
+ */
+export const alertsSchema = z.strictObject({
+  email: z.array(z.email('must be an email address')).max(20).default([])
+    .describe('Email addresses subscribed to every Lifeboat alarm topic (each confirms by mail).'),
+  https: z.array(httpUrl.refine((u) => u.startsWith('https://'), 'must be an https:// URL (topics deliver over TLS only)')).max(20).default([])
+    .describe('HTTPS endpoints subscribed to every Lifeboat alarm topic (e.g. a paging service).'),
+  peerKey: z.string().optional()
+    .describe('Id of the key (scope "read") each coordinator signs its peer checks with; default: the first key with scope "read". No read key: no peer checks.'),
+  disagreeAfterMinutes: z.number().int().min(1).max(60).default(5)
+    .describe('How long the coordinators may serve different targets before coordinators-disagree is raised.'),
+});
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   services: z.array(serviceSchema).min(1),
@@ -223,9 +239,16 @@ export const configSchema = z.strictObject({
   }).default({}),
   keys: z.array(keySchema).min(1),
   notifications: notificationsSchema.default({ webhooks: [] }),
+  alerts: alertsSchema.optional(),
   maintenance: z.array(maintenanceWindowSchema).default([]),
 }).check((ctx) => {
   const cfg = ctx.value;
+  if (cfg.alerts?.peerKey !== undefined) {
+    const key = cfg.keys.find((k) => k.id === cfg.alerts!.peerKey);
+    if (!key || key.scope !== 'read') {
+      ctx.issues.push({ code: 'custom', input: cfg.alerts.peerKey, path: ['alerts', 'peerKey'], message: `must name a key with scope "read" in keys (make one with \`lifeboat keygen --scope read\`)${key ? `; "${key.id}" has scope ${key.scope}` : ''}` });
+    }
+  }
   const seen = new Map<string, number>();
   cfg.services.forEach((s, i) => {
     const name = normaliseName(s.name);
