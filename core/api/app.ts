@@ -170,7 +170,7 @@ function parseJson(body: Uint8Array): unknown {
 }
 
 /** Reads at most MAX_BODY_BYTES; null when the body is larger (never buffers more than that). */
-async function readBody(req: Request): Promise<Uint8Array | null> {
+export async function readBody(req: Request): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > MAX_BODY_BYTES) {
     // Cancelled, not left unread: workerd logs an uncaught exception for a stream still being fed.
