@@ -320,7 +320,8 @@ export async function snapshot(store: Pick<StateStore, 'list' | 'audit'>): Promi
  */
 export function expectedRefusalAudit(sent: Sent): readonly Partial<AuditEntry>[] {
   const status = sent.res.status;
-  if ([400, 401, 403, 404, 413].includes(status)) return [];
+  // 429: the Worker gate's per-IP limit on refusals (workers/gate.ts), also never stored.
+  if ([400, 401, 403, 404, 413, 429].includes(status)) return [];
   throw new Error(`no documented refusal for status ${status}`);
 }
 
