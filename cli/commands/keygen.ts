@@ -11,6 +11,7 @@ export const ssmKeyParameter = (id: string) => `/lifeboat/keys/${id}`;
 
 const HELP = `Usage: lifeboat keygen --scope probe --speaks-for aws|cloudflare|VP[,...] [--algorithm ecdsa-p256|hmac-sha256] [--id ID] [--json]
        lifeboat keygen --scope operator [--id ID] [--json]
+       lifeboat keygen --scope read [--id ID] [--json]
 
 Makes a signing key and prints the config entry and the commands that store its secret. The
 secret is printed once, to stdout, and is nowhere else: store it at once. The commands read it
@@ -18,6 +19,8 @@ from a shell variable filled by "read -rs", so it never lands in your shell hist
 
   --scope probe       for vantage points: may only post observations, for what it speaks for
   --scope operator    for people and the CLI: may override and read status and audit (LB1-HMAC)
+  --scope read        for each coordinator watching the other (peer checks) and dashboards:
+                      may read status and audit only, never override or post (LB1-HMAC)
   --speaks-for LIST   probe keys: the provider ("aws", "cloudflare") or vantage points
                       ("aws:us-east-1,aws:eu-west-1") it may post for. Make one key per provider.
   --algorithm ALG     probe keys: ecdsa-p256 (default; LB1-ECDSA-P256-SHA256: the config holds
@@ -49,14 +52,14 @@ export function makeKeygenCommand(randomBytes: RandomBytes = webRandomBytes, key
       const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
       if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
       const scope = values.scope;
-      if (scope !== 'probe' && scope !== 'operator') throw new UsageError('--scope must be probe or operator');
+      if (scope !== 'probe' && scope !== 'operator' && scope !== 'read') throw new UsageError('--scope must be probe, operator or read');
       const algorithm = values.algorithm ?? (scope === 'probe' ? 'ecdsa-p256' : 'hmac-sha256');
       if (!(KEY_ALGORITHMS as readonly string[]).includes(algorithm)) throw new UsageError(`--algorithm must be one of ${KEY_ALGORITHMS.join(', ')}`);
-      if (scope === 'operator' && algorithm !== 'hmac-sha256') throw new UsageError('--algorithm: operator keys are hmac-sha256 (LB1-HMAC-SHA256)');
+      if (scope !== 'probe' && algorithm !== 'hmac-sha256') throw new UsageError(`--algorithm: ${scope} keys are hmac-sha256 (LB1-HMAC-SHA256)`);
       const speaksFor = (values['speaks-for'] ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
       if (scope === 'probe' && speaksFor.length === 0) throw new UsageError('--speaks-for: a probe key must name the provider (aws, cloudflare) or vantage points it may post for');
-      if (scope === 'operator' && speaksFor.length > 0) throw new UsageError('--speaks-for: only probe keys speak for vantage points');
-      const id = values.id ?? `${scope === 'probe' ? 'probe' : 'ops'}-${bytesToHex(randomBytes(3))}`;
+      if (scope !== 'probe' && speaksFor.length > 0) throw new UsageError('--speaks-for: only probe keys speak for vantage points');
+      const id = values.id ?? `${scope === 'operator' ? 'ops' : scope}-${bytesToHex(randomBytes(3))}`;
 
       const pair = algorithm === 'ecdsa-p256' ? await keyPair() : undefined;
       const entry: KeyConfig = {

@@ -48,6 +48,8 @@ export interface CoordinatorDeps {
   readonly notifier?: Notifier;
   /** Name of this coordinator in logs and status (`aws`, `cloudflare`, `local`...). */
   readonly name: string;
+  /** Told every DNS write's results (flip metrics: attempted, applied, failed). */
+  readonly onFlip?: (service: ServiceName, results: readonly FlipResult[]) => void;
 }
 
 /** A request the coordinator refuses, with the field at fault. Maps to HTTP 400/404/403. */
@@ -342,6 +344,7 @@ export class Coordinator {
       });
       targets = retry;
     }
+    this.deps.onFlip?.(service, results);
     for (const r of results) {
       if (!r.ok) this.deps.logger.error('DNS flip failed', { coordinator: this.name, service, provider: r.provider, zone: r.zone, error: r.error.message });
     }

@@ -7,7 +7,7 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { alarmTopic } from '../constructs/alerting.ts';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '#core/config/schema.ts';
@@ -53,7 +53,7 @@ export class ProbeFleetStack extends Stack {
       schedule: Schedule.rate(period),
       targets: [new LambdaFunction(this.probe.fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });
-    const alarms = new Topic(this, 'Alarms', { displayName: `Lifeboat alarms (probe ${this.region})` });
+    const alarms = alarmTopic(this, 'Alarms', `Lifeboat alarms (probe ${this.region})`, props.config);
     this.probe.errorsAlarm.addAlarmAction(new SnsAction(alarms));
   }
 }
