@@ -17,17 +17,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '#core/config/schema.ts';
+import { probeMemoryMb } from '#core/cost/probe-sizing.ts';
 import { DEFAULT_POST_TIMEOUT_MS } from '#core/probe/post.ts';
 import { roundBudgetMs, WATCHDOG_EVENT } from '../../functions/probe.ts';
 import { LifeboatFunction } from '../constructs/lifeboat-function.ts';
 import { parameterArn, type ParameterNames } from '../parameters.ts';
-
-/**
- * Memory of the probe function, from its measured peak RSS (docs/benchmarks.md, "probe memory"):
- * the production example and 1,000 services (2,000 targets) both stay far below it. Lambda gives
- * CPU in proportion to memory; one round's probes are I/O bound.
- */
-export const PROBE_MEMORY_MB = 256;
 
 export interface ProbeStackProps extends StackProps {
   readonly config: LifeboatConfig;
@@ -67,7 +61,9 @@ export class ProbeFleetStack extends Stack {
       config,
       description: `Lifeboat probe aws:${this.region}`,
       timeout,
-      memorySize: PROBE_MEMORY_MB,
+      // Sized from the probe's measured peak RSS for this many services (core/cost/probe-sizing.ts),
+      // the same figure the cost model bills.
+      memorySize: probeMemoryMb(config.services.length),
       retryAttempts: 0,
       environment: {
         LIFEBOAT_PROBE_KEY_ID: props.probeKeyId,

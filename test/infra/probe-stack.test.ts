@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parameterNames } from '../../infra/parameters.ts';
-import { PROBE_MEMORY_MB, ProbeFleetStack } from '../../infra/stacks/probe-stack.ts';
+import { ProbeFleetStack } from '../../infra/stacks/probe-stack.ts';
 import { testConfig } from '../functions/helpers.ts';
 
 const OUTDIR = join(process.env.TMPDIR ?? '/tmp', `lifeboat-probe-stack-test-${process.pid}`);
@@ -45,7 +45,8 @@ describe('probe stack: the chain', () => {
       BatchSize: 1, EventSourceArn: arnOf('ChainQueue'), FunctionName: ref('ProbeFunction'),
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: PROBE_MEMORY_MB,
+      Runtime: 'nodejs22.x', Architectures: ['arm64'], // One service: 1.5 x the measured 105 MB peak RSS, in 64 MB steps (core/cost/probe-sizing.ts).
+      MemorySize: 192,
       Environment: { Variables: Match.objectLike({ LIFEBOAT_CHAIN_QUEUE_URL: ref('ChainQueue'), LIFEBOAT_CHAIN_TABLE: ref('ChainClaims') }) },
     });
     // One round (2 x 1 s probe timeout + 1 s recheck + 2.5 s post timeout + 1 s slack) + 5 s, rounded up: no minute-long invocations.
