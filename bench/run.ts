@@ -16,8 +16,8 @@ import { benchWorkerCpu, printWorkerCpu } from './worker-cpu.ts';
 import { benchFailover } from './failover.ts';
 import { benchSimulate } from './simulate.ts';
 import { benchProbeCost, formatProbeCost } from './cost-probe.ts';
-import { estimateScale } from '../core/cost/estimate.ts';
-import { loadConfig } from '../core/config/validate.ts';
+import { estimateScale } from '#core/cost/estimate.ts';
+import { loadConfig } from '#core/config/validate.ts';
 import { formatScale } from '../cli/commands/cost.ts';
 import production from '../examples/production.config.ts';
 
