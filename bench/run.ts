@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, printed as it finishes. The numbers are recorded by hand in
  * docs/benchmarks.md with the machine they came from; nothing here asserts a time.
  *   npm run bench                 all of them
- *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate
+ *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate, cost
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -16,6 +16,11 @@ import { benchWorkerCpu, printWorkerCpu } from './worker-cpu.ts';
 import { benchFailover } from './failover.ts';
 import { benchSimulate } from './simulate.ts';
 import { SEED_CONCURRENCY } from '#core/simulate/seeds.ts';
+import { benchProbeCost, formatProbeCost } from './cost-probe.ts';
+import { estimateScale } from '#core/cost/estimate.ts';
+import { loadConfig } from '#core/config/validate.ts';
+import { formatScale } from '../cli/commands/cost.ts';
+import production from '../examples/production.config.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const only = process.argv.slice(2);
@@ -70,4 +75,12 @@ if (want('simulate')) {
   console.log(`simulate: every built-in scenario under ${seeds} seeds (${SEED_CONCURRENCY} runs at a time), worst run of each`);
   const r = await benchSimulate(seeds, (line) => console.log(line));
   console.log(`  ${r.passed}/${r.scenarios} scenarios passed under every seed; ${r.falseFailovers} false failovers in ${r.scenarios * r.seeds} runs; ${r.wallSeconds} s wall\n`);
+}
+
+if (want('cost')) {
+  console.log('cost: the probe chain invocation, bundled in its own process; targets and coordinators answer after 100 ms');
+  console.log(formatProbeCost(await benchProbeCost()));
+  console.log('');
+  console.log(formatScale(estimateScale(loadConfig(production)), 'lifeboat cost --scale examples/production.config.ts (list prices, no free tier)'));
+  console.log('');
 }

@@ -76,14 +76,18 @@ describe('probe fleet', () => {
     expect(probes.map((p) => p.region).sort()).toEqual([...REGIONS].sort());
     for (const { template } of probes) {
       template.resourceCountIs('AWS::Lambda::Function', 1);
-      template.hasResourceProperties('AWS::Events::Rule', {
+      // The one-minute schedule is now the probe chain's watchdog (test/infra/probe-stack.test.ts).
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+        Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }),
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler',
-        Environment: { Variables: { LIFEBOAT_PROBE_KEY_ID: 'probe-aws', LIFEBOAT_KEY_PARAMETER_PREFIX: '/lifeboat/keys/' } },
+        Environment: { Variables: {
+          LIFEBOAT_PROBE_KEY_ID: 'probe-aws', LIFEBOAT_KEY_PARAMETER_PREFIX: '/lifeboat/keys/',
+          LIFEBOAT_CHAIN_QUEUE_URL: { Ref: Match.stringLikeRegexp('^ChainQueue') }, LIFEBOAT_CHAIN_TABLE: { Ref: Match.stringLikeRegexp('^ChainClaims') },
+        } },
       });
     }
   });
