@@ -7,7 +7,7 @@ import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { TcpConnect } from '#core/probe/ports.ts';
 import type { Clock, Fetch, Logger, SecretSource, Sleep } from '#core/ports.ts';
 import { bundledConfig } from './bundled-config.ts';
-import { lambdaLogger, requireEnv } from './lambda-env.ts';
+import { COORDINATOR_URL_ENV, lambdaLogger, requireEnv, withAwsCoordinatorUrl } from './lambda-env.ts';
 import { SsmSecretSource } from './secrets.ts';
 
 export interface ProbeHandlerDeps {
@@ -30,8 +30,11 @@ export interface ProbeHandlerDeps {
 
 export function defaultProbeDeps(env: NodeJS.ProcessEnv = process.env): ProbeHandlerDeps {
   const region = requireEnv(env, 'AWS_REGION');
+  const coordinatorUrl = env[COORDINATOR_URL_ENV];
+  let config: LifeboatConfig | undefined;
   return {
-    config: bundledConfig,
+    // The coordinator URL came from this region's SSM at deploy time (infra/coordinator-url.ts).
+    config: () => (config ??= withAwsCoordinatorUrl(bundledConfig(), coordinatorUrl)),
     region,
     keyId: requireEnv(env, 'LIFEBOAT_PROBE_KEY_ID'),
     keyParameterPrefix: requireEnv(env, 'LIFEBOAT_KEY_PARAMETER_PREFIX'),
