@@ -9,8 +9,9 @@
  * A running probe never calls the home region; the URL of a function URL never changes unless
  * the URL resource is replaced, which the upgrade test (test/infra/upgrade.test.ts) forbids.
  */
-import { Stack } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
@@ -31,6 +32,14 @@ export class CoordinatorUrlPublisher extends Construct {
   constructor(scope: Construct, id: string, props: PublishCoordinatorUrlProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    // The custom resources share one provider function: like every Lifeboat function, its own
+    // log group with retention, and a role that writes only there (no managed policy).
+    const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Lifeboat: writes the coordinator URL parameter in each probe region at deploy time',
+    });
+    logGroup.grantWrite(role);
     for (const region of [...new Set(props.regions)].sort()) {
       const arn = stack.formatArn({ service: 'ssm', region, resource: 'parameter', resourceName: props.parameterName.replace(/^\//, '') });
       const physical = PhysicalResourceId.of(`${region}:${props.parameterName}`);
@@ -44,6 +53,7 @@ export class CoordinatorUrlPublisher extends Construct {
         onDelete: { service: 'SSM', action: 'deleteParameter', region, parameters: { Name: props.parameterName }, ignoreErrorCodesMatching: 'ParameterNotFound' },
         // SSM's API as the custom resource runtime ships it: a deploy must not need npm.
         installLatestAwsSdk: false,
+        role, logGroup,
         policy: AwsCustomResourcePolicy.fromStatements([new PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [arn] })]),
       });
     }
