@@ -12,7 +12,7 @@ import type { Clock, Fetch, Logger, SecretSource, Sleep } from '#core/ports.ts';
 import { bundledConfig } from './bundled-config.ts';
 import { DynamoSlotClaims } from './chain-claims.ts';
 import { SqsChainQueue } from './chain-sqs.ts';
-import { lambdaLogger, requireEnv } from './lambda-env.ts';
+import { COORDINATOR_URL_ENV, lambdaLogger, requireEnv, withAwsCoordinatorUrl } from './lambda-env.ts';
 import { SsmSecretSource } from './secrets.ts';
 
 export interface ProbeHandlerDeps {
@@ -40,8 +40,11 @@ export function defaultProbeDeps(env: NodeJS.ProcessEnv = process.env): ProbeHan
   const region = requireEnv(env, 'AWS_REGION');
   const queueUrl = requireEnv(env, 'LIFEBOAT_CHAIN_QUEUE_URL');
   const claimsTable = requireEnv(env, 'LIFEBOAT_CHAIN_TABLE');
+  const coordinatorUrl = env[COORDINATOR_URL_ENV];
+  let config: LifeboatConfig | undefined;
   return {
-    config: bundledConfig,
+    // The coordinator URL came from this region's SSM at deploy time (infra/coordinator-url.ts).
+    config: () => (config ??= withAwsCoordinatorUrl(bundledConfig(), coordinatorUrl)),
     region,
     keyId: requireEnv(env, 'LIFEBOAT_PROBE_KEY_ID'),
     keyParameterPrefix: requireEnv(env, 'LIFEBOAT_KEY_PARAMETER_PREFIX'),

@@ -131,7 +131,7 @@ export class ControlStack extends Stack {
     });
     silence.addAlarmAction(new SnsAction(alarms));
 
-    new CfnOutput(this, 'CoordinatorUrl', { value: this.url.url, description: 'Put this in the config as coordinators.aws.url, then deploy the probe stacks' });
+    new CfnOutput(this, 'CoordinatorUrl', { value: this.url.url, description: 'The AWS coordinator. Probe stacks read it from SSM in their own region (written at deploy time); lifeboat deploy cloudflare reads it from cdk-outputs.json' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topicArn, description: 'Subscribe the on-call here' });
   }
