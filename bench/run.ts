@@ -15,6 +15,8 @@ import { benchLambdaBundles, formatBundles } from './lambda-bundles.ts';
 import { benchWorkerCpu, printWorkerCpu } from './worker-cpu.ts';
 import { benchFailover } from './failover.ts';
 import { benchSimulate } from './simulate.ts';
+import { benchRoundScale } from './round-scale.ts';
+import { benchMassFailover } from './mass-failover.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const only = process.argv.slice(2);
@@ -69,4 +71,20 @@ if (want('simulate')) {
   console.log(`simulate: every built-in scenario under ${seeds} seeds, worst run of each`);
   const r = await benchSimulate(seeds, (line) => console.log(line));
   console.log(`  ${r.passed}/${r.scenarios} scenarios passed under every seed; ${r.falseFailovers} false failovers in ${r.scenarios * r.seeds} runs; ${r.wallSeconds} s wall\n`);
+}
+
+if (want('round-scale')) {
+  console.log('round-scale: one vantage point, 1,000 services (2,000 loopback targets, 200 ms each)');
+  for (const cap of [512, 6]) {
+    const r = await benchRoundScale(1_000, 200, cap);
+    console.log(`  cap ${cap}: ${r.results} results in ${r.wallMs} ms wall, at most ${r.peak} requests held by the server`);
+  }
+  console.log('');
+}
+
+if (want('mass-failover')) {
+  console.log('mass-failover: 1,000 services of one Route 53 zone flipped at once (fixture: 5 req/s, PriorRequestNotComplete)');
+  const r = await benchMassFailover(1_000);
+  console.log(`  ${r.secondary}/${r.services} answer the secondary; ${r.virtualMs} ms virtual (rate-limited) time, ${r.wallMs} ms wall`);
+  console.log(`  requests: ${r.requests.list} list, ${r.requests.change} change (${r.requests.priorRequestNotComplete} PriorRequestNotComplete retried, ${r.requests.throttled} throttled)\n`);
 }
