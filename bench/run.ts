@@ -21,6 +21,8 @@ import { estimateScale } from '#core/cost/estimate.ts';
 import { loadConfig } from '#core/config/validate.ts';
 import { formatScale } from '../cli/commands/cost.ts';
 import production from '../examples/production.config.ts';
+import { benchRoundScale } from './round-scale.ts';
+import { benchMassFailover } from './mass-failover.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const only = process.argv.slice(2);
@@ -83,4 +85,20 @@ if (want('cost')) {
   console.log('');
   console.log(formatScale(estimateScale(loadConfig(production)), 'lifeboat cost --scale examples/production.config.ts (list prices, no free tier)'));
   console.log('');
+}
+
+if (want('round-scale')) {
+  console.log('round-scale: one vantage point, 1,000 services (2,000 loopback targets, 200 ms each)');
+  for (const cap of [512, 6]) {
+    const r = await benchRoundScale(1_000, 200, cap);
+    console.log(`  cap ${cap}: ${r.results} results in ${r.wallMs} ms wall, at most ${r.peak} requests held by the server`);
+  }
+  console.log('');
+}
+
+if (want('mass-failover')) {
+  console.log('mass-failover: 1,000 services of one Route 53 zone flipped at once (fixture: 5 req/s, PriorRequestNotComplete)');
+  const r = await benchMassFailover(1_000);
+  console.log(`  ${r.secondary}/${r.services} answer the secondary; ${r.virtualMs} ms virtual (rate-limited) time, ${r.wallMs} ms wall`);
+  console.log(`  requests: ${r.requests.list} list, ${r.requests.change} change (${r.requests.priorRequestNotComplete} PriorRequestNotComplete retried, ${r.requests.throttled} throttled)\n`);
 }

@@ -13,15 +13,15 @@
 import type { LifeboatConfig, ServiceConfig } from '../config/schema.ts';
 import { policyFor, vantagePointsOf } from '../config/validate.ts';
 import { evaluate } from '../engine/decide.ts';
-import { classifyFlip } from '../engine/flip.ts';
 import { inMaintenance } from '../engine/maintenance.ts';
-import type { Action, AuditEntry, FlipOutcome, ProviderOutcome } from '../engine/actions.ts';
+import type { Action, AuditEntry, FlipOutcome } from '../engine/actions.ts';
 import type { Decision } from '../engine/decision.ts';
 import type { Evidence } from '../engine/evidence.ts';
 import type { Policy } from '../engine/policy.ts';
 import { initialServiceState, upgradeState, type ServiceState } from '../engine/state.ts';
 import { evidenceOf, isFresh, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
-import { flipService, type FlipResult, type ProviderTarget } from '../dns/flip.ts';
+import type { FlipResult, ProviderTarget } from '../dns/flip.ts';
+import { carryOutDns, type DnsWork, type FlipReport } from './carry-out.ts';
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { AuditQuery, StateStore, StoreSnapshot, Versioned } from './store.ts';
@@ -30,6 +30,7 @@ import { sameValue } from './same-value.ts';
 import { InputError, StorageError } from '../errors.ts';
 
 export { flipRetryDelayMs } from '../engine/flip.ts';
+export type { FlipReport } from './carry-out.ts';
 
 export type NotifyAction = Extract<Action, { type: 'notify' }>;
 
@@ -71,14 +72,6 @@ export interface IngestResult {
   readonly decisions: readonly Decision[];
 }
 
-export interface FlipReport {
-  readonly decision: Decision;
-  readonly results: readonly FlipResult[];
-  /** True when this coordinator's write changed DNS at one provider at least. */
-  readonly won: boolean;
-  readonly complete: boolean;
-}
-
 /** A thrown give-up: the state kept changing under every compare-and-swap attempt. */
 export class StateContentionError extends StorageError {
   override readonly name: string = 'StateContentionError';
@@ -93,7 +86,17 @@ export class StateContentionError extends StorageError {
  * the first one wins, the others find nothing to write.
  */
 const MAX_CAS_ATTEMPTS = 8;
-const MAX_DNS_CONFLICT_RETRIES = 3;
+
+interface EvaluationInput {
+  readonly service: ServiceName;
+  readonly observations: Observation[];
+  readonly overrides: OverrideCommand[];
+}
+
+interface Evaluated {
+  readonly decision: Decision | null;
+  readonly flip: FlipReport | null;
+}
 /** Evaluate -> carry out -> report rounds per call; a DNS attempt per round at most. */
 const MAX_OUTCOME_ROUNDS = 4;
 
@@ -161,10 +164,9 @@ export class Coordinator {
       // Record first, then read: of concurrent batches, the one that reads last sees every vote.
       const before = await this.record(batch.vantagePoint, [...byService.values()].flat(), now);
       const view = viewOf(await this.deps.store.snapshot(), before);
-      for (const [service, observations] of byService) {
-        const { decision } = await this.evaluateService(service, observations, [], view);
-        if (decision) decisions.push(decision);
-      }
+      // All services of the batch together: their DNS actions go to each provider as one batch.
+      const evaluated = await this.evaluateServices([...byService].map(([service, observations]) => ({ service, observations, overrides: [] })), view);
+      for (const e of evaluated) if (e.decision) decisions.push(e.decision);
     }
     const accepted = batch.results.length - ignored - refused;
     this.deps.logger.debug('observations accepted', { vantagePoint: batch.vantagePoint, round: batch.round, keyId, accepted, ignored, refused });
@@ -175,7 +177,7 @@ export class Coordinator {
   async override(command: OverrideCommand): Promise<{ state: ServiceState; flip: FlipReport | null }> {
     const service = normaliseName(command.service);
     if (!this.services.has(service)) throw new CoordinatorInputError(404, 'service', `no service named ${command.service} in the config`);
-    const { flip } = await this.evaluateService(service, [], [{ ...command, service }]);
+    const [{ flip }] = await this.evaluateServices([{ service, observations: [], overrides: [{ ...command, service }] }]) as [Evaluated];
     // Read back: the flip has cleared (or counted) the pending DNS change since the evaluation.
     const view = viewOf(await this.deps.store.snapshot());
     return { state: this.withVotes(service, view.states.get(service)?.value, view.index, this.deps.clock.now()), flip };
@@ -183,13 +185,9 @@ export class Coordinator {
 
   /** The coordinator's own schedule: notices silence, expires overrides, retries pending flips. */
   async tick(): Promise<Decision[]> {
-    const decisions: Decision[] = [];
     const view = viewOf(await this.deps.store.snapshot());
-    for (const service of this.services.keys()) {
-      const { decision } = await this.evaluateService(service, [], [], view);
-      if (decision) decisions.push(decision);
-    }
-    return decisions;
+    const evaluated = await this.evaluateServices([...this.services.keys()].map((service) => ({ service, observations: [], overrides: [] })), view);
+    return evaluated.flatMap((e) => (e.decision ? [e.decision] : []));
   }
 
   /** Records a refused request in the audit log (the API calls this; nothing else changes). */
@@ -256,26 +254,43 @@ export class Coordinator {
   }
 
   /**
-   * The one path: evaluate with compare-and-swap, carry the actions out, and feed the DNS outcomes
-   * back into the next evaluation until the engine asks for no more DNS work.
+   * The one path, for many services at once: evaluate each with compare-and-swap and carry out its
+   * audit and notices, then carry out every service's DNS actions together (one batch per zone,
+   * core/coordinator/carry-out.ts), and feed each service's DNS outcomes back into its next
+   * evaluation until the engine asks for no more DNS work. One service's evaluation failing does
+   * not hold back the others' DNS; its error is thrown once they are done.
    */
-  private async evaluateService(service: ServiceName, observations: Observation[], overrides: OverrideCommand[], view?: View): Promise<{ decision: Decision | null; flip: FlipReport | null }> {
-    let decision: Decision | null = null;
-    let flip: FlipReport | null = null;
-    let input = { observations, overrides, flipOutcomes: [] as FlipOutcome[] };
-    for (let round = 1; round <= MAX_OUTCOME_ROUNDS; round++) {
-      // Later rounds read afresh: the first one has written.
-      const actions = await this.evaluateAndSave(service, input.observations, input.overrides, input.flipOutcomes, round === 1 ? view : undefined);
-      const done = await this.carryOut(service, actions.actions);
-      decision ??= actions.decision;
-      flip = done.flip ?? flip;
-      if (done.outcomes.length === 0) return { decision, flip };
-      input = { observations: [], overrides: [], flipOutcomes: done.outcomes };
+  private async evaluateServices(inputs: readonly EvaluationInput[], view?: View): Promise<Evaluated[]> {
+    const done = new Map<ServiceName, { decision: Decision | null; flip: FlipReport | null }>(inputs.map((i) => [i.service, { decision: null, flip: null }]));
+    let pending: (EvaluationInput & { flipOutcomes: FlipOutcome[] })[] = inputs.map((i) => ({ ...i, flipOutcomes: [] }));
+    let failure: unknown;
+    for (let round = 1; round <= MAX_OUTCOME_ROUNDS && pending.length > 0; round++) {
+      const work: DnsWork[] = [];
+      for (const p of pending) {
+        try {
+          // Later rounds read afresh: the first one has written.
+          const out = await this.evaluateAndSave(p.service, p.observations, p.overrides, p.flipOutcomes, round === 1 ? view : undefined);
+          const entry = done.get(p.service)!;
+          entry.decision ??= out.decision;
+          const config = this.services.get(p.service)!;
+          for (const a of await this.carryOutNonDns(out.actions)) work.push({ service: p.service, config, decision: a.decision, epoch: a.epoch });
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+      const flipped = await carryOutDns(work, this.deps);
+      const outcomes = new Map<ServiceName, FlipOutcome[]>();
+      for (const f of flipped) {
+        done.get(f.work.service)!.flip = f.report;
+        outcomes.set(f.work.service, [...(outcomes.get(f.work.service) ?? []), f.outcome]);
+      }
+      pending = [...outcomes].map(([service, flipOutcomes]) => ({ service, observations: [], overrides: [], flipOutcomes }));
     }
     // Unreported outcomes are not lost for good: the pending flip stays, and its next attempt
     // finds DNS as this one left it.
-    this.deps.logger.error('gave up reporting DNS outcomes to the engine', { coordinator: this.name, service, rounds: MAX_OUTCOME_ROUNDS });
-    return { decision, flip };
+    for (const p of pending) this.deps.logger.error('gave up reporting DNS outcomes to the engine', { coordinator: this.name, service: p.service, rounds: MAX_OUTCOME_ROUNDS });
+    if (failure !== undefined) throw failure;
+    return inputs.map((i) => done.get(i.service)!);
   }
 
   private async evaluateAndSave(service: ServiceName, observations: Observation[], overrides: OverrideCommand[], flipOutcomes: FlipOutcome[], view?: View) {
@@ -301,8 +316,8 @@ export class Coordinator {
     throw new StateContentionError(`state of ${service} kept changing under ${MAX_CAS_ATTEMPTS} evaluations in a row; giving up this round`);
   }
 
-  /** Audit, DNS, then notices, exactly as the engine said; returns what DNS did. */
-  private async carryOut(service: ServiceName, actions: readonly Action[]): Promise<{ flip: FlipReport | null; outcomes: FlipOutcome[] }> {
+  /** Audit, then notices, exactly as the engine said; returns the DNS actions for carryOutDns. */
+  private async carryOutNonDns(actions: readonly Action[]): Promise<Extract<Action, { type: 'dns' }>[]> {
     const audit: AuditEntry[] = [];
     const notes: NotifyAction[] = [];
     const dns: Extract<Action, { type: 'dns' }>[] = [];
@@ -313,47 +328,7 @@ export class Coordinator {
     }
     if (audit.length) await this.deps.store.appendAudit(audit);
     await Promise.all(notes.map((n) => this.notify(n)));
-    let flip: FlipReport | null = null;
-    const outcomes: FlipOutcome[] = [];
-    for (const a of dns) {
-      const { report, outcome } = await this.flip(service, a.decision, a.epoch);
-      flip = report;
-      outcomes.push(outcome);
-    }
-    return { flip, outcomes };
-  }
-
-  /** Writes one decision at every provider, re-planning on a compare-and-swap conflict. */
-  private async flip(service: ServiceName, decision: Decision, epoch: number): Promise<{ report: FlipReport; outcome: FlipOutcome }> {
-    const config = this.services.get(service)!;
-    let targets = [...this.deps.dnsFor(config)];
-    const results: FlipResult[] = [];
-    const disagreements: string[] = [];
-    for (let round = 0; round <= MAX_DNS_CONFLICT_RETRIES && targets.length > 0; round++) {
-      const batch = await flipService(targets, decision.to, this.deps.clock.now(), epoch);
-      const retry: ProviderTarget[] = [];
-      batch.forEach((r, i) => {
-        // A conflict means someone changed the state record between our read and write: re-plan.
-        if (r.ok && r.outcome === 'conflict' && r.state && r.state.active !== decision.to) disagreements.push(`${r.provider} ${r.zone} serves ${r.state.active} (epoch ${r.state.epoch})`);
-        if (r.ok && r.outcome === 'conflict' && round < MAX_DNS_CONFLICT_RETRIES) retry.push(targets[i]!);
-        else results.push(r);
-        // Reported to the engine as a conflict like any other; logged here so the give-up shows.
-        if (r.ok && r.outcome === 'conflict' && round === MAX_DNS_CONFLICT_RETRIES) {
-          this.deps.logger.warn('gave up a DNS write: the state record kept changing under every re-plan', { coordinator: this.name, service, provider: r.provider, zone: r.zone, attempts: round + 1 });
-        }
-      });
-      targets = retry;
-    }
-    this.deps.onFlip?.(service, results);
-    for (const r of results) {
-      if (!r.ok) this.deps.logger.error('DNS flip failed', { coordinator: this.name, service, provider: r.provider, zone: r.zone, error: r.error.message });
-    }
-    const outcome: FlipOutcome = {
-      epoch, to: decision.to, at: this.deps.clock.now(), providers: results.map(providerOutcome),
-      ...(disagreements.length ? { disagreements } : {}),
-    };
-    const { won, complete } = classifyFlip(outcome);
-    return { report: { decision, results, won, complete }, outcome };
+    return dns;
   }
 
   private async notify(n: NotifyAction): Promise<void> {
@@ -364,11 +339,6 @@ export class Coordinator {
       this.deps.logger.error('notification failed', { coordinator: this.name, service: n.service, event: n.event, error: err instanceof Error ? err.message : String(err) });
     }
   }
-}
-
-function providerOutcome(r: FlipResult): ProviderOutcome {
-  if (!r.ok) return { provider: r.provider, zone: r.zone, outcome: 'failed', dns: null, error: r.error.message };
-  return { provider: r.provider, zone: r.zone, outcome: r.outcome, dns: r.state ? { active: r.state.active, epoch: r.state.epoch } : null };
 }
 
 /** The slice of a batch as it was before the batch was recorded. */
