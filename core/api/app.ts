@@ -16,6 +16,7 @@ import { batchFromWire, fieldError, MAX_DATE_MS, observationBatchSchema, overrid
 import { MAX_BODY_BYTES, verifyRequest } from '../signing/lb1.ts';
 import type { NonceStore } from '../signing/nonce-store.ts';
 import { statusReport } from './status.ts';
+import { recordBatch } from './status-history.ts';
 
 export interface ApiDeps {
   readonly coordinator: Coordinator;
@@ -79,6 +80,7 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
       return jsonError(c, 403, 'vantage_point_not_allowed', detail, 'vantagePoint');
     }
     const result = await coordinator.ingest(batch, keyId);
+    recordBatch(coordinator, batch, result, clock.now());
     return c.json({ accepted: result.accepted, ignored: result.ignored, refused: result.refused, refusedReasons: result.refusedReasons, decisions: result.decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch, cause: d.cause })) });
   });
 

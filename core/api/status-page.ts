@@ -34,11 +34,10 @@ function voteCell(v: VoteView | undefined): string {
   return `<td class="vote ${esc(cls)}" data-verdict="${esc(v.verdict)}" title="${esc(detail)}">${esc(v.verdict)} <span class="age">${esc(ageText(v.ageSeconds))}</span>${v.latencyMs !== undefined ? ` <span class="lat">${Math.round(v.latencyMs)} ms</span>` : ''}</td>`;
 }
 
-/** "DNS write failing since …": the decision is made but no provider has taken it. */
-function failingText(s: ServiceSummary): string | null {
-  const p = s.pendingFlip;
-  if (!p?.failingSince) return null;
-  return `DNS write failing since ${iso(p.failingSince)}: flip to ${p.to} (epoch ${p.epoch}), ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}${p.lastAttemptAt ? `, last ${iso(p.lastAttemptAt)}` : ''}`;
+/** "DNS write failing since …", per coordinator: the decision is made but its DNS write keeps failing. */
+function failingTexts(s: ServiceSummary): string[] {
+  return s.dnsFailing.map(({ coordinator, pendingFlip: p }) =>
+    `DNS write failing since ${iso(p.failingSince!)} (${coordinator}): flip to ${p.to} (epoch ${p.epoch}), ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}${p.lastAttemptAt ? `, last ${iso(p.lastAttemptAt)}` : ''}`);
 }
 
 function historyBlock(s: ServiceSummary): string {
@@ -65,11 +64,11 @@ function serviceCard(s: ServiceSummary): string {
     }</tbody></table>`;
   const coords = s.perCoordinator.map((c) => `${esc(c.coordinator)}: ${esc(c.active)} / epoch ${c.epoch}${c.override ? ` / ${esc(c.override)}` : ''}`).join(' · ');
   const d = s.lastDecision;
-  const failing = failingText(s);
+  const failing = failingTexts(s);
   return `<section class="service" data-service="${esc(s.service)}">
 <h2>${esc(s.service)} <span class="badge state-${esc(s.state.split(/[ :]/)[0])}">${esc(s.state)}</span>
 <span class="badge ${s.agree ? 'agree' : 'disagree'}">${s.agree ? 'coordinators agree' : 'coordinators DISAGREE'}</span></h2>
-${failing ? `<p class="failing">${esc(failing)}</p>` : ''}
+${failing.map((f) => `<p class="failing">${esc(f)}</p>`).join('')}
 <p>active <b>${esc(s.active)}</b>, epoch ${s.epoch} — ${coords}</p>
 ${s.override ? `<p class="override">override <b>${esc(s.override.action)}</b> by ${esc(s.override.by)}${s.override.until ? ` until ${esc(iso(s.override.until))}` : ''}: ${esc(s.override.reason)}</p>` : ''}
 ${s.hold ? `<p class="hold">holding since ${esc(iso(s.hold.since))}: ${esc(s.hold.reason)}</p>` : ''}
@@ -131,10 +130,11 @@ export function renderStatusBody(reports: readonly StatusReport[], now: UnixMs, 
   const overrides = services.filter((s) => s.override);
   const unreachable = options.unreachable ?? [];
   const agreeAll = services.every((s) => s.agree) && unreachable.length === 0;
-  const failing = services.flatMap((s) => { const f = failingText(s); return f ? [`${s.service}: ${f}`] : []; });
+  const failingServices = services.filter((s) => s.dnsFailing.length);
+  const failing = failingServices.flatMap((s) => failingTexts(s).map((f) => `${s.service}: ${f}`));
   const attention = services.filter((s) => s.state !== 'healthy' || !s.agree);
-  const banner = failing.length || unreachable.length
-    ? { cls: 'bad', text: failing.length ? `${failing.length} service${failing.length === 1 ? '' : 's'} cannot write DNS` : 'a coordinator is unreachable' }
+  const banner = failingServices.length || unreachable.length
+    ? { cls: 'bad', text: failingServices.length ? `${failingServices.length} service${failingServices.length === 1 ? '' : 's'} cannot write DNS` : 'a coordinator is unreachable' }
     : attention.length ? { cls: 'warn', text: `${attention.length} of ${services.length} service${services.length === 1 ? '' : 's'} need${attention.length === 1 ? 's' : ''} attention` }
     : { cls: 'good', text: services.length ? 'All services healthy on their primary' : 'No services' };
   return `<header><h1>Lifeboat</h1><p>as of ${esc(iso(now))} from ${reports.map((r) => `<span class="coord ok">${esc(r.coordinator)}</span>`).join(' ')}${

@@ -33,6 +33,8 @@ export interface ServiceSummary {
   readonly pendingFlip: ServiceStatus['pendingFlip'];
   /** e.g. "aws unhealthy 3/3, cloudflare healthy 0/2" for the primary. */
   readonly providers: string;
+  /** Every coordinator whose decided flip has failed to write DNS (each writes DNS on its own). */
+  readonly dnsFailing: readonly { readonly coordinator: string; readonly pendingFlip: NonNullable<ServiceStatus['pendingFlip']> }[];
   /** The last hour of votes, merged across coordinators (empty series when none kept any). */
   readonly history: ServiceHistory;
 }
@@ -88,6 +90,7 @@ export function summarise(reports: readonly StatusReport[]): ServiceSummary[] {
       votes: Object.fromEntries(Object.entries(votes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       lastDecision: lead.lastDecision, evidence: evidenceText(lead), override: lead.override, hold: lead.hold,
       pendingFlip: lead.pendingFlip, providers: providersText(lead),
+      dnsFailing: views.flatMap(({ r, s }) => (s.pendingFlip?.failingSince ? [{ coordinator: r.coordinator, pendingFlip: s.pendingFlip }] : [])),
       history: mergeHistory(views.map(({ s }) => s.history), Math.max(...views.map(({ r }) => r.now))),
     };
   });

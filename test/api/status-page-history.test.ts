@@ -50,7 +50,7 @@ describe('VoteHistory', () => {
 });
 
 describe('mergeHistory and availability', () => {
-  const series = (healthy: number, unhealthy: number) => ({ bucketSeconds: 60, from: T0, series: [{ vantagePoint: 'aws:us-east-1', target: 'primary' as const, buckets: [{ at: T0 + 59 * HISTORY_BUCKET_MS, healthy, unhealthy, abstain: 0 }] }] });
+  const series = (healthy: number, unhealthy: number) => ({ bucketSeconds: 60, from: T0, series: [{ vantagePoint: 'aws:us-east-1' as const, target: 'primary' as const, buckets: [{ at: T0 + 59 * HISTORY_BUCKET_MS, healthy, unhealthy, abstain: 0 }] }] });
 
   it('takes per minute the coordinator that counted more, never the sum of both', () => {
     const m = mergeHistory([series(2, 0), series(2, 1), undefined], T0 + 59 * HISTORY_BUCKET_MS);
@@ -105,7 +105,7 @@ describe('status page: history, incidents, failing DNS, peer and refusals', () =
     const failing = service({ pendingFlip: { to: 'secondary', epoch: 2, decidedAt: T0, attempts: 3, lastAttemptAt: T0 + 120_000, failingSince: T0 + 1_000 } });
     const html = renderStatusPage([report({ services: [failing] })], NOW);
     const since = new Date(T0 + 1_000).toISOString().replace('.000Z', 'Z');
-    expect(html).toContain(`<p class="failing">DNS write failing since ${since}: flip to secondary (epoch 2), 3 attempts`);
+    expect(html).toContain(`<p class="failing">DNS write failing since ${since} (aws): flip to secondary (epoch 2), 3 attempts`);
     expect(html).toContain('id="banner" class="banner bad">1 service cannot write DNS');
     expect(renderStatusPage([report()], NOW)).not.toContain('DNS write failing');
   });
