@@ -16,9 +16,10 @@ import { auditCommand } from './commands/audit.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { costCommand } from './commands/cost.ts';
 import { cliReference } from './commands/docs.ts';
+import { doctorCommand } from './commands/doctor.ts';
 
 export const COMMANDS: readonly Command[] = [runCommand, demoCommand, validateCommand, simulateCommand, schemaCommand, dnsCommand,
-  overrideCommand, statusCommand, auditCommand, keygenCommand, costCommand];
+  overrideCommand, statusCommand, auditCommand, keygenCommand, costCommand, doctorCommand];
 
 const USAGE = () => `Lifeboat: multi-cloud health checks and DNS failover.
 
