@@ -18,9 +18,10 @@ import { keygenCommand } from './commands/keygen.ts';
 import { costCommand } from './commands/cost.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { cliReference } from './commands/docs.ts';
+import { doctorCommand } from './commands/doctor.ts';
 
 export const COMMANDS: readonly Command[] = [runCommand, demoCommand, validateCommand, simulateCommand, schemaCommand, dnsCommand,
-  overrideCommand, statusCommand, auditCommand, keygenCommand, costCommand, deployCommand];
+  overrideCommand, statusCommand, auditCommand, keygenCommand, costCommand, deployCommand, doctorCommand];
 
 /** The release, from package.json (the one source of the version). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -22,6 +22,7 @@ import { RefusalCounter, type RefusalCounts, type RefusalReason } from './refusa
 import { alertsOf, type StatusAlert } from './alerts.ts';
 import type { PeerHealth } from '../coordinator/peer.ts';
 import { COORDINATOR_METRICS, noMetrics, type MetricsSink } from '../notify/metrics.ts';
+import { recordBatch } from './status-history.ts';
 
 export interface ApiDeps {
   readonly coordinator: Coordinator;
@@ -101,6 +102,7 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
     }
     const result = await coordinator.ingest(batch, keyId);
     metrics.count(COORDINATOR_METRICS.observationBatches, 1, { VantagePoint: batch.vantagePoint });
+    recordBatch(coordinator, batch, result, clock.now());
     return c.json({ accepted: result.accepted, ignored: result.ignored, refused: result.refused, refusedReasons: result.refusedReasons, decisions: result.decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch, cause: d.cause })) });
   });
 
