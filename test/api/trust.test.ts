@@ -4,6 +4,7 @@
  * probe signatures, rotation with overlap, a missing key secret refusing that key alone, a
  * missing optional secret degrading, and range-checked bodies that never answer 500.
  */
+import { statesWithVotes } from '../support/stored-votes.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LifeboatConfigInput } from '#core/config/schema.ts';
@@ -75,7 +76,7 @@ async function operator(r: Rig, method: string, path: string, body?: string) {
   return r.app.fetch(new Request(`https://c.example${path}`, { method, headers, ...(body === undefined ? {} : { body }) }));
 }
 
-const votes = async (r: Rig) => (await r.store.get(SERVICE))?.value.votes ?? [];
+const votes = async (r: Rig) => (await statesWithVotes(r.store)).find((s) => s.value.service === SERVICE)?.value.votes ?? [];
 
 describe('probe keys speak only for their vantage points', () => {
   it('accepts an ECDSA-signed batch from a vantage point the key speaks for', async () => {

@@ -6,6 +6,7 @@
  *
  * Runs in Node and inside workerd: Web APIs only, relative imports, no Buffer.
  */
+import { statesWithVotes } from './stored-votes.ts';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { LifeboatConfig, LifeboatConfigInput } from '#core/config/schema.ts';
@@ -307,8 +308,8 @@ export interface Snapshot {
 
 const AUDIT_WINDOW = 20;
 
-export async function snapshot(store: Pick<StateStore, 'list' | 'audit'>): Promise<Snapshot> {
-  const states = [...await store.list()].sort((a, b) => a.value.service.localeCompare(b.value.service));
+export async function snapshot(store: Pick<StateStore, 'snapshot' | 'audit'>): Promise<Snapshot> {
+  const states = (await statesWithVotes(store)).sort((a, b) => a.value.service.localeCompare(b.value.service));
   return { states, audit: await store.audit({ limit: AUDIT_WINDOW }) };
 }
 
@@ -356,7 +357,7 @@ export interface FuzzTarget {
   /** The time requests are signed with; sendRequest moves `at` on. */
   readonly clock: { at: number; now(): number };
   readonly keys: FuzzKeys;
-  readonly store: Pick<StateStore, 'list' | 'audit'>;
+  readonly store: Pick<StateStore, 'snapshot' | 'audit'>;
   readonly config: LifeboatConfig;
   /**
    * False when the coordinator reads its own clock (the real Worker): the receive time is then not

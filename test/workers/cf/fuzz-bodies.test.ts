@@ -88,7 +88,7 @@ describe('the real Worker entry (SELF) over its Durable Object, fuzzed', () => {
         operator: { id: OPERATOR_KEY.id, kind: 'hmac', secret: hexToBytes(OPERATOR_KEY.secret)! },
       },
       store: {
-        list: () => runInDurableObject(stub as unknown as DurableObjectStub<CoordinatorObject>, (instance: CoordinatorObject) => instance.store.list()),
+        snapshot: () => runInDurableObject(stub as unknown as DurableObjectStub<CoordinatorObject>, (instance: CoordinatorObject) => instance.store.snapshot()),
         audit: (query) => runInDurableObject(stub as unknown as DurableObjectStub<CoordinatorObject>, (instance: CoordinatorObject) => instance.store.audit(query)),
       },
       config: workerConfig(),
