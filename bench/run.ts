@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, printed as it finishes. The numbers are recorded by hand in
  * docs/benchmarks.md with the machine they came from; nothing here asserts a time.
  *   npm run bench                 all of them
- *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate
+ *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate, cost
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -15,6 +15,14 @@ import { benchLambdaBundles, formatBundles } from './lambda-bundles.ts';
 import { benchWorkerCpu, printWorkerCpu } from './worker-cpu.ts';
 import { benchFailover } from './failover.ts';
 import { benchSimulate } from './simulate.ts';
+import { SEED_CONCURRENCY } from '#core/simulate/seeds.ts';
+import { benchProbeCost, formatProbeCost } from './cost-probe.ts';
+import { estimateScale } from '#core/cost/estimate.ts';
+import { loadConfig } from '#core/config/validate.ts';
+import { formatScale } from '../cli/commands/cost.ts';
+import production from '../examples/production.config.ts';
+import { benchRoundScale } from './round-scale.ts';
+import { benchMassFailover } from './mass-failover.ts';
 
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
@@ -65,7 +73,31 @@ if (want('failover')) {
 
 if (want('simulate')) {
   const seeds = Number(process.env.LIFEBOAT_BENCH_SEEDS ?? 20);
-  console.log(`simulate: every built-in scenario under ${seeds} seeds, worst run of each`);
+  console.log(`simulate: every built-in scenario under ${seeds} seeds (${SEED_CONCURRENCY} runs at a time), worst run of each`);
   const r = await benchSimulate(seeds, (line) => console.log(line));
   console.log(`  ${r.passed}/${r.scenarios} scenarios passed under every seed; ${r.falseFailovers} false failovers in ${r.scenarios * r.seeds} runs; ${r.wallSeconds} s wall\n`);
+}
+
+if (want('cost')) {
+  console.log('cost: the probe chain invocation, bundled in its own process; targets and coordinators answer after 100 ms');
+  console.log(formatProbeCost(await benchProbeCost()));
+  console.log('');
+  console.log(formatScale(estimateScale(loadConfig(production)), 'lifeboat cost --scale examples/production.config.ts (list prices, no free tier)'));
+  console.log('');
+}
+
+if (want('round-scale')) {
+  console.log('round-scale: one vantage point, 1,000 services (2,000 loopback targets, 200 ms each)');
+  for (const cap of [512, 6]) {
+    const r = await benchRoundScale(1_000, 200, cap);
+    console.log(`  cap ${cap}: ${r.results} results in ${r.wallMs} ms wall, at most ${r.peak} requests held by the server`);
+  }
+  console.log('');
+}
+
+if (want('mass-failover')) {
+  console.log('mass-failover: 1,000 services of one Route 53 zone flipped at once (fixture: 5 req/s, PriorRequestNotComplete)');
+  const r = await benchMassFailover(1_000);
+  console.log(`  ${r.secondary}/${r.services} answer the secondary; ${r.virtualMs} ms virtual (rate-limited) time, ${r.wallMs} ms wall`);
+  console.log(`  requests: ${r.requests.list} list, ${r.requests.change} change (${r.requests.priorRequestNotComplete} PriorRequestNotComplete retried, ${r.requests.throttled} throttled)\n`);
 }

@@ -5,8 +5,8 @@
  * this is the full sweep recorded in docs/benchmarks.md.
  */
 import { builtinScenarios } from '#core/simulate/builtin.ts';
-import { worse, type ScenarioReport } from '#core/simulate/expect.ts';
-import { runScenario } from '#core/simulate/run.ts';
+import type { ScenarioReport } from '#core/simulate/expect.ts';
+import { runSeeds, worstOf } from '#core/simulate/seeds.ts';
 
 export interface SimulateBenchResult {
   readonly seeds: number;
@@ -23,15 +23,12 @@ export async function benchSimulate(seeds: number, log: (line: string) => void):
   let falseFailovers = 0;
   for (const s of builtinScenarios()) {
     const t0 = performance.now();
-    let report: ScenarioReport | undefined;
-    for (let i = 0; i < seeds; i++) {
-      const run = await runScenario({ ...s, seed: s.seed + i });
-      falseFailovers += run.falseFailovers;
-      report = report ? worse(report, run) : run;
-    }
-    worst.push(report!);
+    const runs = await runSeeds(s, seeds);
+    for (const run of runs) falseFailovers += run.falseFailovers;
+    const report = worstOf(runs);
+    worst.push(report);
     const secs = (x: number | null) => (x === null ? '-' : `${x} s`);
-    log(`  ${report!.passed ? 'pass' : 'FAIL'} ${s.name.padEnd(38)} worst seed ${String(report!.seed).padEnd(4)} decision ${secs(report!.timeToDecisionSeconds).padEnd(8)} dns ${secs(report!.timeToDnsSeconds).padEnd(8)} ${((performance.now() - t0) / 1000).toFixed(1)} s${report!.passed ? '' : `  ${report!.failures.join('; ')}`}`);
+    log(`  ${report.passed ? 'pass' : 'FAIL'} ${s.name.padEnd(38)} worst seed ${String(report.seed).padEnd(4)} decision ${secs(report.timeToDecisionSeconds).padEnd(8)} dns ${secs(report.timeToDnsSeconds).padEnd(8)} ${((performance.now() - t0) / 1000).toFixed(1)} s${report.passed ? '' : `  ${report.failures.join('; ')}`}`);
   }
   return {
     seeds, scenarios: worst.length, passed: worst.filter((r) => r.passed).length, falseFailovers,

@@ -1,6 +1,7 @@
 /**
  * The `lifeboat` command. Each subcommand lives in cli/commands/ and owns its --help text.
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { ConfigFileError } from '../node/config-file.ts';
 import { EXIT, UsageError, type CliIo, type Command, type ExitCode } from './io.ts';
@@ -15,14 +16,20 @@ import { statusCommand } from './commands/status.ts';
 import { auditCommand } from './commands/audit.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { costCommand } from './commands/cost.ts';
+import { deployCommand } from './commands/deploy.ts';
 import { cliReference } from './commands/docs.ts';
+import { doctorCommand } from './commands/doctor.ts';
 
 export const COMMANDS: readonly Command[] = [runCommand, demoCommand, validateCommand, simulateCommand, schemaCommand, dnsCommand,
-  overrideCommand, statusCommand, auditCommand, keygenCommand, costCommand];
+  overrideCommand, statusCommand, auditCommand, keygenCommand, costCommand, deployCommand, doctorCommand];
+
+/** The release, from package.json (the one source of the version). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const USAGE = () => `Lifeboat: multi-cloud health checks and DNS failover.
 
 Usage: lifeboat <command> [options]    (lifeboat <command> --help for more)
+       lifeboat --version
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
@@ -34,6 +41,10 @@ export async function main(argv: string[], io: CliIo): Promise<ExitCode> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE());
     return name ? EXIT.ok : EXIT.usage;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.out(`lifeboat ${VERSION}`);
+    return EXIT.ok;
   }
   if (name === 'help-docs') {
     io.out(cliReference(COMMANDS));

@@ -10,7 +10,7 @@ import { systemClock, type Logger } from '#core/ports.ts';
 import { defaultCoordinatorDeps, type CoordinatorHandlerDeps } from './coordinator-deps.ts';
 import { DynamoNonceStore } from './dynamo/nonce-store.ts';
 import { DynamoStateStore } from './dynamo/state-store.ts';
-import { emfLine, METRICS, type MetricName } from './emf.ts';
+import { emfSink } from './emf.ts';
 import { BadEventError, isFunctionUrlEvent, jsonResult, requestFromEvent, resultFromResponse } from './http-event.ts';
 import { ssmSecretNames } from './lambda-env.ts';
 import { nodeDnsTransport } from './runtime/node-dns-transport.ts';
@@ -37,10 +37,13 @@ const logNotifier = (logger: Logger): Notifier => ({
 async function build(deps: CoordinatorHandlerDeps) {
   const config = deps.config();
   const name = deps.name ?? 'aws';
+  const clock = deps.clock ?? systemClock;
   const client = deps.dynamo();
   const usesRoute53 = config.services.some((s) => s.dns.some((r) => r.provider === 'route53'));
   return composeCoordinator({
-    name, config, clock: deps.clock ?? systemClock, logger: deps.logger, fetch: (i, init) => fetch(i, init),
+    name, config, clock, logger: deps.logger, fetch: (i, init) => fetch(i, init),
+    // Flips attempted/applied/failed, refusals per reason, batches per vantage point (infra/ alarms on them).
+    metrics: emfSink(deps.writeMetric, name, () => clock.now()),
     store: new DynamoStateStore({ client, tableName: deps.tableName }),
     nonces: new DynamoNonceStore({ client, tableName: deps.tableName }),
     secrets: deps.secrets(),
@@ -56,16 +59,16 @@ async function build(deps: CoordinatorHandlerDeps) {
 export function createCoordinatorHandler(deps: CoordinatorHandlerDeps): CoordinatorHandler {
   let setup: ReturnType<typeof build> | undefined;
   const name = deps.name ?? 'aws';
-  const clock = deps.clock ?? systemClock;
-  const metric = (m: MetricName) => deps.writeMetric(emfLine(m, 1, name, clock.now()));
   return async (event) => {
     if (!setup) {
       setup = build(deps);
       setup.catch(() => { setup = undefined; }); // a failed cold start (SSM throttled) retries next time
     }
-    const { app, coordinator } = await setup;
+    const { app, coordinator, housekeeping } = await setup;
     if (isScheduledEvent(event)) {
       const decisions = await coordinator.tick();
+      // The aggregate refusal entry (one a minute at most) and the check of the Cloudflare coordinator.
+      await housekeeping();
       deps.logger.info('tick', { coordinator: name, decisions: decisions.length, changed: decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch })) });
       return { ticked: true, decisions: decisions.length };
     }
@@ -77,10 +80,9 @@ export function createCoordinatorHandler(deps: CoordinatorHandlerDeps): Coordina
       if (err instanceof BadEventError) return jsonResult(400, 'invalid_request', err.message);
       throw err;
     }
-    const response = await app.fetch(request);
-    if ([401, 403, 413].includes(response.status)) metric(METRICS.rejectedRequests);
-    else if (response.ok && request.method === 'POST' && event.rawPath === '/v1/observations') metric(METRICS.observationBatches);
-    return resultFromResponse(response);
+    // Refused before any storage is touched: the signature is checked first, the nonce store only
+    // after it verified, and refusals are counted in memory (core/api/refusals.ts).
+    return resultFromResponse(await app.fetch(request));
   };
 }
 

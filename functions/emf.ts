@@ -1,26 +1,42 @@
 /**
  * CloudWatch metrics as Embedded Metric Format log lines: no PutMetricData call, no extra IAM,
- * no latency. The alarms in infra/ read these (namespace and names are shared from here).
+ * no latency. The alarms in infra/ read these (namespace and names are shared from here; the
+ * names themselves are core's, core/notify/metrics.ts, so every runtime reports the same ones).
  */
+import { COORDINATOR_METRICS, type CoordinatorMetric, type MetricDimensions, type MetricsSink } from '#core/notify/metrics.ts';
+
 export const METRIC_NAMESPACE = 'Lifeboat';
 export const METRICS = {
-  /** Signed observation batches accepted by the coordinator. Missing data = no VP reached it. */
-  observationBatches: 'ObservationBatches',
-  /** Requests refused with 401/413 (forged, replayed, expired, oversized). */
-  rejectedRequests: 'RejectedRequests',
+  ...COORDINATOR_METRICS,
+  /** Old name of refusedRequests (0.1 emitted `RejectedRequests`); kept for code that imports it. */
+  rejectedRequests: COORDINATOR_METRICS.refusedRequests,
 } as const;
 export const COORDINATOR_DIMENSION = 'Coordinator';
 
-export type MetricName = (typeof METRICS)[keyof typeof METRICS];
+export type MetricName = CoordinatorMetric;
 
-/** One EMF line with a single Count metric under the Coordinator dimension. */
-export function emfLine(metric: MetricName, value: number, coordinator: string, at: number): string {
+/**
+ * One EMF line with a single Count metric under the Coordinator dimension and, when given, also
+ * under Coordinator + each extra dimension (e.g. per VantagePoint), so alarms can read either.
+ */
+export function emfLine(metric: MetricName, value: number, coordinator: string, at: number, dimensions: MetricDimensions = {}): string {
+  const extra = Object.keys(dimensions).filter((k) => dimensions[k as keyof MetricDimensions] !== undefined);
   return JSON.stringify({
     _aws: {
       Timestamp: at,
-      CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [[COORDINATOR_DIMENSION]], Metrics: [{ Name: metric, Unit: 'Count' }] }],
+      CloudWatchMetrics: [{
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: [[COORDINATOR_DIMENSION], ...extra.map((k) => [COORDINATOR_DIMENSION, k])],
+        Metrics: [{ Name: metric, Unit: 'Count' }],
+      }],
     },
     [COORDINATOR_DIMENSION]: coordinator,
+    ...dimensions,
     [metric]: value,
   });
+}
+
+/** core's MetricsSink as EMF lines written by `write` (stdout in Lambda). */
+export function emfSink(write: (line: string) => void, coordinator: string, now: () => number): MetricsSink {
+  return { count: (metric, value, dimensions) => write(emfLine(metric, value, coordinator, now(), dimensions)) };
 }

@@ -3,7 +3,8 @@ import { jsonLogger } from '#core/log.ts';
 import type { SecretNames } from '#core/coordinator/compose.ts';
 import type { Logger } from '#core/ports.ts';
 import { keyParameterName } from './secrets.ts';
-import { MissingDependencyError } from '#core/errors.ts';
+import { ConfigurationError, MissingDependencyError } from '#core/errors.ts';
+import type { LifeboatConfig } from '#core/config/schema.ts';
 
 /** A variable the CDK stack always sets is missing: the function was deployed by hand or badly. */
 export class MissingEnvError extends MissingDependencyError {
@@ -39,4 +40,31 @@ export function ssmSecretNames(keyPrefix: string, cloudflareTokenParameter?: str
     webhook: (name) => (webhookPrefix ? `${webhookPrefix}${name}` : `(LIFEBOAT_WEBHOOK_PARAMETER_PREFIX not set)/${name}`),
     dnsSecret: (name) => (dnsPrefix ? `${dnsPrefix}${name}` : `(LIFEBOAT_DNS_PARAMETER_PREFIX not set)/${name}`),
   };
+}
+
+/**
+ * The AWS coordinator's function URL, set on the probe by the CDK from an SSM parameter in the
+ * probe's own region (infra/coordinator-url.ts). It wins over `coordinators.aws.url` in the
+ * bundled config, which a one-go deploy leaves out (the URL is unknown before the first deploy).
+ */
+export const COORDINATOR_URL_ENV = 'LIFEBOAT_AWS_COORDINATOR_URL';
+
+export class InvalidEnvError extends ConfigurationError {
+  override readonly name: string = 'InvalidEnvError';
+  constructor(readonly variable: string, reason: string) {
+    super(`environment variable ${variable} ${reason} (the CDK stack sets it; see docs/aws.md)`);
+  }
+}
+
+/** `config` with the AWS coordinator's URL from the environment, when the environment has one. */
+export function withAwsCoordinatorUrl(config: LifeboatConfig, url: string | undefined): LifeboatConfig {
+  if (url === undefined || url === '') return config;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidEnvError(COORDINATOR_URL_ENV, 'is not a URL');
+  }
+  if (parsed.protocol !== 'https:') throw new InvalidEnvError(COORDINATOR_URL_ENV, `must be an https URL, not ${parsed.protocol}`);
+  return { ...config, coordinators: { ...config.coordinators, aws: { ...config.coordinators.aws, url } } };
 }

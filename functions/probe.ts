@@ -1,34 +1,45 @@
 /**
- * The probe Lambda, one per AWS region, invoked every minute by EventBridge: one minute of core's
- * vantage rounds (core/probe/vantage.ts) on the interval, none waiting for an earlier one's posts,
- * and no new round when too little time is left for it. Returns once every post has settled
- * (Lambda freezes a returned invocation).
+ * The probe Lambda, one per AWS region, driven by the region's probe chain (core/probe/chain.ts):
+ * an SQS message owns one round slot; the invocation claims it, enqueues the next slot's message
+ * with a delay, probes once (core/probe/vantage.ts) and returns, so no invocation is billed while
+ * waiting for the next round. EventBridge Scheduler invokes it once a minute as the watchdog,
+ * which restarts a broken chain and never doubles a running one. Returns once every post has
+ * settled (Lambda freezes a returned invocation).
  */
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { VantagePoint } from '#core/model.ts';
+import { decodeChainMessage, hop, watchdog, type ChainDeps, type NextHop, type WatchdogOutcome } from '#core/probe/chain.ts';
 import { configuredCoordinators, DEFAULT_POST_TIMEOUT_MS, type PostResult } from '#core/probe/post.ts';
-import { probeOffsetMs, roundBudgetMs, roundsInWindow, roundsOnInterval, slotOf } from '#core/probe/schedule.ts';
 import { runVantageRound } from '#core/probe/vantage.ts';
 import { realSleep, systemClock } from '#core/ports.ts';
 import { probeSignerFrom, type RequestSigner } from '#core/signing/signer.ts';
+import { InputError } from '#core/errors.ts';
 import { defaultProbeDeps, type ProbeHandlerDeps } from './probe-deps.ts';
 import { nodeTcpConnect } from './runtime/node-tcp.ts';
 import { keyParameterName } from './secrets.ts';
 
-export { roundBudgetMs, roundsInWindow as roundsPerInvocation } from '#core/probe/schedule.ts';
+export { roundBudgetMs } from '#core/probe/schedule.ts';
 export { defaultProbeDeps, type ProbeHandlerDeps } from './probe-deps.ts';
+
+/** What the Scheduler watchdog sends (the schedule's Input): the handler tells it from an SQS batch. */
+export const WATCHDOG_EVENT = { lifeboat: 'watchdog' } as const;
+export type WatchdogEvent = typeof WATCHDOG_EVENT;
+
+export type ProbeOutcome =
+  | { readonly kind: 'round'; readonly slot: number; readonly next: NextHop; readonly posts: readonly PostResult[] }
+  /** The slot was already claimed: a second chain (or a redelivery) stops here, unprobed. */
+  | { readonly kind: 'duplicate'; readonly slot: number }
+  | { readonly kind: 'watchdog'; readonly outcome: WatchdogOutcome };
 
 export interface ProbeSummary {
   readonly vantagePoint: VantagePoint;
-  readonly rounds: number;
-  readonly planned: number;
-  /** True when rounds were skipped because the invocation was running out of time. */
-  readonly stoppedEarly: boolean;
-  readonly posts: readonly (readonly PostResult[])[];
+  readonly outcomes: readonly ProbeOutcome[];
 }
 
-export type ProbeHandler = (event: ScheduledEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ProbeSummary>;
+export type ProbeHandler = (event: SQSEvent | WatchdogEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ProbeSummary>;
+
+const isWatchdog = (event: SQSEvent | WatchdogEvent): event is WatchdogEvent => (event as WatchdogEvent).lifeboat === 'watchdog';
 
 export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
   const clock = deps.clock ?? systemClock;
@@ -37,42 +48,45 @@ export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
   const postTimeoutMs = deps.postTimeoutMs ?? DEFAULT_POST_TIMEOUT_MS;
   const { logger } = deps;
   const vantagePoint = `aws:${deps.region}` as const;
+  // Built once per container: the SDK clients keep their connections between hops.
+  let chain: ChainDeps | undefined;
+  const chainDeps = () => chain ??= { queue: deps.queue(), claims: deps.claims(), random: deps.random ?? Math.random };
   // Loaded once per container; a failed load (throttled SSM) is retried by the next invocation.
   let signer: Promise<RequestSigner> | undefined;
   const loadSigner = (config: LifeboatConfig) => signer ??= probeSignerFrom(config, vantagePoint, deps.secrets(),
     (keyId) => keyParameterName(deps.keyParameterPrefix, keyId), deps.keyId)
     .catch((error: unknown) => { signer = undefined; throw error; });
 
-  return async (_event, context) => {
-    const config = deps.config();
-    const endpoints = configuredCoordinators(config.coordinators);
-    const intervalMs = config.probing.intervalSeconds * 1000;
-    const planned = roundsInWindow(config.probing.intervalSeconds, deps.windowMs);
-    const budget = roundBudgetMs(config, postTimeoutMs);
+  async function round(config: LifeboatConfig, slot: number): Promise<readonly PostResult[]> {
     const roundSigner = await loadSigner(config);
-    const posts: (readonly PostResult[])[] = [];
-    let stoppedEarly = false;
-    const rounds = await roundsOnInterval({
-      // Each region probes at its own phase in the interval (plus jitter), not all at the cron's instant.
-      firstAt: clock.now() + probeOffsetMs(vantagePoint, intervalMs, Math.random), intervalMs, count: planned, sleep, clock,
-      // Room for this round and its posts, or stop: a killed invocation loses its pending posts.
-      mayStart: (i) => {
-        if (context.getRemainingTimeInMillis() >= budget) return true;
-        stoppedEarly = true;
-        logger.warn('stopping early: not enough time left for another round', { vantagePoint, round: i, remainingMs: context.getRemainingTimeInMillis(), budgetMs: budget });
-        return false;
-      },
-    }, async (i) => {
-      const { posts: roundPosts } = await runVantageRound(
-        { config, vantagePoint, round: slotOf(clock.now(), intervalMs), ranIn: deps.region, endpoints },
-        { fetch: fetchFn, tcpConnect: deps.tcpConnect ?? nodeTcpConnect, sleep, clock, logger, signer: roundSigner, postTimeoutMs },
-      );
-      posts[i] = roundPosts;
-    });
+    const { posts } = await runVantageRound(
+      { config, vantagePoint, round: slot, ranIn: deps.region, endpoints: configuredCoordinators(config.coordinators) },
+      { fetch: fetchFn, tcpConnect: deps.tcpConnect ?? nodeTcpConnect, sleep, clock, logger, signer: roundSigner, postTimeoutMs },
+    );
+    return posts;
+  }
 
-    const all = posts.filter(Boolean);
-    logger.info('invocation done', { vantagePoint, rounds, planned, stoppedEarly, posts: all.flat().length, failedPosts: all.flat().filter((r) => !r.ok).length });
-    return { vantagePoint, rounds, planned, stoppedEarly, posts: all };
+  return async (event) => {
+    const config = deps.config();
+    const intervalMs = config.probing.intervalSeconds * 1000;
+    if (isWatchdog(event)) {
+      const outcome = await watchdog(clock.now(), intervalMs, vantagePoint, chainDeps());
+      if (outcome.kind === 'restarted') logger.warn('probe chain was not running: restarted', { vantagePoint, newestClaimed: outcome.newest ?? null, slot: outcome.next.slot, delaySeconds: outcome.next.delaySeconds });
+      return { vantagePoint, outcomes: [{ kind: 'watchdog', outcome }] };
+    }
+    if (!Array.isArray(event.Records)) throw new InputError('probe event: neither the watchdog\'s {"lifeboat":"watchdog"} nor an SQS batch with "Records"');
+    const outcomes: ProbeOutcome[] = [];
+    for (const record of event.Records) {
+      const result = await hop(decodeChainMessage(record.body), clock.now(), intervalMs, vantagePoint, chainDeps());
+      if (result.kind === 'duplicate') {
+        logger.info('slot already claimed: this message stops here', { vantagePoint, slot: result.slot });
+        outcomes.push(result);
+        continue;
+      }
+      const posts = await round(config, result.slot);
+      outcomes.push({ kind: 'round', slot: result.slot, next: result.next, posts });
+    }
+    return { vantagePoint, outcomes };
   };
 }
 

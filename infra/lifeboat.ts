@@ -6,6 +6,7 @@ import type { App } from 'aws-cdk-lib';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { probeKeyFor } from '#core/signing/signer.ts';
 import { DeployConfigError } from './config.ts';
+import { CoordinatorUrlPublisher, useCoordinatorUrl } from './coordinator-url.ts';
 import { parameterNames } from './parameters.ts';
 import { ControlStack } from './stacks/control-stack.ts';
 import { ProbeFleetStack } from './stacks/probe-stack.ts';
@@ -43,5 +44,12 @@ export function buildLifeboat(app: App, props: LifeboatStacksProps) {
     env: env(region), config, parameters, probeKeyId: probeKeyOf(region),
     description: `Lifeboat: vantage point aws:${region}`,
   }));
+  // The coordinator URL reaches each probe region at deploy time (infra/coordinator-url.ts):
+  // `cdk deploy --all` deploys the control stack first, then every probe stack, in one go.
+  new CoordinatorUrlPublisher(control, 'CoordinatorUrlParameters', { url: control.url.url, regions: config.vantagePoints.aws, parameterName: parameters.coordinatorUrl });
+  for (const probe of probes) {
+    useCoordinatorUrl(probe.probe.fn, parameters.coordinatorUrl);
+    probe.addStackDependency(control, 'the control stack writes the coordinator URL parameter this stack reads');
+  }
   return { control, probes };
 }

@@ -13,11 +13,16 @@ export interface ParameterNames {
   readonly webhookPrefix: string;
   /** Prefix of RFC 2136 TSIG secrets named by `secretFrom` in the config: `<prefix><NAME>`. */
   readonly dnsPrefix: string;
+  /**
+   * The AWS coordinator's function URL (a String, not a secret): the control stack writes it
+   * into every probe region at deploy time, and each probe stack reads it in its own region.
+   */
+  readonly coordinatorUrl: string;
 }
 
 export function parameterNames(root = '/lifeboat'): ParameterNames {
   const base = root.replace(/\/+$/, '');
-  return { keyPrefix: `${base}/keys/`, cloudflareToken: `${base}/cloudflare-api-token`, webhookPrefix: `${base}/webhooks/`, dnsPrefix: `${base}/dns/` };
+  return { keyPrefix: `${base}/keys/`, cloudflareToken: `${base}/cloudflare-api-token`, webhookPrefix: `${base}/webhooks/`, dnsPrefix: `${base}/dns/`, coordinatorUrl: `${base}/coordinator-url/aws` };
 }
 
 /** ARN of a parameter in the scope's own account and region (names start with '/'). */

@@ -41,4 +41,6 @@ export interface ProberRpc extends Rpc.DurableObjectBranded {
 export interface CoordinatorRpc extends Rpc.DurableObjectBranded {
   fetch(request: Request): Promise<Response>;
   ensureArmed(): Promise<ArmResult>;
+  /** Refusals the Worker's gate counted (workers/gate.ts), handed over in bulk. */
+  noteRefusals(counts: Readonly<Record<string, number>>): Promise<void>;
 }

@@ -1,7 +1,8 @@
 /**
  * The Lifeboat config, bundled into the Worker at build time: `lifeboat-config` is an alias
- * (workers/wrangler.jsonc `alias`, test/workers/cf/vitest.config.ts `resolve.alias`) for the same
- * `lifeboat.config.ts` the CLI reads. Parsed once per isolate, on first use, so an invalid config
+ * that `lifeboat deploy cloudflare` points at the checked config it writes into the build folder
+ * (cli/commands/deploy.ts; the tests alias their own in test/workers/cf/vitest.config.ts; in
+ * workers/wrangler.jsonc it is a module that refuses to start). Parsed once per isolate, on first use, so an invalid config
  * fails the request that needs it with the full problem list instead of the module load.
  */
 import rawConfig from 'lifeboat-config';

@@ -15,6 +15,8 @@ import { workerDnsTransport } from './dns-transport.ts';
 import { workerSecretNames, workerSecrets, type Env } from './env.ts';
 import { workerLogger } from './log.ts';
 import { nextSlotStart } from './schedule.ts';
+import type { Logger } from '#core/ports.ts';
+import type { MetricsSink } from '#core/notify/metrics.ts';
 import { DurableNonceStore } from './storage/nonce-store.ts';
 import { DurableStateStore } from './storage/state-store.ts';
 
@@ -38,6 +40,7 @@ export class CoordinatorObject extends DurableObject<Env> implements Coordinator
       name: 'cloudflare', config: workerConfig(), store: this.store, nonces: this.nonces,
       clock: systemClock, logger: this.logger, fetch: (i, init) => fetch(i, init),
       secrets: workerSecrets(this.env), secretNames: workerSecretNames, ...workerDnsClients(this.env), dnsTransport: workerDnsTransport,
+      metrics: logMetrics(this.logger),
     });
     this.composed.catch(() => { this.composed = undefined; });
     return this.composed;
@@ -52,6 +55,11 @@ export class CoordinatorObject extends DurableObject<Env> implements Coordinator
       return Response.json({ error: 'misconfigured', detail: 'the coordinator cannot start; see its logs' }, { status: 500 });
     }
     return composed.app.fetch(request);
+  }
+
+  /** RPC from the Worker's gate: refusals it counted, shown in status and in the aggregate entry. */
+  async noteRefusals(counts: Readonly<Record<string, number>>): Promise<void> {
+    (await this.app()).refusals.merge(counts);
   }
 
   /** RPC from the watchdog: make sure the tick clock runs. */
@@ -69,11 +77,19 @@ export class CoordinatorObject extends DurableObject<Env> implements Coordinator
     await this.ctx.storage.setAlarm(nextSlotStart(now, this.intervalMs()));
     const nonces = this.nonces.sweep(now);
     const audit = this.store.sweepAudit(now);
-    const decisions = await (await this.app()).coordinator.tick();
+    const composed = await this.app();
+    const decisions = await composed.coordinator.tick();
+    // The aggregate refusal entry (one a minute at most) and the check of the AWS coordinator (once a minute).
+    await composed.housekeeping();
     this.logger.debug('tick', { decisions: decisions.length, noncesSwept: nonces, auditSwept: audit });
   }
 
   private intervalMs(): number {
     return workerConfig().probing.intervalSeconds * 1000;
   }
+}
+
+/** Metrics on Cloudflare: one structured line each, queryable in Workers Logs (`message = "metric"`). */
+function logMetrics(logger: Logger): MetricsSink {
+  return { count: (metric, value, dimensions) => logger.info('metric', { metric, value, ...dimensions }) };
 }

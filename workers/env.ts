@@ -11,6 +11,11 @@ import type { CoordinatorRpc, ProberRpc } from './bindings.ts';
 export interface Env {
   readonly PROBER: DurableObjectNamespace<ProberRpc>;
   readonly COORDINATOR: DurableObjectNamespace<CoordinatorRpc>;
+  /**
+   * Workers rate limiting (wrangler `ratelimits`), keyed by client IP, consulted for refused
+   * requests only (workers/gate.ts). Optional: without it refusals are counted, not limited.
+   */
+  readonly REFUSAL_LIMITER?: RateLimit;
 
   /** Key id (scope "probe") this Worker's probers sign with; default: the first probe key that speaks for cloudflare. */
   readonly PROBE_KEY_ID?: string;

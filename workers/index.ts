@@ -1,6 +1,7 @@
 /**
- * The Lifeboat Worker. `fetch` hands the coordinator API (/v1/*, /healthz) to the coordinator
- * Durable Object, where core's Hono app runs over DO storage. `scheduled` (cron, every minute)
+ * The Lifeboat Worker. `fetch` checks every coordinator API call at the gate (workers/gate.ts:
+ * route, size, signature, key, scope; refusals rate-limited per IP) and hands what passes to the
+ * coordinator Durable Object, where core's Hono app runs over DO storage. `scheduled` (cron, every minute)
  * is a watchdog, not the probe clock: it makes sure every configured prober exists (created near
  * its location hint) with its alarm armed, and that the coordinator's alarm is armed.
  */
@@ -9,6 +10,8 @@ import { workerConfig } from './config.ts';
 import type { Env } from './env.ts';
 import { workerLogger } from './log.ts';
 import { coordinatorStub, proberStub } from './stubs.ts';
+import { Gate } from './gate.ts';
+import { systemClock } from '#core/ports.ts';
 
 export { CoordinatorObject } from './coordinator.ts';
 export { Prober } from './prober.ts';
@@ -21,12 +24,24 @@ class WatchdogError extends LifeboatError {
 
 const API_PATH = /^\/(v1\/|healthz$)/;
 
-async function fetchHandler(request: Request, env: Env): Promise<Response> {
+/** One gate per isolate and env (its counters and key cache live as long as the isolate). */
+const gates = new WeakMap<Env, Gate>();
+
+export async function fetchHandler(request: Request, env: Env, ctx: Pick<ExecutionContext, 'waitUntil'>): Promise<Response> {
   const { pathname } = new URL(request.url);
   if (!API_PATH.test(pathname)) {
     return Response.json({ error: 'not_found', detail: `no route ${request.method} ${pathname}` }, { status: 404 });
   }
-  return coordinatorStub(env).fetch(request);
+  let gate = gates.get(env);
+  if (!gate) {
+    gate = new Gate({
+      env, clock: systemClock, logger: workerLogger('gate', env.LOG_LEVEL),
+      forward: (req) => coordinatorStub(env).fetch(req),
+      flush: (counts) => coordinatorStub(env).noteRefusals(counts as Record<string, number>),
+    });
+    gates.set(env, gate);
+  }
+  return gate.handle(request, (p) => ctx.waitUntil(p));
 }
 
 async function scheduled(_controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {

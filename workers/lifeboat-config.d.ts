@@ -1,4 +1,4 @@
-/** The bundled config module (an alias for lifeboat.config.ts; see workers/config.ts). */
+/** The bundled config module (an alias set by `lifeboat deploy cloudflare`; see workers/config.ts). */
 declare module 'lifeboat-config' {
   const config: unknown;
   export default config;

@@ -11,18 +11,25 @@ export const ssmKeyParameter = (id: string) => `/lifeboat/keys/${id}`;
 
 const HELP = `Usage: lifeboat keygen --scope probe --speaks-for aws|cloudflare|VP[,...] [--algorithm ecdsa-p256|hmac-sha256] [--id ID] [--json]
        lifeboat keygen --scope operator [--id ID] [--json]
+       lifeboat keygen --scope read [--id ID] [--json]
 
 Makes a signing key and prints the config entry and the commands that store its secret. The
 secret is printed once, to stdout, and is nowhere else: store it at once. The commands read it
-from a shell variable filled by "read -rs", so it never lands in your shell history.
+from a shell variable filled by "read -rs" and a temporary file only you can read (mktemp), so
+it never lands in your shell history nor on any command line (aws ... --value file://FILE,
+wrangler secret put < FILE).
 
   --scope probe       for vantage points: may only post observations, for what it speaks for
   --scope operator    for people and the CLI: may override and read status and audit (LB1-HMAC)
+  --scope read        for each coordinator watching the other (peer checks) and dashboards:
+                      may read status and audit only, never override or post (LB1-HMAC)
   --speaks-for LIST   probe keys: the provider ("aws", "cloudflare") or vantage points
                       ("aws:us-east-1,aws:eu-west-1") it may post for. Make one key per provider.
   --algorithm ALG     probe keys: ecdsa-p256 (default; LB1-ECDSA-P256-SHA256: the config holds
                       the public key, only the probes hold the private key) or hmac-sha256
                       (deprecated for probes: every coordinator must hold its secret)
+  --regions LIST      AWS regions to store the secret in (default: <probe regions> for probe
+                      keys, the coordinator's region us-east-1 for operator keys)
   --id ID             key id (3-64 letters, digits, ".", "_", "-"); default probe-XXXXXX / ops-XXXXXX
   --json              print {id, scope, secret, config, ssmParameter, wranglerSecret, envVar, ...} as JSON
 
@@ -37,7 +44,7 @@ Exit codes: 0 ok; 2 bad usage.`;
 
 const OPTIONS = {
   scope: { type: 'string' }, id: { type: 'string' }, json: { type: 'boolean', default: false },
-  algorithm: { type: 'string' }, 'speaks-for': { type: 'string', multiple: true },
+  algorithm: { type: 'string' }, 'speaks-for': { type: 'string', multiple: true }, regions: { type: 'string', multiple: true },
 } as const;
 
 export function makeKeygenCommand(randomBytes: RandomBytes = webRandomBytes, keyPair = generateProbeKeyPair): Command {
@@ -49,14 +56,14 @@ export function makeKeygenCommand(randomBytes: RandomBytes = webRandomBytes, key
       const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
       if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
       const scope = values.scope;
-      if (scope !== 'probe' && scope !== 'operator') throw new UsageError('--scope must be probe or operator');
+      if (scope !== 'probe' && scope !== 'operator' && scope !== 'read') throw new UsageError('--scope must be probe, operator or read');
       const algorithm = values.algorithm ?? (scope === 'probe' ? 'ecdsa-p256' : 'hmac-sha256');
       if (!(KEY_ALGORITHMS as readonly string[]).includes(algorithm)) throw new UsageError(`--algorithm must be one of ${KEY_ALGORITHMS.join(', ')}`);
-      if (scope === 'operator' && algorithm !== 'hmac-sha256') throw new UsageError('--algorithm: operator keys are hmac-sha256 (LB1-HMAC-SHA256)');
+      if (scope !== 'probe' && algorithm !== 'hmac-sha256') throw new UsageError(`--algorithm: ${scope} keys are hmac-sha256 (LB1-HMAC-SHA256)`);
       const speaksFor = (values['speaks-for'] ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
       if (scope === 'probe' && speaksFor.length === 0) throw new UsageError('--speaks-for: a probe key must name the provider (aws, cloudflare) or vantage points it may post for');
-      if (scope === 'operator' && speaksFor.length > 0) throw new UsageError('--speaks-for: only probe keys speak for vantage points');
-      const id = values.id ?? `${scope === 'probe' ? 'probe' : 'ops'}-${bytesToHex(randomBytes(3))}`;
+      if (scope !== 'probe' && speaksFor.length > 0) throw new UsageError('--speaks-for: only probe keys speak for vantage points');
+      const id = values.id ?? `${scope === 'operator' ? 'ops' : scope}-${bytesToHex(randomBytes(3))}`;
 
       const pair = algorithm === 'ecdsa-p256' ? await keyPair() : undefined;
       const entry: KeyConfig = {
@@ -77,13 +84,16 @@ export function makeKeygenCommand(randomBytes: RandomBytes = webRandomBytes, key
         io.out(JSON.stringify({ id, scope, algorithm, ...(scope === 'probe' ? { speaksFor } : {}), ...(pair ? { publicKey: pair.publicKey } : {}), secret, config: entry, ssmParameter: parameter, wranglerSecret: envVar, envVar }, null, 2));
         return EXIT.ok;
       }
-      io.out(instructions(entry, secret, algorithm, parameter, envVar).join('\n'));
+      const regions = (values.regions ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+      const bad = regions.find((r) => !/^[a-z]{2}(-[a-z]+)+-\d$/.test(r));
+      if (bad) throw new UsageError(`--regions: ${bad} is not an AWS region name such as eu-west-1`);
+      io.out(instructions(entry, secret, algorithm, parameter, envVar, regions).join('\n'));
       return EXIT.ok;
     },
   };
 }
 
-function instructions(entry: KeyConfig, secret: string, algorithm: string, parameter: string, envVar: string): string[] {
+function instructions(entry: KeyConfig, secret: string, algorithm: string, parameter: string, envVar: string, regions: readonly string[]): string[] {
   const { id, scope } = entry;
   const probe = scope === 'probe';
   const aws = !probe || entry.speaksFor!.some((s) => s.startsWith('aws'));
@@ -100,22 +110,22 @@ function instructions(entry: KeyConfig, secret: string, algorithm: string, param
     '',
     `     ${JSON.stringify(entry)}`,
     '',
-    '2. Put it in a shell variable without echo or history (paste, then Enter):',
+    '2. Put it in a shell variable without echo or history (paste, then Enter), and in a file only',
+    '   you can read (mktemp makes it 0600; printf is a shell builtin, so no process list shows it):',
     '',
-    '     read -rs LIFEBOAT_NEW_SECRET',
+    '     read -rs LIFEBOAT_NEW_SECRET && f=$(mktemp) && printf \'%s\' "$LIFEBOAT_NEW_SECRET" > "$f"',
   ];
+  const regionList = regions.length ? regions.join(' ') : probe ? '<probe regions>' : 'us-east-1';
   let step = 3;
   if (aws) {
     lines.push('', probe && algorithm === 'ecdsa-p256'
       ? `${step++}. AWS: an SSM SecureString in each region whose probe signs with this key (never the coordinator's):`
       : `${step++}. AWS (SSM Parameter Store SecureString, read by the Lambdas):`, '');
-    lines.push(probe
-      ? `     for r in <probe regions>; do aws ssm put-parameter --region "$r" --type SecureString --overwrite --name ${parameter} --value "$LIFEBOAT_NEW_SECRET"; done`
-      : `     aws ssm put-parameter --type SecureString --overwrite --name ${parameter} --value "$LIFEBOAT_NEW_SECRET"`);
+    lines.push(`     for r in ${regionList}; do aws ssm put-parameter --region "$r" --type SecureString --overwrite --name ${parameter} --value "file://$f"; done`);
   }
   if (cloudflare) {
-    lines.push('', `${step++}. Cloudflare (Worker secret; wrangler reads the value from stdin):`, '',
-      `     printf '%s' "$LIFEBOAT_NEW_SECRET" | npx wrangler secret put ${envVar} --config workers/wrangler.jsonc`);
+    lines.push('', `${step++}. Cloudflare (Worker secret, read from stdin; the build folder is lifeboat deploy cloudflare's):`, '',
+      `     npx wrangler secret put ${envVar} --config .lifeboat/build/worker/wrangler.json < "$f"`);
   }
   lines.push('', `${step++}. Local run (lifeboat run): export ${envVar}="$LIFEBOAT_NEW_SECRET"`);
   if (!probe) {
@@ -130,7 +140,7 @@ function instructions(entry: KeyConfig, secret: string, algorithm: string, param
       `     (umask 077 && mkdir -p ~/.config/lifeboat && printf '{"keyId":"%s","secret":"%s"}\\n' ${id} "$LIFEBOAT_NEW_SECRET" > ~/.config/lifeboat/credentials.json)`,
     );
   }
-  lines.push('', 'Then: unset LIFEBOAT_NEW_SECRET');
+  lines.push('', 'Then: rm -f "$f"; unset LIFEBOAT_NEW_SECRET f');
   return lines;
 }
 

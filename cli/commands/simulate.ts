@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinScenarios } from '#core/simulate/builtin.ts';
-import { runScenario, type ScenarioReport } from '#core/simulate/run.ts';
-import { worse } from '#core/simulate/expect.ts';
+import type { ScenarioReport } from '#core/simulate/run.ts';
+import { runSeeds, worstOf } from '#core/simulate/seeds.ts';
 import { scenarioSchema, type Scenario } from '#core/simulate/scenario.ts';
 import { formatPath } from '#core/config/validate.ts';
 import { EXIT, UsageError, type Command } from '../io.ts';
@@ -45,8 +45,7 @@ Exit code: 0 when every scenario met its expectations, 1 when one did not, 2 on 
     const reports: ScenarioReport[] = [];
     if (!values.json) io.out(header());
     for (const s of scenarios) {
-      let report = await runScenario(s);
-      for (let i = 1; i < seeds; i++) report = worse(report, await runScenario({ ...s, seed: s.seed + i }));
+      const report = worstOf(await runSeeds(s, seeds));
       reports.push(report);
       if (values.json) continue;
       io.out(row(report));

@@ -48,13 +48,25 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
     return c;
   };
   const admin = client();
+  // Requests dynalite is still working on: it closes its database when the server closes, so
+  // one still running then fails with "Database is closed" (seen in e2e teardown under load).
+  let inFlight = 0;
+  const drained: (() => void)[] = [];
+  server.on('request', (_req: unknown, res: { once(event: 'close', f: () => void): void }) => {
+    inFlight++;
+    res.once('close', () => { if (--inFlight === 0) drained.splice(0).forEach((f) => f()); });
+  });
   return {
     endpoint,
     client,
     createTable: (name) => createTable(admin, name),
     async stop() {
+      // Stop accepting, let what dynalite is doing finish (bounded), then drop the clients and idle sockets.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (inFlight > 0) await Promise.race([new Promise<void>((r) => drained.push(r)), new Promise((r) => setTimeout(r, 5_000))]);
       for (const c of clients) c.destroy();
-      await new Promise<void>((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); });
+      server.closeAllConnections?.();
+      await closed;
     },
   };
 }

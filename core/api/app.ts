@@ -1,8 +1,10 @@
 /**
  * The coordinator HTTP API (docs/design.md), one Hono app served by the Lambda function URL,
  * the Worker and the local run. Every route but /healthz is signed (LB1-HMAC-SHA256, or
- * LB1-ECDSA-P256-SHA256 for probe keys); a refused call gets 401/403/413 with a JSON error, an
- * audit entry, and changes nothing. A probe key posts only for the vantage points it speaks for.
+ * LB1-ECDSA-P256-SHA256 for probe keys); a refused call gets 401/403/413 with a JSON error, is
+ * counted (./refusals.ts: a counter, a metric, a rate-limited log line, never an audit row of its
+ * own) and changes nothing. A probe key posts only for the vantage points it speaks for; a `read`
+ * key reads status and audit only.
  */
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -16,6 +18,11 @@ import { batchFromWire, fieldError, MAX_DATE_MS, observationBatchSchema, overrid
 import { MAX_BODY_BYTES, verifyRequest } from '../signing/lb1.ts';
 import type { NonceStore } from '../signing/nonce-store.ts';
 import { statusReport } from './status.ts';
+import { RefusalCounter, type RefusalCounts, type RefusalReason } from './refusals.ts';
+import { alertsOf, type StatusAlert } from './alerts.ts';
+import type { PeerHealth } from '../coordinator/peer.ts';
+import { COORDINATOR_METRICS, noMetrics, type MetricsSink } from '../notify/metrics.ts';
+import { recordBatch } from './status-history.ts';
 
 export interface ApiDeps {
   readonly coordinator: Coordinator;
@@ -27,6 +34,24 @@ export interface ApiDeps {
   readonly nonces: NonceStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Batches per vantage point (and, when `refusals` is absent, refusals per reason). */
+  readonly metrics?: MetricsSink;
+  /** Where refusals are counted; one is made when absent. */
+  readonly refusals?: RefusalCounter;
+  /** Alerts the runtime knows of besides the services' own (the peer coordinator's health). */
+  readonly alerts?: () => readonly StatusAlert[];
+  /** The last check of the other provider's coordinator (core/coordinator/peer.ts). */
+  readonly peerHealth?: () => PeerHealth | null;
+}
+
+/** `GET /v1/status` adds these to core/api/status.ts's report (all additive). */
+export interface StatusExtras {
+  readonly refusals: RefusalCounts;
+  /** Every way a decision is not taking effect, or nobody would hear of it: "DNS write failing since ...". */
+  readonly alerts: readonly StatusAlert[];
+  readonly degraded?: readonly Degradation[];
+  /** The other coordinator as last seen from here; absent when it is not watched. */
+  readonly peer?: PeerHealth;
 }
 
 /** A missing optional secret and what works less because of it; names the secret, never a value. */
@@ -43,25 +68,24 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
   const { coordinator, clock, logger } = deps;
   const configured = vantagePointsOf(deps.config);
   const keyById = new Map(deps.config.keys.map((k) => [k.id, k] as const));
+  const metrics = deps.metrics ?? noMetrics;
+  const refusals = deps.refusals ?? new RefusalCounter({ clock, logger, onRefusal: (reason, n) => metrics.count(COORDINATOR_METRICS.refusedRequests, n, { Reason: reason }) });
+  const refuse = (c: Context<Authed>, status: ContentfulStatusCode, reason: RefusalReason, detail: string, keyId?: string, field?: string) => {
+    refusals.record({ reason, method: c.req.method, path: new URL(c.req.url).pathname, detail, ...(keyId ? { keyId } : {}) });
+    return jsonError(c, status, reason, detail, field);
+  };
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 
   const signed = (scope: KeyScope) => async (c: Context<Authed>, next: () => Promise<void>) => {
     const body = await readBody(c.req.raw);
     const path = new URL(c.req.url).pathname;
-    if (body === null) {
-      // Refused unread and unverified, but audited like every other refusal.
-      await coordinator.auditRejected(`refused ${c.req.method} ${path}: body_too_large (over ${MAX_BODY_BYTES} bytes)`, { path, error: 'body_too_large' });
-      return jsonError(c, 413, 'body_too_large', `body is over ${MAX_BODY_BYTES} bytes`);
-    }
+    // Refused unread and unverified, and like every refusal counted, not stored.
+    if (body === null) return refuse(c, 413, 'body_too_large', `body is over ${MAX_BODY_BYTES} bytes`);
     const result = await verifyRequest({ method: c.req.method, path, headers: c.req.raw.headers, body }, {
       keys: deps.keys, nonces: deps.nonces, now: clock.now(), requiredScope: scope,
     });
-    if (!result.ok) {
-      logger.warn('refused request', { path, error: result.error, detail: result.detail, keyId: result.keyId });
-      await coordinator.auditRejected(`refused ${c.req.method} ${path}: ${result.error} (${result.detail})`, { path, error: result.error }, result.keyId);
-      return jsonError(c, result.status, result.error, result.detail);
-    }
+    if (!result.ok) return refuse(c, result.status, result.error, result.detail, result.keyId);
     c.set('keyId', result.keyId);
     c.set('body', body);
     await next();
@@ -74,11 +98,11 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
     if (!key || !speaksFor(key, batch.vantagePoint, configured)) {
       // A stolen or misused probe key: refused before the coordinator sees a single vote.
       const detail = `key "${keyId}" does not speak for vantage point ${batch.vantagePoint}${key?.speaksFor ? ` (it speaks for ${key.speaksFor.join(', ')})` : ''}`;
-      logger.warn('refused request', { path: '/v1/observations', error: 'vantage_point_not_allowed', keyId, vantagePoint: batch.vantagePoint });
-      await coordinator.auditRejected(`refused POST /v1/observations: vantage_point_not_allowed (${detail})`, { path: '/v1/observations', error: 'vantage_point_not_allowed' }, keyId);
-      return jsonError(c, 403, 'vantage_point_not_allowed', detail, 'vantagePoint');
+      return refuse(c, 403, 'vantage_point_not_allowed', detail, keyId, 'vantagePoint');
     }
     const result = await coordinator.ingest(batch, keyId);
+    metrics.count(COORDINATOR_METRICS.observationBatches, 1, { VantagePoint: batch.vantagePoint });
+    recordBatch(coordinator, batch, result, clock.now());
     return c.json({ accepted: result.accepted, ignored: result.ignored, refused: result.refused, refusedReasons: result.refusedReasons, decisions: result.decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch, cause: d.cause })) });
   });
 
@@ -98,12 +122,21 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
     });
   });
 
-  app.get('/v1/status', signed('operator'), async (c) => {
+  // Reads take a `read` key (a peer coordinator's watch) or an operator key.
+  app.get('/v1/status', signed('read'), async (c) => {
     const degraded = deps.degraded?.() ?? [];
-    return c.json({ ...(await statusReport(coordinator, clock.now())), ...(degraded.length ? { degraded } : {}) });
+    const report = await statusReport(coordinator, clock.now());
+    const peer = deps.peerHealth?.();
+    const extras: StatusExtras = {
+      ...(peer ? { peer } : {}),
+      refusals: refusals.snapshot(),
+      alerts: [...alertsOf(report, degraded), ...(deps.alerts?.() ?? [])],
+      ...(degraded.length ? { degraded } : {}),
+    };
+    return c.json({ ...report, ...extras });
   });
 
-  app.get('/v1/audit', signed('operator'), async (c) => {
+  app.get('/v1/audit', signed('read'), async (c) => {
     const service = c.req.query('service');
     // A DNS name at most: longer ones cannot be a service, and DynamoDB refuses keys over 2 KB.
     if (service !== undefined && service.length > 253) throw fieldError('service', 'must be a service name (at most 253 characters)');
@@ -139,7 +172,7 @@ function parseJson(body: Uint8Array): unknown {
 }
 
 /** Reads at most MAX_BODY_BYTES; null when the body is larger (never buffers more than that). */
-async function readBody(req: Request): Promise<Uint8Array | null> {
+export async function readBody(req: Request): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > MAX_BODY_BYTES) {
     // Cancelled, not left unread: workerd logs an uncaught exception for a stream still being fed.

@@ -3,7 +3,8 @@
  * doing, the freshest vote of every vantage point, and whether the coordinators agree. Pure; the
  * CLI table, `--json` and the status page all read this.
  */
-import type { StatusReport, ServiceStatus, VoteView } from './status.ts';
+import type { StatusReport, ServiceStatus, VoteView, RecentEntry } from './status.ts';
+import { HISTORY_BUCKETS, HISTORY_BUCKET_MS, type HistoryBucket, type HistorySeries, type ServiceHistory } from './status-history.ts';
 import { TARGET_ROLES, type TargetRole, type UnixMs, type VantagePoint } from '../model.ts';
 
 export interface CoordinatorView {
@@ -32,6 +33,10 @@ export interface ServiceSummary {
   readonly pendingFlip: ServiceStatus['pendingFlip'];
   /** e.g. "aws unhealthy 3/3, cloudflare healthy 0/2" for the primary. */
   readonly providers: string;
+  /** Every coordinator whose decided flip has failed to write DNS (each writes DNS on its own). */
+  readonly dnsFailing: readonly { readonly coordinator: string; readonly pendingFlip: NonNullable<ServiceStatus['pendingFlip']> }[];
+  /** The last hour of votes, merged across coordinators (empty series when none kept any). */
+  readonly history: ServiceHistory;
 }
 
 export function serviceState(s: ServiceStatus): string {
@@ -85,12 +90,75 @@ export function summarise(reports: readonly StatusReport[]): ServiceSummary[] {
       votes: Object.fromEntries(Object.entries(votes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       lastDecision: lead.lastDecision, evidence: evidenceText(lead), override: lead.override, hold: lead.hold,
       pendingFlip: lead.pendingFlip, providers: providersText(lead),
+      dnsFailing: views.flatMap(({ r, s }) => (s.pendingFlip?.failingSince ? [{ coordinator: r.coordinator, pendingFlip: s.pendingFlip }] : [])),
+      history: mergeHistory(views.map(({ s }) => s.history), Math.max(...views.map(({ r }) => r.now))),
     };
   });
 }
 
+const votesIn = (b: HistoryBucket) => b.healthy + b.unhealthy + b.abstain;
+
+/**
+ * One history from each coordinator's. Probes post every batch to every coordinator, so the same
+ * votes are in each: per minute the coordinator that counted more is taken, never the sum.
+ */
+export function mergeHistory(histories: readonly (ServiceHistory | undefined)[], now: UnixMs): ServiceHistory {
+  const from = Math.floor(now / HISTORY_BUCKET_MS) * HISTORY_BUCKET_MS - (HISTORY_BUCKETS - 1) * HISTORY_BUCKET_MS;
+  const merged = new Map<string, { vantagePoint: VantagePoint; target: TargetRole; buckets: Map<UnixMs, HistoryBucket> }>();
+  for (const h of histories) {
+    for (const s of h?.series ?? []) {
+      const key = `${s.vantagePoint}|${s.target}`;
+      let m = merged.get(key);
+      if (!m) merged.set(key, (m = { vantagePoint: s.vantagePoint, target: s.target, buckets: new Map() }));
+      for (const b of s.buckets) {
+        if (b.at < from) continue;
+        const had = m.buckets.get(b.at);
+        if (!had || votesIn(b) > votesIn(had)) m.buckets.set(b.at, b);
+      }
+    }
+  }
+  const series: HistorySeries[] = [...merged.values()]
+    .map((m) => ({ vantagePoint: m.vantagePoint, target: m.target, buckets: [...m.buckets.values()].sort((a, b) => a.at - b.at) }))
+    .sort((a, b) => (a.vantagePoint === b.vantagePoint ? (a.target < b.target ? -1 : 1) : a.vantagePoint < b.vantagePoint ? -1 : 1));
+  return { bucketSeconds: HISTORY_BUCKET_MS / 1000, from, series };
+}
+
+/** One minute of a target's availability across vantage points; abstentions count for neither side. */
+export interface AvailabilityBucket {
+  readonly at: UnixMs;
+  readonly healthy: number;
+  readonly unhealthy: number;
+  readonly abstain: number;
+}
+
+/** A target's availability per minute (every minute of the hour, empty ones with zero votes) and over the hour. */
+export function availability(history: ServiceHistory, target: TargetRole): { buckets: AvailabilityBucket[]; ratio: number | null } {
+  const byMinute = new Map<UnixMs, { healthy: number; unhealthy: number; abstain: number }>();
+  for (const s of history.series) {
+    if (s.target !== target) continue;
+    for (const b of s.buckets) {
+      const m = byMinute.get(b.at) ?? { healthy: 0, unhealthy: 0, abstain: 0 };
+      byMinute.set(b.at, { healthy: m.healthy + b.healthy, unhealthy: m.unhealthy + b.unhealthy, abstain: m.abstain + b.abstain });
+    }
+  }
+  const step = history.bucketSeconds * 1000;
+  const buckets: AvailabilityBucket[] = [];
+  let healthy = 0, judged = 0;
+  for (let i = 0; i < HISTORY_BUCKETS; i++) {
+    const at = history.from + i * step;
+    const m = byMinute.get(at) ?? { healthy: 0, unhealthy: 0, abstain: 0 };
+    buckets.push({ at, ...m });
+    healthy += m.healthy;
+    judged += m.healthy + m.unhealthy;
+  }
+  return { buckets, ratio: judged ? healthy / judged : null };
+}
+
+/** Decisions, holds and abandoned flips: the audit entries an incident list shows, with their evidence. */
+export const INCIDENT_KINDS: ReadonlySet<string> = new Set(['decision', 'hold', 'abandoned', 'degraded']);
+
 /** Audit entries of every report, newest first, each marked with its coordinator. */
-export function timeline(reports: readonly StatusReport[], limit = 50): { at: UnixMs; service: string | null; kind: string; message: string; coordinator: string }[] {
+export function timeline(reports: readonly StatusReport[], limit = 50): (RecentEntry & { coordinator: string })[] {
   return reports
     .flatMap((r) => r.recent.map((e) => ({ ...e, coordinator: r.coordinator })))
     .sort((a, b) => b.at - a.at)

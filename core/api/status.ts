@@ -1,6 +1,7 @@
 /** `GET /v1/status`: every service's state, each vantage point's latest vote, recent decisions. */
 import type { Coordinator } from '../coordinator/coordinator.ts';
-import type { TallyCounts } from '../engine/evidence.ts';
+import type { Evidence, TallyCounts } from '../engine/evidence.ts';
+import { historyOf, type ServiceHistory } from './status-history.ts';
 import type { PendingFlip } from '../engine/state.ts';
 import type { HoldReason } from '../engine/decision.ts';
 import { isFresh, type ProviderJudgement } from '../engine/votes.ts';
@@ -29,16 +30,30 @@ export interface ServiceStatus {
   readonly tally: Readonly<Record<TargetRole, TallyCounts>>;
   readonly votes: Readonly<Record<VantagePoint, Partial<Record<TargetRole, VoteView>>>>;
   readonly lastDecision: { at: UnixMs; from: TargetRole; to: TargetRole; cause: string; summary: string } | null;
+  /** The last hour of votes in 1-minute buckets, as this coordinator instance saw them (core/api/status-history.ts). */
+  readonly history?: ServiceHistory;
+}
+
+export interface RecentEntry {
+  readonly at: UnixMs;
+  readonly service: string | null;
+  readonly kind: string;
+  readonly message: string;
+  /** Key id of the caller who caused it (overrides). */
+  readonly by?: string;
+  /** Which vantage point said what: on decisions, holds and abandoned flips. */
+  readonly evidence?: Evidence;
 }
 
 export interface StatusReport {
   readonly coordinator: string;
   readonly now: UnixMs;
   readonly services: readonly ServiceStatus[];
-  readonly recent: readonly { at: UnixMs; service: string | null; kind: string; message: string }[];
+  readonly recent: readonly RecentEntry[];
 }
 
 export async function statusReport(coordinator: Coordinator, now: UnixMs): Promise<StatusReport> {
+  const history = historyOf(coordinator);
   const services = (await coordinator.states()).map(({ state, policy, evidence, providers }): ServiceStatus => {
     const votes: Record<VantagePoint, Partial<Record<TargetRole, VoteView>>> = {};
     for (const entry of state.votes) {
@@ -57,13 +72,17 @@ export async function statusReport(coordinator: Coordinator, now: UnixMs): Promi
       }
       votes[entry.vantagePoint] = view;
     }
+    history.sample(state.service, state.votes, now);
     const d = state.lastDecision;
     return {
       service: state.service, active: state.active, epoch: state.epoch, changedAt: state.changedAt,
       override: state.override, hold: state.hold, pendingFlip: state.pendingFlip, providers, tally: evidence.tally, votes,
       lastDecision: d ? { at: d.at, from: d.from, to: d.to, cause: d.cause, summary: d.summary } : null,
+      history: history.view(state.service, now),
     };
   });
-  const recent = (await coordinator.audit({ limit: 50 })).map((e) => ({ at: e.at, service: e.service, kind: e.kind, message: e.message }));
+  const recent = (await coordinator.audit({ limit: 50 })).map((e): RecentEntry => ({
+    at: e.at, service: e.service, kind: e.kind, message: e.message, ...(e.by ? { by: e.by } : {}), ...(e.evidence ? { evidence: e.evidence } : {}),
+  }));
   return { coordinator: coordinator.name, now, services, recent };
 }

@@ -134,7 +134,8 @@ const SPEAKS_FOR_HOW = 'name the vantage points this key may post for, e.g. spea
 
 export const keySchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/, 'must be 3-64 letters, digits, ".", "_" or "-"'),
-  scope: z.enum(['probe', 'operator']),
+  scope: z.enum(['probe', 'operator', 'read'])
+    .describe('probe: posts observations; operator: overrides, reads status and audit; read: reads status and audit only (what each coordinator uses to watch the other).'),
   algorithm: z.enum(KEY_ALGORITHMS).optional()
     .describe('Signature scheme: ecdsa-p256 (LB1-ECDSA-P256-SHA256, probe keys only) or hmac-sha256 (LB1-HMAC-SHA256). Default: ecdsa-p256 when publicKey is given, else hmac-sha256.'),
   publicKey: z.string().refine(isP256PublicKeyText, 'must be a P-256 public key: base64 SPKI DER or PEM, as `lifeboat keygen --scope probe` prints').optional()
@@ -147,11 +148,11 @@ export const keySchema = z.strictObject({
   if (k.scope === 'probe' && k.speaksFor === undefined) {
     ctx.issues.push({ code: 'custom', input: k, path: ['speaksFor'], message: `a probe key must say what it speaks for: ${SPEAKS_FOR_HOW}` });
   }
-  if (k.scope === 'operator' && k.speaksFor !== undefined) {
-    ctx.issues.push({ code: 'custom', input: k.speaksFor, path: ['speaksFor'], message: 'only probe keys speak for vantage points; remove it from this operator key' });
+  if (k.scope !== 'probe' && k.speaksFor !== undefined) {
+    ctx.issues.push({ code: 'custom', input: k.speaksFor, path: ['speaksFor'], message: `only probe keys speak for vantage points; remove it from this ${k.scope} key` });
   }
-  if (k.scope === 'operator' && algorithm !== 'hmac-sha256') {
-    ctx.issues.push({ code: 'custom', input: k, path: [k.publicKey !== undefined ? 'publicKey' : 'algorithm'], message: 'operator keys use LB1-HMAC-SHA256: remove publicKey/algorithm' });
+  if (k.scope !== 'probe' && algorithm !== 'hmac-sha256') {
+    ctx.issues.push({ code: 'custom', input: k, path: [k.publicKey !== undefined ? 'publicKey' : 'algorithm'], message: `${k.scope} keys use LB1-HMAC-SHA256: remove publicKey/algorithm` });
   }
   if (algorithm === 'ecdsa-p256' && k.publicKey === undefined) {
     ctx.issues.push({ code: 'custom', input: k, path: ['publicKey'], message: 'an ecdsa-p256 key needs its publicKey (base64 SPKI DER or PEM); `lifeboat keygen --scope probe` makes one' });
@@ -210,6 +211,22 @@ export const notificationsSchema = z.strictObject({
   webhooks: z.array(webhookSchema).default([]),
 });
 
+/**
+ * Who hears the AWS alarms (SNS subscriptions; each topic refuses anything but TLS), and how the
+ * two coordinators watch each other: each checks the other's `GET /v1/status` every minute,
+ * signed with a `read` key, and alerts when it is unreachable, stale or disagrees.
+ */
+export const alertsSchema = z.strictObject({
+  email: z.array(z.email('must be an email address')).max(20).default([])
+    .describe('Email addresses subscribed to every Lifeboat alarm topic (each confirms by mail).'),
+  https: z.array(httpUrl.refine((u) => u.startsWith('https://'), 'must be an https:// URL (topics deliver over TLS only)')).max(20).default([])
+    .describe('HTTPS endpoints subscribed to every Lifeboat alarm topic (e.g. a paging service).'),
+  peerKey: z.string().optional()
+    .describe('Id of the key (scope "read") each coordinator signs its peer checks with; default: the first key with scope "read". No read key: no peer checks.'),
+  disagreeAfterMinutes: z.number().int().min(1).max(60).default(5)
+    .describe('How long the coordinators may serve different targets before coordinators-disagree is raised.'),
+});
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   services: z.array(serviceSchema).min(1),
@@ -222,9 +239,16 @@ export const configSchema = z.strictObject({
   }).default({}),
   keys: z.array(keySchema).min(1),
   notifications: notificationsSchema.default({ webhooks: [] }),
+  alerts: alertsSchema.optional(),
   maintenance: z.array(maintenanceWindowSchema).default([]),
 }).check((ctx) => {
   const cfg = ctx.value;
+  if (cfg.alerts?.peerKey !== undefined) {
+    const key = cfg.keys.find((k) => k.id === cfg.alerts!.peerKey);
+    if (!key || key.scope !== 'read') {
+      ctx.issues.push({ code: 'custom', input: cfg.alerts.peerKey, path: ['alerts', 'peerKey'], message: `must name a key with scope "read" in keys (make one with \`lifeboat keygen --scope read\`)${key ? `; "${key.id}" has scope ${key.scope}` : ''}` });
+    }
+  }
   const seen = new Map<string, number>();
   cfg.services.forEach((s, i) => {
     const name = normaliseName(s.name);

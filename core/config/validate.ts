@@ -123,7 +123,7 @@ export function toleranceOf(config: LifeboatConfig, service: ServiceConfig): Ser
 
 /** Things that are valid but probably not what the operator wants. */
 export function configWarnings(config: LifeboatConfig): ConfigProblem[] {
-  const warnings: ConfigProblem[] = [...keyWarnings(config)];
+  const warnings: ConfigProblem[] = [...keyWarnings(config), ...intervalWarnings(config)];
   const perProvider = { aws: config.vantagePoints.aws.length, cloudflare: config.vantagePoints.cloudflare.length };
   const total = perProvider.aws + perProvider.cloudflare;
   config.services.forEach((service, i) => {
@@ -157,6 +157,31 @@ export function configWarnings(config: LifeboatConfig): ConfigProblem[] {
     });
   });
   return dedupe(warnings);
+}
+
+/**
+ * The interval the AWS probes really keep: one invocation a minute runs floor(60 / interval)
+ * rounds, and a longer interval becomes a schedule of whole minutes. On average, in seconds.
+ */
+export function honouredIntervalSeconds(intervalSeconds: number): number {
+  if (intervalSeconds <= 60) return 60 / Math.max(1, Math.floor(60 / intervalSeconds));
+  return Math.max(1, Math.round(intervalSeconds / 60)) * 60;
+}
+
+/** An interval the deployment's schedules cannot keep: say what will really run. */
+function intervalWarnings(config: LifeboatConfig): ConfigProblem[] {
+  const s = config.probing.intervalSeconds;
+  if (config.vantagePoints.aws.length === 0) return [];
+  const honoured = honouredIntervalSeconds(s);
+  if (s <= 60 ? 60 % s === 0 : s % 60 === 0 && 3600 % s === 0) return [];
+  const rounds = Math.max(1, Math.floor(60 / s));
+  const how = s < 60
+    ? `${rounds} round${rounds > 1 ? 's' : ''} a minute, every ${Number(honoured.toFixed(1))} s on average`
+    : `one round every ${honoured} s`;
+  return [{
+    path: 'probing.intervalSeconds',
+    message: `${s} s does not divide ${s < 60 ? 'a minute' : 'an hour into whole minutes'}: the AWS probes (one invocation a minute) really run ${how}; use a divisor of 60 (10, 15, 20, 30, 60) or a whole number of minutes`,
+  }];
 }
 
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {

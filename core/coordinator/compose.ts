@@ -18,6 +18,11 @@ import type { DnsTransport } from '../dns/dns-transport.ts';
 import type { ProviderTarget } from '../dns/flip.ts';
 import type { DnsProvider } from '../dns/types.ts';
 import { fanOut } from '../notify/fanout.ts';
+import { COORDINATOR_METRICS, countFlip, meteredNotifier, noMetrics, type MetricsSink } from '../notify/metrics.ts';
+import { RefusalCounter, refusalSummary } from '../api/refusals.ts';
+import type { StatusAlert } from '../api/alerts.ts';
+import { decodeHexSecret } from '../signing/keys.ts';
+import { PeerWatch, type PeerHealth } from './peer.ts';
 import { WebhookConfigError, webhookNotifierFromConfig } from '../notify/webhook.ts';
 import { SecretNotFoundError, type Clock, type Fetch, type Logger, type SecretSource } from '../ports.ts';
 import { configKeyResolver, type KeyResolver } from '../signing/keys.ts';
@@ -39,6 +44,12 @@ export interface CoordinatorPorts {
   readonly dnsProvider: (record: DnsRecordConfig) => DnsProvider;
   readonly notifier?: Notifier;
   readonly degraded?: () => readonly Degradation[];
+  /** The runtime's metrics (EMF, log lines); none when absent. */
+  readonly metrics?: MetricsSink;
+  /** Alerts only the runtime knows (the peer coordinator's health), shown in /v1/status. */
+  readonly alerts?: () => readonly StatusAlert[];
+  /** The last peer check, shown in /v1/status as `peer`. */
+  readonly peerHealth?: () => PeerHealth | null;
 }
 
 /** Providers are built once per distinct zone and reused across services and requests. */
@@ -62,15 +73,34 @@ export function dnsRouter(make: (record: DnsRecordConfig) => DnsProvider): (serv
 
 /** The coordinator and its app from ready-made ports (tests, the simulator, composeCoordinator). */
 export function createCoordinatorApp(ports: CoordinatorPorts) {
+  const metrics = ports.metrics ?? noMetrics;
   const coordinator = new Coordinator({
     name: ports.name, config: ports.config, store: ports.store, clock: ports.clock, logger: ports.logger,
-    dnsFor: dnsRouter(ports.dnsProvider), ...(ports.notifier ? { notifier: ports.notifier } : {}),
+    dnsFor: dnsRouter(ports.dnsProvider),
+    notifier: meteredNotifier(ports.notifier, metrics),
+    onFlip: (_service, results) => countFlip(metrics, results),
+  });
+  const refusals = new RefusalCounter({
+    clock: ports.clock, logger: ports.logger,
+    onRefusal: (reason, n) => metrics.count(COORDINATOR_METRICS.refusedRequests, n, { Reason: reason }),
   });
   const app = createApi({
     coordinator, config: ports.config, keys: ports.keys, nonces: ports.nonces, clock: ports.clock, logger: ports.logger,
+    metrics, refusals,
     ...(ports.degraded ? { degraded: ports.degraded } : {}),
+    ...(ports.alerts ? { alerts: ports.alerts } : {}),
+    ...(ports.peerHealth ? { peerHealth: ports.peerHealth } : {}),
   });
-  return { coordinator, app };
+  /**
+   * The schedule's housekeeping (the Lambda's tick, the Durable Object's alarm): the refusals
+   * counted since the last call become one aggregate audit entry, at most one a minute, so the
+   * audit log shows a flood happened without one row per request.
+   */
+  const housekeeping = async (): Promise<void> => {
+    const w = refusals.drain();
+    if (w) await coordinator.auditRejected(refusalSummary(w), { from: w.from, to: w.to, total: w.total, byReason: w.byReason });
+  };
+  return { coordinator, app, refusals, housekeeping };
 }
 
 /** How this runtime's secret store names each secret. */
@@ -108,11 +138,17 @@ export interface ComposeOptions {
   readonly extraNotifiers?: readonly Notifier[];
   /** Replaces every notifier (tests). */
   readonly notifier?: Notifier;
+  readonly metrics?: MetricsSink;
+  readonly alerts?: () => readonly StatusAlert[];
+  /** False: no peer checks even when the config allows them (tests). */
+  readonly peerWatch?: boolean;
 }
 
 export interface Composition extends ReturnType<typeof createCoordinatorApp> {
   /** Optional secrets that were missing, and what works less because of them. */
   readonly degraded: readonly Degradation[];
+  /** The watch on the other provider's coordinator; null when the config gives no URL or read key. */
+  readonly peer: PeerWatch | null;
 }
 
 /** The one builder of keys, DNS providers and notifiers from the config plus a SecretSource. */
@@ -158,15 +194,55 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
   }
 
   const notifier = o.notifier ?? fanOut([...(o.extraNotifiers ?? []), await webhooks(o, optional, degrade)], logger);
+  const peerKey = o.peerWatch === false ? undefined : await peerKeyOf(o, optional, degrade);
   if (degraded.length === 0) logger.debug('coordinator composed', { coordinator: o.name });
+  let peer: PeerWatch | null = null;
   const built = createCoordinatorApp({
     name: o.name, config, store: o.store, nonces: o.nonces, clock: o.clock, logger,
     keys: configKeyResolver(config.keys, secrets, (id) => secretNames.key(id), logger),
     dnsProvider: (record) => createDnsProvider(record, dnsDeps),
     notifier,
     degraded: () => degraded,
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+    alerts: () => [...(o.alerts?.() ?? []), ...(peer?.alerts() ?? [])],
+    peerHealth: () => peer?.health() ?? null,
   });
-  return { ...built, degraded };
+  if (peerKey) {
+    peer = new PeerWatch({
+      self: o.name, peer: peerKey.peer, key: peerKey.key, fetch: o.fetch, clock: o.clock, logger, notifier,
+      ...(o.metrics ? { metrics: o.metrics } : {}),
+      disagreeAfterMs: (config.alerts?.disagreeAfterMinutes ?? 5) * 60_000,
+      ownActive: async () => new Map((await built.coordinator.states()).map(({ state }) => [state.service, state.active] as const)),
+    });
+  }
+  const watch = peer;
+  // The schedule's housekeeping also runs the peer check (at most once a minute).
+  const housekeeping = async () => {
+    await built.housekeeping();
+    await watch?.maybeCheck();
+  };
+  return { ...built, housekeeping, degraded, peer };
+}
+
+/** The other coordinator and the read key to watch it with; undefined (degraded when a secret is missing) when there is none. */
+async function peerKeyOf(
+  o: ComposeOptions,
+  optional: (what: string, name: string, detail: string) => Promise<string | undefined>,
+  degrade: (d: Degradation) => void,
+): Promise<{ peer: { name: string; url: string }; key: { id: string; secret: Uint8Array } } | undefined> {
+  const peerName = o.name === 'aws' ? 'cloudflare' : o.name === 'cloudflare' ? 'aws' : undefined;
+  const url = peerName ? o.config.coordinators[peerName]?.url : undefined;
+  const keyId = o.config.alerts?.peerKey ?? o.config.keys.find((k) => k.scope === 'read')?.id;
+  if (!peerName || !url || !keyId) return undefined;
+  const name = o.secretNames.key(keyId);
+  const hex = await optional('peer-watch', name, `coordinator ${peerName} is not watched from here`);
+  if (hex === undefined) return undefined;
+  try {
+    return { peer: { name: peerName, url }, key: { id: keyId, secret: decodeHexSecret(hex, keyId) } };
+  } catch {
+    degrade({ what: 'peer-watch', secret: name, detail: `is not a usable hex key; coordinator ${peerName} is not watched from here` });
+    return undefined;
+  }
 }
 
 /** The config's webhooks whose URL could be read; one missing or malformed is left out and degraded. */

@@ -13,21 +13,24 @@
 import type { LifeboatConfig, ServiceConfig } from '../config/schema.ts';
 import { policyFor, vantagePointsOf } from '../config/validate.ts';
 import { evaluate } from '../engine/decide.ts';
-import { classifyFlip } from '../engine/flip.ts';
 import { inMaintenance } from '../engine/maintenance.ts';
-import type { Action, AuditEntry, FlipOutcome, ProviderOutcome } from '../engine/actions.ts';
+import type { Action, AuditEntry, FlipOutcome } from '../engine/actions.ts';
 import type { Decision } from '../engine/decision.ts';
 import type { Evidence } from '../engine/evidence.ts';
 import type { Policy } from '../engine/policy.ts';
-import { initialServiceState, type ServiceState } from '../engine/state.ts';
-import { evidenceOf, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
-import { flipService, type FlipResult, type ProviderTarget } from '../dns/flip.ts';
+import { initialServiceState, upgradeState, type ServiceState } from '../engine/state.ts';
+import { evidenceOf, isFresh, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
+import type { FlipResult, ProviderTarget } from '../dns/flip.ts';
+import { carryOutDns, type DnsWork, type FlipReport } from './carry-out.ts';
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
-import type { AuditQuery, StateStore } from './store.ts';
+import type { AuditQuery, StateStore, StoreSnapshot, Versioned } from './store.ts';
+import { bookOf, grayBucketsOf, indexLedger, mergeBooks, planRecord, sliceOf, sumBuckets, type Heartbeat, type LedgerIndex, type VoteSheet } from './ledger.ts';
+import { sameValue } from './same-value.ts';
 import { InputError, StorageError } from '../errors.ts';
 
 export { flipRetryDelayMs } from '../engine/flip.ts';
+export type { FlipReport } from './carry-out.ts';
 
 export type NotifyAction = Extract<Action, { type: 'notify' }>;
 
@@ -46,6 +49,8 @@ export interface CoordinatorDeps {
   readonly notifier?: Notifier;
   /** Name of this coordinator in logs and status (`aws`, `cloudflare`, `local`...). */
   readonly name: string;
+  /** Told every DNS write's results (flip metrics: attempted, applied, failed). */
+  readonly onFlip?: (service: ServiceName, results: readonly FlipResult[]) => void;
 }
 
 /** A request the coordinator refuses, with the field at fault. Maps to HTTP 400/404/403. */
@@ -67,21 +72,31 @@ export interface IngestResult {
   readonly decisions: readonly Decision[];
 }
 
-export interface FlipReport {
-  readonly decision: Decision;
-  readonly results: readonly FlipResult[];
-  /** True when this coordinator's write changed DNS at one provider at least. */
-  readonly won: boolean;
-  readonly complete: boolean;
-}
-
 /** A thrown give-up: the state kept changing under every compare-and-swap attempt. */
 export class StateContentionError extends StorageError {
   override readonly name: string = 'StateContentionError';
 }
 
+/**
+ * Compare-and-swap attempts on one service's decision state. Votes are recorded before any
+ * evaluation (the ledger, ./ledger.ts), and an evaluation writes only when the decision state
+ * changes, so a lost swap means another evaluation changed it after reading a ledger that may
+ * lack our votes; the retry reads both again, our votes included, and stops as soon as nothing
+ * is left to change. Concurrent evaluations that saw the same votes make the same change: after
+ * the first one wins, the others find nothing to write.
+ */
 const MAX_CAS_ATTEMPTS = 8;
-const MAX_DNS_CONFLICT_RETRIES = 3;
+
+interface EvaluationInput {
+  readonly service: ServiceName;
+  readonly observations: Observation[];
+  readonly overrides: OverrideCommand[];
+}
+
+interface Evaluated {
+  readonly decision: Decision | null;
+  readonly flip: FlipReport | null;
+}
 /** Evaluate -> carry out -> report rounds per call; a DNS attempt per round at most. */
 const MAX_OUTCOME_ROUNDS = 4;
 
@@ -89,14 +104,20 @@ export class Coordinator {
   private readonly services = new Map<ServiceName, ServiceConfig>();
   private readonly policies = new Map<ServiceName, Policy>();
   private readonly vantagePoints: ReadonlySet<VantagePoint>;
+  /** The longest gray-failure window of any service: how much receive history a heartbeat keeps. */
+  private readonly grayWindowMs: number;
 
   constructor(private readonly deps: CoordinatorDeps) {
+    let window = 0;
     for (const s of deps.config.services) {
       const name = normaliseName(s.name);
       this.services.set(name, s);
-      this.policies.set(name, policyFor(deps.config, s));
+      const policy = policyFor(deps.config, s);
+      this.policies.set(name, policy);
+      window = Math.max(window, policy.degradedWindowMs);
     }
     this.vantagePoints = new Set(vantagePointsOf(deps.config));
+    this.grayWindowMs = window;
   }
 
   get name(): string {
@@ -139,9 +160,13 @@ export class Coordinator {
       this.deps.logger.warn('observations refused for their time', { coordinator: this.name, vantagePoint: batch.vantagePoint, round: batch.round, keyId, refused, reasons: refusedReasons });
     }
     const decisions: Decision[] = [];
-    for (const [service, observations] of byService) {
-      const { decision } = await this.evaluateService(service, observations, []);
-      if (decision) decisions.push(decision);
+    if (byService.size > 0) {
+      // Record first, then read: of concurrent batches, the one that reads last sees every vote.
+      const before = await this.record(batch.vantagePoint, [...byService.values()].flat(), now);
+      const view = viewOf(await this.deps.store.snapshot(), before);
+      // All services of the batch together: their DNS actions go to each provider as one batch.
+      const evaluated = await this.evaluateServices([...byService].map(([service, observations]) => ({ service, observations, overrides: [] })), view);
+      for (const e of evaluated) if (e.decision) decisions.push(e.decision);
     }
     const accepted = batch.results.length - ignored - refused;
     this.deps.logger.debug('observations accepted', { vantagePoint: batch.vantagePoint, round: batch.round, keyId, accepted, ignored, refused });
@@ -152,20 +177,17 @@ export class Coordinator {
   async override(command: OverrideCommand): Promise<{ state: ServiceState; flip: FlipReport | null }> {
     const service = normaliseName(command.service);
     if (!this.services.has(service)) throw new CoordinatorInputError(404, 'service', `no service named ${command.service} in the config`);
-    const { flip } = await this.evaluateService(service, [], [{ ...command, service }]);
+    const [{ flip }] = await this.evaluateServices([{ service, observations: [], overrides: [{ ...command, service }] }]) as [Evaluated];
     // Read back: the flip has cleared (or counted) the pending DNS change since the evaluation.
-    const state = (await this.deps.store.get(service))?.value ?? initialServiceState(service);
-    return { state, flip };
+    const view = viewOf(await this.deps.store.snapshot());
+    return { state: this.withVotes(service, view.states.get(service)?.value, view.index, this.deps.clock.now()), flip };
   }
 
   /** The coordinator's own schedule: notices silence, expires overrides, retries pending flips. */
   async tick(): Promise<Decision[]> {
-    const decisions: Decision[] = [];
-    for (const service of this.services.keys()) {
-      const { decision } = await this.evaluateService(service, [], []);
-      if (decision) decisions.push(decision);
-    }
-    return decisions;
+    const view = viewOf(await this.deps.store.snapshot());
+    const evaluated = await this.evaluateServices([...this.services.keys()].map((service) => ({ service, observations: [], overrides: [] })), view);
+    return evaluated.flatMap((e) => (e.decision ? [e.decision] : []));
   }
 
   /** Records a refused request in the audit log (the API calls this; nothing else changes). */
@@ -179,53 +201,123 @@ export class Coordinator {
 
   async states(): Promise<{ state: ServiceState; policy: Policy; evidence: Evidence; providers: Record<'primary' | 'secondary', readonly ProviderJudgement[]> }[]> {
     const now = this.deps.clock.now();
-    return Promise.all(this.serviceNames().map(async (name) => {
+    const view = viewOf(await this.deps.store.snapshot());
+    return this.serviceNames().map((name) => {
       const policy = this.policies.get(name)!;
-      const state = (await this.deps.store.get(name))?.value ?? initialServiceState(name);
+      const state = this.withVotes(name, view.states.get(name)?.value, view.index, now);
       const providers = { primary: judge(state.votes, 'primary', now, policy).providers, secondary: judge(state.votes, 'secondary', now, policy).providers };
       return { state, policy, evidence: evidenceOf(state.votes, now, policy), providers };
-    }));
+    });
   }
 
   /**
-   * The one path: evaluate with compare-and-swap, carry the actions out, and feed the DNS outcomes
-   * back into the next evaluation until the engine asks for no more DNS work.
+   * Records one batch in the vote ledger: its heartbeat, and its vote sheet when a vote changed.
+   * Returns the slice's items as they were before, for evaluating the batch as news.
    */
-  private async evaluateService(service: ServiceName, observations: Observation[], overrides: OverrideCommand[]): Promise<{ decision: Decision | null; flip: FlipReport | null }> {
-    let decision: Decision | null = null;
-    let flip: FlipReport | null = null;
-    let input = { observations, overrides, flipOutcomes: [] as FlipOutcome[] };
-    for (let round = 1; round <= MAX_OUTCOME_ROUNDS; round++) {
-      const actions = await this.evaluateAndSave(service, input.observations, input.overrides, input.flipOutcomes);
-      const done = await this.carryOut(service, actions.actions);
-      decision ??= actions.decision;
-      flip = done.flip ?? flip;
-      if (done.outcomes.length === 0) return { decision, flip };
-      input = { observations: [], overrides: [], flipOutcomes: done.outcomes };
+  private async record(vantagePoint: VantagePoint, observations: readonly Observation[], now: number): Promise<SliceBefore> {
+    const slice = sliceOf(observations);
+    const mine = await this.deps.store.ledger(vantagePoint);
+    const heartbeat = mine.heartbeats.find((h) => h.slice === slice) ?? null;
+    const sheet = mine.sheets.find((s) => s.slice === slice) ?? null;
+    await this.deps.store.writeLedger(planRecord({ heartbeat, sheet }, vantagePoint, slice, observations, now, this.grayWindowMs));
+    return { vantagePoint, slice, heartbeat, sheet };
+  }
+
+  /** The state the engine evaluates: the stored decision state with its votes and gray counts from the ledger. */
+  private withVotes(service: ServiceName, stored: ServiceState | undefined, index: LedgerIndex, now: number): ServiceState {
+    const policy = this.policies.get(service)!;
+    const state = upgradeState(stored ?? initialServiceState(service));
+    const counted = grayBucketsOf(index, service, now, policy.intervalMs, policy.degradedWindowMs, state.gray.countedFrom ?? null);
+    // countedFrom always present here: the engine's restart of the count (initialGrayState) drops it, which persistable() detects.
+    return { ...state, votes: mergeBooks(state.votes, bookOf(index, service)), gray: { ...state.gray, buckets: sumBuckets(state.gray.buckets, counted), countedFrom: state.gray.countedFrom ?? null } };
+  }
+
+  /**
+   * What is saved of an evaluated state: the decision, without what the ledger holds. Votes and
+   * gray counts saved by 0.1/0.2 stay while they still count (fresh, inside the window).
+   */
+  private persistable(out: ServiceState, stored: ServiceState, now: number): ServiceState {
+    const policy = this.policies.get(out.service)!;
+    // The engine restarts the gray count on a decision or an abandoned flip (core/engine/decide.ts).
+    const restarted = out.gray.countedFrom === undefined;
+    const fresh = (v: { receivedAt: number } | null) => v !== null && isFresh(v, now, policy);
+    return {
+      ...out,
+      votes: stored.votes.filter((e) => fresh(e.primary) || fresh(e.secondary)),
+      gray: {
+        ...out.gray,
+        // After a restart the ledger's rounds so far no longer count.
+        buckets: restarted ? [] : stored.gray.buckets.filter((b) => b.at > now - policy.degradedWindowMs),
+        countedFrom: restarted ? now : stored.gray.countedFrom ?? null,
+      },
+    };
+  }
+
+  /**
+   * The one path, for many services at once: evaluate each with compare-and-swap and carry out its
+   * audit and notices, then carry out every service's DNS actions together (one batch per zone,
+   * core/coordinator/carry-out.ts), and feed each service's DNS outcomes back into its next
+   * evaluation until the engine asks for no more DNS work. One service's evaluation failing does
+   * not hold back the others' DNS; its error is thrown once they are done.
+   */
+  private async evaluateServices(inputs: readonly EvaluationInput[], view?: View): Promise<Evaluated[]> {
+    const done = new Map<ServiceName, { decision: Decision | null; flip: FlipReport | null }>(inputs.map((i) => [i.service, { decision: null, flip: null }]));
+    let pending: (EvaluationInput & { flipOutcomes: FlipOutcome[] })[] = inputs.map((i) => ({ ...i, flipOutcomes: [] }));
+    let failure: unknown;
+    for (let round = 1; round <= MAX_OUTCOME_ROUNDS && pending.length > 0; round++) {
+      const work: DnsWork[] = [];
+      for (const p of pending) {
+        try {
+          // Later rounds read afresh: the first one has written.
+          const out = await this.evaluateAndSave(p.service, p.observations, p.overrides, p.flipOutcomes, round === 1 ? view : undefined);
+          const entry = done.get(p.service)!;
+          entry.decision ??= out.decision;
+          const config = this.services.get(p.service)!;
+          for (const a of await this.carryOutNonDns(out.actions)) work.push({ service: p.service, config, decision: a.decision, epoch: a.epoch });
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+      const flipped = await carryOutDns(work, this.deps);
+      const outcomes = new Map<ServiceName, FlipOutcome[]>();
+      for (const f of flipped) {
+        done.get(f.work.service)!.flip = f.report;
+        outcomes.set(f.work.service, [...(outcomes.get(f.work.service) ?? []), f.outcome]);
+      }
+      pending = [...outcomes].map(([service, flipOutcomes]) => ({ service, observations: [], overrides: [], flipOutcomes }));
     }
     // Unreported outcomes are not lost for good: the pending flip stays, and its next attempt
     // finds DNS as this one left it.
-    this.deps.logger.error('gave up reporting DNS outcomes to the engine', { coordinator: this.name, service, rounds: MAX_OUTCOME_ROUNDS });
-    return { decision, flip };
+    for (const p of pending) this.deps.logger.error('gave up reporting DNS outcomes to the engine', { coordinator: this.name, service: p.service, rounds: MAX_OUTCOME_ROUNDS });
+    if (failure !== undefined) throw failure;
+    return inputs.map((i) => done.get(i.service)!);
   }
 
-  private async evaluateAndSave(service: ServiceName, observations: Observation[], overrides: OverrideCommand[], flipOutcomes: FlipOutcome[]) {
+  private async evaluateAndSave(service: ServiceName, observations: Observation[], overrides: OverrideCommand[], flipOutcomes: FlipOutcome[], view?: View) {
     const policy = this.policies.get(service)!;
     for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-      const stored = await this.deps.store.get(service);
+      const v = attempt === 1 && view ? view : viewOf(await this.deps.store.snapshot());
+      const stored = v.states.get(service) ?? null;
       const now = this.deps.clock.now();
       const maintenance = inMaintenance(this.deps.config.maintenance, service, now);
-      const out = evaluate({ state: stored?.value ?? initialServiceState(service), observations, overrides, flipOutcomes, now, policy, inMaintenance: maintenance });
-      const version = await this.deps.store.put(out.state, stored?.version ?? null);
+      // A given view may predate this batch's record (ingest); a re-read holds it, so it is not news twice.
+      const news = attempt === 1 && view ? observations : [];
+      const before = this.withVotes(service, stored?.value, v.index, now);
+      const out = evaluate({ state: before, observations: news, overrides, flipOutcomes, now, policy, inMaintenance: maintenance });
+      const storedValue = upgradeState(stored?.value ?? initialServiceState(service));
+      const next = this.persistable(out.state, storedValue, now);
+      // Nothing to save and nothing to do: no write, so nothing to contend on.
+      if (out.actions.length === 0 && sameValue(next, storedValue)) return out;
+      const version = await this.deps.store.put(next, stored?.version ?? null);
       if (version !== null) return out;
-      // Someone else wrote first: evaluate again on their state.
+      // Someone else changed it first: evaluate again on their state (MAX_CAS_ATTEMPTS says why this ends).
     }
     this.deps.logger.error('gave up saving state: it kept changing under every compare-and-swap', { coordinator: this.name, service, attempts: MAX_CAS_ATTEMPTS });
     throw new StateContentionError(`state of ${service} kept changing under ${MAX_CAS_ATTEMPTS} evaluations in a row; giving up this round`);
   }
 
-  /** Audit, DNS, then notices, exactly as the engine said; returns what DNS did. */
-  private async carryOut(service: ServiceName, actions: readonly Action[]): Promise<{ flip: FlipReport | null; outcomes: FlipOutcome[] }> {
+  /** Audit, then notices, exactly as the engine said; returns the DNS actions for carryOutDns. */
+  private async carryOutNonDns(actions: readonly Action[]): Promise<Extract<Action, { type: 'dns' }>[]> {
     const audit: AuditEntry[] = [];
     const notes: NotifyAction[] = [];
     const dns: Extract<Action, { type: 'dns' }>[] = [];
@@ -236,46 +328,7 @@ export class Coordinator {
     }
     if (audit.length) await this.deps.store.appendAudit(audit);
     await Promise.all(notes.map((n) => this.notify(n)));
-    let flip: FlipReport | null = null;
-    const outcomes: FlipOutcome[] = [];
-    for (const a of dns) {
-      const { report, outcome } = await this.flip(service, a.decision, a.epoch);
-      flip = report;
-      outcomes.push(outcome);
-    }
-    return { flip, outcomes };
-  }
-
-  /** Writes one decision at every provider, re-planning on a compare-and-swap conflict. */
-  private async flip(service: ServiceName, decision: Decision, epoch: number): Promise<{ report: FlipReport; outcome: FlipOutcome }> {
-    const config = this.services.get(service)!;
-    let targets = [...this.deps.dnsFor(config)];
-    const results: FlipResult[] = [];
-    const disagreements: string[] = [];
-    for (let round = 0; round <= MAX_DNS_CONFLICT_RETRIES && targets.length > 0; round++) {
-      const batch = await flipService(targets, decision.to, this.deps.clock.now(), epoch);
-      const retry: ProviderTarget[] = [];
-      batch.forEach((r, i) => {
-        // A conflict means someone changed the state record between our read and write: re-plan.
-        if (r.ok && r.outcome === 'conflict' && r.state && r.state.active !== decision.to) disagreements.push(`${r.provider} ${r.zone} serves ${r.state.active} (epoch ${r.state.epoch})`);
-        if (r.ok && r.outcome === 'conflict' && round < MAX_DNS_CONFLICT_RETRIES) retry.push(targets[i]!);
-        else results.push(r);
-        // Reported to the engine as a conflict like any other; logged here so the give-up shows.
-        if (r.ok && r.outcome === 'conflict' && round === MAX_DNS_CONFLICT_RETRIES) {
-          this.deps.logger.warn('gave up a DNS write: the state record kept changing under every re-plan', { coordinator: this.name, service, provider: r.provider, zone: r.zone, attempts: round + 1 });
-        }
-      });
-      targets = retry;
-    }
-    for (const r of results) {
-      if (!r.ok) this.deps.logger.error('DNS flip failed', { coordinator: this.name, service, provider: r.provider, zone: r.zone, error: r.error.message });
-    }
-    const outcome: FlipOutcome = {
-      epoch, to: decision.to, at: this.deps.clock.now(), providers: results.map(providerOutcome),
-      ...(disagreements.length ? { disagreements } : {}),
-    };
-    const { won, complete } = classifyFlip(outcome);
-    return { report: { decision, results, won, complete }, outcome };
+    return dns;
   }
 
   private async notify(n: NotifyAction): Promise<void> {
@@ -288,7 +341,20 @@ export class Coordinator {
   }
 }
 
-function providerOutcome(r: FlipResult): ProviderOutcome {
-  if (!r.ok) return { provider: r.provider, zone: r.zone, outcome: 'failed', dns: null, error: r.error.message };
-  return { provider: r.provider, zone: r.zone, outcome: r.outcome, dns: r.state ? { active: r.state.active, epoch: r.state.epoch } : null };
+/** The slice of a batch as it was before the batch was recorded. */
+interface SliceBefore {
+  readonly vantagePoint: VantagePoint;
+  readonly slice: string;
+  readonly heartbeat: Heartbeat | null;
+  readonly sheet: VoteSheet | null;
+}
+
+/** One read of the store, indexed for evaluating many services. */
+interface View {
+  readonly states: ReadonlyMap<ServiceName, Versioned<ServiceState>>;
+  readonly index: LedgerIndex;
+}
+
+function viewOf(snapshot: StoreSnapshot, before?: SliceBefore): View {
+  return { states: new Map(snapshot.states.map((s) => [s.value.service, s])), index: indexLedger(snapshot.ledger, before) };
 }

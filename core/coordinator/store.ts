@@ -1,12 +1,15 @@
 /**
- * Where a coordinator keeps service state and its audit log. One interface, three backends
- * (memory here; DynamoDB for the Lambda; Durable Object storage for the Worker), all held to
- * the same contract test. Writes are compare-and-swap on a version, so two concurrent
- * evaluations never lose or double-apply an update.
+ * Where a coordinator keeps service state, its votes and its audit log. One interface, three
+ * backends (memory here; DynamoDB for the Lambda; Durable Object storage for the Worker), all
+ * held to the same contract test. Service state writes are compare-and-swap on a version, so two
+ * concurrent evaluations never lose or double-apply an update. Votes live in the vote ledger
+ * (./ledger.ts): items per vantage point and batch slice, written by that vantage point's batches
+ * alone, so recording a vote never waits on, or conflicts with, another vantage point's.
  */
-import type { ServiceName, UnixMs } from '../model.ts';
+import type { ServiceName, UnixMs, VantagePoint } from '../model.ts';
 import type { AuditEntry } from '../engine/actions.ts';
 import type { ServiceState } from '../engine/state.ts';
+import type { Heartbeat, LedgerItems, LedgerWrite, VoteSheet } from './ledger.ts';
 
 export interface Versioned<T> {
   readonly value: T;
@@ -20,7 +23,24 @@ export interface AuditQuery {
   readonly limit?: number;
 }
 
-export interface StateStore {
+/** Every state and the whole vote ledger, read together: one read per coordinator evaluation. */
+export interface StoreSnapshot {
+  readonly states: readonly Versioned<ServiceState>[];
+  readonly ledger: LedgerItems;
+}
+
+export interface VoteLedgerStore {
+  /** One vantage point's ledger items: what its next batch is compared with. */
+  ledger(vantagePoint: VantagePoint): Promise<LedgerItems>;
+  /**
+   * Writes the sheet (when given) then the heartbeat. Neither overwrites a newer one (a higher
+   * sheet revision, a later heartbeat): a late batch of a slice never undoes a later one.
+   */
+  writeLedger(write: LedgerWrite): Promise<void>;
+  snapshot(): Promise<StoreSnapshot>;
+}
+
+export interface StateStore extends VoteLedgerStore {
   get(service: ServiceName): Promise<Versioned<ServiceState> | null>;
   /** Writes if the stored version is still `expected` (null: must not exist yet). Returns the new version, or null on conflict. */
   put(state: ServiceState, expected: number | null): Promise<number | null>;
@@ -33,9 +53,40 @@ export interface StateStore {
 /** Keeps at most this many audit entries in memory (the durable stores keep theirs with a TTL). */
 export const MEMORY_AUDIT_LIMIT = 10_000;
 
+/** Whether a ledger write may replace what is stored (see VoteLedgerStore.writeLedger). */
+export const sheetIsNewer = (next: VoteSheet, stored: VoteSheet | undefined): boolean => stored === undefined || next.rev > stored.rev;
+export const heartbeatIsNewer = (next: Heartbeat, stored: Heartbeat | undefined): boolean => stored === undefined || next.receivedAt >= stored.receivedAt;
+
 export class MemoryStateStore implements StateStore {
   private readonly states = new Map<ServiceName, Versioned<ServiceState>>();
   private auditLog: AuditEntry[] = [];
+  private readonly heartbeats = new Map<string, Heartbeat>();
+  private readonly sheets = new Map<string, VoteSheet>();
+  /** Items written (states, heartbeats, sheets): what the operation-count tests read. */
+  readonly writes = { states: 0, heartbeats: 0, sheets: 0 };
+
+  async ledger(vantagePoint: VantagePoint): Promise<LedgerItems> {
+    return {
+      heartbeats: [...this.heartbeats.values()].filter((h) => h.vantagePoint === vantagePoint),
+      sheets: [...this.sheets.values()].filter((s) => s.vantagePoint === vantagePoint),
+    };
+  }
+
+  async writeLedger(write: LedgerWrite): Promise<void> {
+    const key = `${write.heartbeat.vantagePoint}\u0000${write.heartbeat.slice}`;
+    if (write.sheet && sheetIsNewer(write.sheet, this.sheets.get(key))) {
+      this.sheets.set(key, structuredClone(write.sheet));
+      this.writes.sheets++;
+    }
+    if (heartbeatIsNewer(write.heartbeat, this.heartbeats.get(key))) {
+      this.heartbeats.set(key, structuredClone(write.heartbeat));
+      this.writes.heartbeats++;
+    }
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    return { states: [...this.states.values()], ledger: { heartbeats: [...this.heartbeats.values()], sheets: [...this.sheets.values()] } };
+  }
 
   async get(service: ServiceName) {
     return this.states.get(service) ?? null;
@@ -47,6 +98,7 @@ export class MemoryStateStore implements StateStore {
     const version = (current?.version ?? 0) + 1;
     // Stored as a JSON copy, as every durable backend would: nobody can mutate it behind our back.
     this.states.set(state.service, { value: structuredClone(state), version });
+    this.writes.states++;
     return version;
   }
 

@@ -7,19 +7,31 @@
  * The compare-and-swap is Route 53's own: one atomic change batch holds the record UPSERTs, a
  * DELETE of the state TXT exactly as it stands (TTL and values must match byte for byte) and a
  * CREATE of the new one. If anyone changed the TXT in between, the whole batch is rejected.
+ *
+ * Many services at once (applyMany, a whole site failing): Route 53 allows about 5 requests per
+ * second per account, so reads list the zone in 300-set pages instead of two requests per
+ * service, and the writes of many services share one change batch (up to 1,000 records and
+ * 32,000 characters of values). Each service keeps its own DELETE-exact + CREATE of its state
+ * record inside the batch, so the batch is atomic across them: if any one state record moved,
+ * Route 53 rejects the batch whole and writes nothing. Then the zone is listed again, the services
+ * whose state moved are reported 'conflict' (someone else flipped them), and the rest are sent
+ * again as one batch; if that fails too (records moved under an unchanged state), each is applied
+ * on its own, which isolates the one at fault. Every request is paced to the account's rate.
  */
 import {
   ChangeResourceRecordSetsCommand, GetChangeCommand, ListResourceRecordSetsCommand,
   type Change, type ResourceRecordSet, type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { realSleep, type Sleep } from '../ports.ts';
+import { chunkByWeight, type BatchDnsProvider } from './batch.ts';
+import { Pacer, ROUTE53_PACE, type PaceOptions } from './batch-pacer.ts';
 import { isNoop } from './plan.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
 import { encodeStateRecord, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
 import { normaliseName } from '../model.ts';
 import {
   DnsError, DnsRetryExhaustedError, UnsafePlanError,
-  type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type RecordSet, type RecordType,
+  type ApplyResult, type CurrentRecords, type DnsPlan, type RecordSet, type RecordType,
   type ServiceDns, type StateRecord,
 } from './types.ts';
 
@@ -41,7 +53,20 @@ export interface Route53ProviderOptions {
   readonly pageSize?: number;
   /** Bound on pages read for one name. */
   readonly maxPages?: number;
+  /**
+   * Client-side pacing of every request (default 5 per second, burst 5, real time). Shares one
+   * account's budget only within this provider: zones of one account in separate providers can
+   * still be throttled, which the retries absorb.
+   */
+  readonly pace?: Partial<PaceOptions>;
+  /** applyMany's change batch limits (Route 53: 1,000 ResourceRecord elements, 32,000 value characters). */
+  readonly batchLimits?: { readonly records?: number; readonly characters?: number };
+  /** Bound on pages (300 sets each) when reading the whole zone; past it, names are read one by one. */
+  readonly maxZonePages?: number;
 }
+
+/** From this many services on, readMany lists the zone instead of two listings per service. */
+const ZONE_LISTING_FROM = 8;
 
 /** An rrset as Route 53 holds it, kept raw so that a DELETE can repeat it exactly. */
 interface RawSet { readonly name: string; readonly type: string; readonly ttl: number; readonly values: readonly string[] }
@@ -55,21 +80,153 @@ const statusOf = (err: unknown): number | undefined => awsError(err).$metadata?.
 const isServerError = (err: unknown): boolean => (statusOf(err) ?? 0) >= 500;
 const isRetryable = (err: unknown): boolean => THROTTLES.has(awsError(err).name ?? '') || isServerError(err);
 
-export class Route53Provider implements DnsProvider {
+export class Route53Provider implements BatchDnsProvider {
   readonly name = 'route53' as const;
   readonly zone: string;
   private readonly retry: RetryOptions;
   private readonly pageSize: number;
   private readonly maxPages: number;
+  private readonly maxZonePages: number;
+  private readonly pacer: Pacer;
+  private readonly batchRecords: number;
+  private readonly batchCharacters: number;
 
   constructor(private readonly client: Route53Client, hostedZoneId: string, options: Route53ProviderOptions = {}) {
     this.zone = hostedZoneId.replace(/^\/?hostedzone\//, '');
     this.pageSize = options.pageSize ?? 100;
     this.maxPages = options.maxPages ?? 20;
+    this.maxZonePages = options.maxZonePages ?? 100;
+    this.batchRecords = options.batchLimits?.records ?? 1_000;
+    this.batchCharacters = options.batchLimits?.characters ?? 32_000;
+    this.pacer = new Pacer({ ...ROUTE53_PACE, sleep: realSleep, now: Date.now, ...options.pace });
     this.retry = {
       ...DEFAULT_RETRY, ...options.retry, isRetryable,
       sleep: options.sleep ?? realSleep, random: options.random ?? Math.random,
     };
+  }
+
+  async readMany(services: readonly ServiceDns[]): Promise<ReadonlyMap<string, CurrentRecords>> {
+    const zone = services.length >= ZONE_LISTING_FROM ? await this.listZone() : null;
+    const out = new Map<string, CurrentRecords>();
+    for (const service of services) {
+      const name = normaliseName(service.service);
+      if (!zone) { out.set(name, await this.read(service)); continue; }
+      const sets = (zone.get(name) ?? []).filter((s) => (SERVICE_TYPES as readonly string[]).includes(s.Type ?? ''));
+      const txt = (zone.get(stateRecordName(name)) ?? []).find((s) => s.Type === 'TXT');
+      out.set(name, {
+        records: sets.map((s) => toRecordSet(this.fromAws(s, name))),
+        state: stateOf(txt ? this.fromAws(txt, stateRecordName(name)) : undefined),
+      });
+    }
+    return out;
+  }
+
+  async applyMany(plans: readonly DnsPlan[]): Promise<readonly (ApplyResult | Error)[]> {
+    const base = { provider: this.name, zone: this.zone };
+    const results: (ApplyResult | Error | undefined)[] = new Array(plans.length);
+    let todo: number[] = [];
+    plans.forEach((plan, i) => {
+      for (const change of plan.changes) {
+        if (change.kind === 'delete') { results[i] = new UnsafePlanError('a plan may not delete records', this.name, this.zone, change.before.name); return; }
+      }
+      if (isNoop(plan)) results[i] = { ...base, outcome: 'unchanged', state: plan.expectedState };
+      else todo.push(i);
+    });
+    const uncertain = new Set<number>();
+    // Two batched passes (the second after a re-read), then one service at a time.
+    for (let pass = 0; pass < 2 && todo.length > 0; pass++) {
+      let olds: Map<string, RawSet | undefined>;
+      try {
+        olds = await this.stateSets(todo.map((i) => plans[i]!.service));
+      } catch (err) {
+        for (const i of todo) results[i] = err instanceof Error ? err : new Error(String(err));
+        todo = [];
+        break;
+      }
+      const ready: number[] = [];
+      for (const i of todo) {
+        const plan = plans[i]!;
+        const now = stateOf(olds.get(plan.service));
+        if (uncertain.has(i) && sameState(now, plan.newState)) results[i] = { ...base, outcome: 'applied', state: now };
+        else if (!sameState(now, plan.expectedState)) results[i] = { ...base, outcome: 'conflict', state: now };
+        else ready.push(i);
+      }
+      const rejected: number[] = [];
+      const changesOf = new Map(ready.map((i) => [i, this.changesFor(plans[i]!, olds.get(plans[i]!.service))]));
+      const weights = (i: number) => {
+        const values = changesOf.get(i)!.flatMap((c) => c.ResourceRecordSet?.ResourceRecords ?? []).map((r) => r.Value ?? '');
+        return [values.length, values.reduce((n, v) => n + v.length, 0)];
+      };
+      for (const chunk of chunkByWeight(ready, [this.batchRecords, this.batchCharacters], weights)) {
+        const command = new ChangeResourceRecordSetsCommand({
+          HostedZoneId: this.zone,
+          ChangeBatch: { Comment: `lifeboat: ${chunk.length} services`, Changes: chunk.flatMap((i) => changesOf.get(i)!) },
+        });
+        try {
+          const out = await withRetry(() => this.paced(() => this.client.send(command)), {
+            ...this.retry, isRetryable: (err) => { if (isServerError(err)) chunk.forEach((i) => uncertain.add(i)); return isRetryable(err); },
+          });
+          for (const i of chunk) results[i] = { ...base, outcome: 'applied', changeId: bareChangeId(out.ChangeInfo?.Id), state: plans[i]!.newState };
+        } catch (err) {
+          if (awsError(err).name === 'InvalidChangeBatch') rejected.push(...chunk);
+          else for (const i of chunk) results[i] = this.toDnsError(err, plans[i]!.service);
+        }
+      }
+      todo = rejected;
+    }
+    for (const i of todo) {
+      try { results[i] = await this.apply(plans[i]!); } catch (err) { results[i] = err instanceof Error ? err : new Error(String(err)); }
+    }
+    return results.map((r) => r!);
+  }
+
+  /** One service's changes: record UPSERTs, DELETE of the state TXT exactly as read, CREATE of the new one. */
+  private changesFor(plan: DnsPlan, old: RawSet | undefined): Change[] {
+    const changes: Change[] = plan.changes.flatMap((c) => (c.kind === 'delete' ? []
+      : [{ Action: 'UPSERT' as const, ResourceRecordSet: toAws(c.after.name, c.after.type, c.after.ttl, c.after.values) }]));
+    if (old) changes.push({ Action: 'DELETE', ResourceRecordSet: { Name: old.name, Type: 'TXT', TTL: old.ttl, ResourceRecords: old.values.map((Value) => ({ Value })) } });
+    const ttl = changes[0]?.ResourceRecordSet?.TTL ?? old?.ttl ?? 60;
+    changes.push({ Action: 'CREATE', ResourceRecordSet: toAws(stateRecordName(plan.service), 'TXT', ttl, [quoteTxt(encodeStateRecord(plan.newState))]) });
+    return changes;
+  }
+
+  /** The state TXT of each service: from one zone listing when there are many, else one by one. */
+  private async stateSets(services: readonly string[]): Promise<Map<string, RawSet | undefined>> {
+    const zone = services.length >= ZONE_LISTING_FROM ? await this.listZone() : null;
+    const out = new Map<string, RawSet | undefined>();
+    for (const service of services) {
+      if (!zone) { out.set(service, await this.stateSet(service)); continue; }
+      const name = stateRecordName(service);
+      const txt = (zone.get(name) ?? []).find((s) => s.Type === 'TXT');
+      out.set(service, txt ? this.fromAws(txt, name) : undefined);
+    }
+    return out;
+  }
+
+  /** Every rrset of the zone by name, or null when the zone is longer than maxZonePages. */
+  private async listZone(): Promise<Map<string, ResourceRecordSet[]> | null> {
+    const byName = new Map<string, ResourceRecordSet[]>();
+    let start: { name?: string; type?: string; id?: string } = {};
+    for (let page = 0; page < this.maxZonePages; page++) {
+      const out = await this.send(() => this.client.send(new ListResourceRecordSetsCommand({
+        HostedZoneId: this.zone, StartRecordName: start.name, StartRecordType: start.type as RecordType | undefined,
+        StartRecordIdentifier: start.id, MaxItems: 300,
+      })), `zone ${this.zone}`);
+      for (const set of out.ResourceRecordSets ?? []) {
+        const name = normaliseName(set.Name ?? '');
+        const list = byName.get(name);
+        if (list) list.push(set);
+        else byName.set(name, [set]);
+      }
+      if (!out.IsTruncated || !out.NextRecordName) return byName;
+      start = { name: out.NextRecordName, type: out.NextRecordType, id: out.NextRecordIdentifier };
+    }
+    return null;
+  }
+
+  private async paced<T>(call: () => Promise<T>): Promise<T> {
+    await this.pacer.take();
+    return call();
   }
 
   async read(service: ServiceDns): Promise<CurrentRecords> {
@@ -85,18 +242,12 @@ export class Route53Provider implements DnsProvider {
   async apply(plan: DnsPlan): Promise<ApplyResult> {
     const base = { provider: this.name, zone: this.zone };
     if (isNoop(plan)) return { ...base, outcome: 'unchanged', state: plan.expectedState };
-    const txtName = stateRecordName(plan.service);
+    const refused = plan.changes.find((c) => c.kind === 'delete');
+    if (refused?.kind === 'delete') throw new UnsafePlanError('a plan may not delete records', this.name, this.zone, refused.before.name);
     // Read the TXT as it stands: the DELETE must repeat its TTL and values exactly.
     const old = await this.stateSet(plan.service);
     if (!sameState(stateOf(old), plan.expectedState)) return { ...base, outcome: 'conflict', state: stateOf(old) };
-    const changes: Change[] = [];
-    for (const change of plan.changes) {
-      if (change.kind === 'delete') throw new UnsafePlanError('a plan may not delete records', this.name, this.zone, change.before.name);
-      changes.push({ Action: 'UPSERT', ResourceRecordSet: toAws(change.after.name, change.after.type, change.after.ttl, change.after.values) });
-    }
-    if (old) changes.push({ Action: 'DELETE', ResourceRecordSet: { Name: old.name, Type: 'TXT', TTL: old.ttl, ResourceRecords: old.values.map((Value) => ({ Value })) } });
-    const ttl = changes[0]?.ResourceRecordSet?.TTL ?? old?.ttl ?? 60;
-    changes.push({ Action: 'CREATE', ResourceRecordSet: toAws(txtName, 'TXT', ttl, [quoteTxt(encodeStateRecord(plan.newState))]) });
+    const changes = this.changesFor(plan, old);
     const command = new ChangeResourceRecordSetsCommand({
       HostedZoneId: this.zone,
       ChangeBatch: { Comment: `lifeboat: ${plan.service} -> ${plan.to} (epoch ${plan.newState.epoch})`, Changes: changes },
@@ -104,7 +255,7 @@ export class Route53Provider implements DnsProvider {
     // A 5xx leaves the outcome unknown: the batch may have landed before the retry is rejected.
     let uncertain = false;
     try {
-      const out = await withRetry(() => this.client.send(command), {
+      const out = await withRetry(() => this.paced(() => this.client.send(command)), {
         ...this.retry, isRetryable: (err) => { uncertain ||= isServerError(err); return isRetryable(err); },
       });
       return { ...base, outcome: 'applied', changeId: bareChangeId(out.ChangeInfo?.Id), state: plan.newState };
@@ -165,7 +316,7 @@ export class Route53Provider implements DnsProvider {
 
   private async send<T>(call: () => Promise<T>, record: string): Promise<T> {
     try {
-      return await withRetry(call, this.retry);
+      return await withRetry(() => this.paced(call), this.retry);
     } catch (err) {
       throw this.toDnsError(err, record);
     }

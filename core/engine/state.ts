@@ -100,6 +100,12 @@ export interface GrayState {
   readonly buckets: readonly GrayBucket[];
   /** When the current degraded incident was raised; null when none is open. */
   readonly degradedSince: UnixMs | null;
+  /**
+   * Votes received up to this time are not counted (a decision restarted the count). The
+   * coordinator sets it, because it derives the buckets from its vote ledger
+   * (core/coordinator/ledger.ts); absent and null count everything.
+   */
+  readonly countedFrom?: UnixMs | null;
 }
 
 export const initialGrayState = (): GrayState => ({ buckets: [], degradedSince: null });

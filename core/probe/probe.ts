@@ -5,6 +5,7 @@
 import type { HealthCheckConfig, TargetConfig } from '../config/schema.ts';
 import type { ProbeResult, UnixMs } from '../model.ts';
 import type { Sleep } from '../ports.ts';
+import type { ConnectionGate } from './connections.ts';
 import { probeHttp } from './http.ts';
 import type { ProbeDeps } from './ports.ts';
 import { probeTcp } from './tcp.ts';
@@ -20,6 +21,8 @@ export function probeTarget(check: HealthCheckConfig, target: TargetConfig, deps
 
 export interface RecheckDeps extends ProbeDeps {
   readonly sleep: Sleep;
+  /** Held for each attempt (not across the recheck's sleep), so the round's connection cap holds. */
+  readonly gate?: ConnectionGate;
 }
 
 /** The shortest deadline a recheck gets, however little of the round is left. */
@@ -38,12 +41,16 @@ export async function probeWithRecheck(
   deps: RecheckDeps,
   recheckEndsBy?: UnixMs,
 ): Promise<ProbeResult> {
-  const first = await probeTarget(check, target, deps);
+  const gated = <T>(fn: () => Promise<T>): Promise<T> => (deps.gate ? deps.gate.run(fn) : fn());
+  const first = await gated(() => probeTarget(check, target, deps));
   if (first.ok) return first;
   await deps.sleep(recheckDelayMs);
   const floor = Math.max(MIN_RECHECK_TIMEOUT_MS, check.type === 'http' ? check.maxLatencyMs ?? 0 : 0);
-  const left = recheckEndsBy === undefined ? check.timeoutMs : recheckEndsBy - deps.clock.now();
-  const timeoutMs = Math.min(check.timeoutMs, Math.max(floor, left));
-  const second = await probeTarget(timeoutMs === check.timeoutMs ? check : { ...check, timeoutMs }, target, deps);
+  // The deadline is taken once a connection is free: time spent queueing must not eat it.
+  const second = await gated(() => {
+    const left = recheckEndsBy === undefined ? check.timeoutMs : recheckEndsBy - deps.clock.now();
+    const timeoutMs = Math.min(check.timeoutMs, Math.max(floor, left));
+    return probeTarget(timeoutMs === check.timeoutMs ? check : { ...check, timeoutMs }, target, deps);
+  });
   return { ...second, rechecked: true };
 }

@@ -9,8 +9,13 @@ import { SecretFetchError, type Logger, type SecretSource } from '../ports.ts';
 import { importPublicKey } from './ecdsa.ts';
 import { KeyError } from '../errors.ts';
 
-/** "probe" keys post observations; "operator" keys override and read status. */
-export type KeyScope = 'probe' | 'operator';
+/**
+ * "probe" keys post observations; "operator" keys override and read status and audit; "read"
+ * keys (the other provider's coordinator watching this one) read status and audit, nothing else.
+ */
+export type KeyScope = 'probe' | 'operator' | 'read';
+
+export const KEY_SCOPES: readonly KeyScope[] = ['probe', 'operator', 'read'];
 
 /** What verifies a key's signatures: its HMAC secret (LB1-HMAC-SHA256) or its public key (LB1-ECDSA-P256-SHA256). */
 export type ResolvedKey =
@@ -24,12 +29,14 @@ export type KeyResolver = (keyId: string) => Promise<ResolvedKey | null>;
 export const MIN_SECRET_BYTES = 32;
 
 /**
- * Whether a key of `scope` may call a route that needs `requiredScope`. The scopes are disjoint
- * on purpose: a stolen prober key can only post observations (which quorum dilutes), never force
- * a failover, and an operator key is not a vote.
+ * Whether a key of `scope` may call a route that needs `requiredScope`. Probe and operator are
+ * disjoint on purpose: a stolen prober key can only post observations (which quorum dilutes),
+ * never force a failover, and an operator key is not a vote. A `read` route also takes an
+ * operator key (operators read status); a `read` key calls nothing else, so the key a peer
+ * coordinator holds to watch this one can never override, post a vote or batch.
  */
 export function scopeAllows(scope: KeyScope, requiredScope: KeyScope): boolean {
-  return scope === requiredScope;
+  return scope === requiredScope || (requiredScope === 'read' && scope === 'operator');
 }
 
 /** Hex to bytes (either case); null when not an even-length string of hex digits. */

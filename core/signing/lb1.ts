@@ -76,8 +76,26 @@ export async function canonicalString({ method, path, timestamp, nonce, body }: 
   return `${method.toUpperCase()}\n${p}\n${timestamp}\n${nonce}\n${bodyHash}`;
 }
 
-function hmacKey(secret: Uint8Array, usage: 'sign' | 'verify'): Promise<CryptoKey> {
-  return crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [usage]);
+// One imported key per secret array: resolvers and signers hold their secret for the life of the
+// process, and importing it again for every request cost a fifth of a coordinator's CPU. Keyed by
+// identity (a WeakMap, so a dropped secret is not kept alive) and checked against a copy of the
+// bytes, so an array changed in place is imported afresh rather than verified with an old key.
+const hmacKeys = new WeakMap<Uint8Array, { readonly bytes: Uint8Array; readonly key: Promise<CryptoKey> }>();
+
+function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
+  const cached = hmacKeys.get(secret);
+  if (cached && sameBytes(cached.bytes, secret)) return cached.key;
+  const bytes = new Uint8Array(secret);
+  const key = crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  hmacKeys.set(secret, { bytes, key });
+  key.catch(() => hmacKeys.delete(secret));
+  return key;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export interface SignInput {
@@ -99,7 +117,7 @@ export async function signRequest(input: SignInput): Promise<Record<string, stri
   const { keyId, secret } = input;
   if (secret.length < MIN_SECRET_BYTES) throw new KeyError(`secret of key "${keyId}" is too short: need at least ${MIN_SECRET_BYTES} bytes`);
   return signCanonical(input, async (canonical) =>
-    new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, 'sign'), encoder.encode(canonical))));
+    new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(canonical))));
 }
 
 /** The headers of LB1-ECDSA-P256-SHA256 (core/signing/ecdsa.ts): same canonical string, r||s signature. */
@@ -215,7 +233,7 @@ export async function verifyRequest(req: VerifiableRequest, deps: VerifyDeps): P
   // subtle.verify compares in constant time.
   const good = key.publicKey
     ? await ecdsaVerify(key.publicKey, sigBytes, canonical)
-    : await crypto.subtle.verify('HMAC', await hmacKey(key.secret, 'verify'), sigBytes, encoder.encode(canonical));
+    : await crypto.subtle.verify('HMAC', await hmacKey(key.secret), sigBytes, encoder.encode(canonical));
   if (!good) return fail(401, 'bad_signature', `${HEADER_SIGNATURE} does not match the request`, keyId);
 
   // Held for the window on both sides of the timestamp, so instances whose clocks differ (up to

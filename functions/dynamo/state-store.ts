@@ -1,17 +1,20 @@
 /**
  * StateStore on DynamoDB (layout in ./table.ts). Compare-and-swap on a numeric `version` with
  * conditional writes; audit entries written twice (global and per-service partition) so both
- * queries of the API are a single Query, newest first, and expire by TTL.
+ * queries of the API are a single Query, newest first, and expire by TTL. The vote ledger
+ * (core/coordinator/ledger.ts) shares the states' partition, so one Query reads every state and
+ * every vote: a coordinator evaluation costs one read, whatever the number of vantage points.
  */
 import {
   BatchWriteItemCommand, GetItemCommand, PutItemCommand, QueryCommand,
   type DynamoDBClient, type QueryCommandInput, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { AuditQuery, StateStore, Versioned } from '#core/coordinator/store.ts';
+import type { AuditQuery, StateStore, StoreSnapshot, Versioned } from '#core/coordinator/store.ts';
+import type { Heartbeat, LedgerItems, LedgerWrite, VoteSheet } from '#core/coordinator/ledger.ts';
 import type { AuditEntry } from '#core/engine/actions.ts';
 import type { ServiceState } from '#core/engine/state.ts';
-import type { ServiceName } from '#core/model.ts';
-import { isConditionFailure, num, str, TTL_ATTRIBUTE, type Item } from './table.ts';
+import type { ServiceName, VantagePoint } from '#core/model.ts';
+import { isConditionFailure, num, SORT_KEY, str, TTL_ATTRIBUTE, type Item } from './table.ts';
 import { StorageError } from '#core/errors.ts';
 
 export interface DynamoStateStoreOptions {
@@ -27,7 +30,13 @@ export interface DynamoStateStoreOptions {
 
 const STATE_PK = 'state';
 const AUDIT_PK = 'audit';
-const stateSk = (service: ServiceName) => `svc#${service}`;
+const STATE_PREFIX = 'svc#';
+const LEDGER_PREFIX = 'vp#';
+const stateSk = (service: ServiceName) => `${STATE_PREFIX}${service}`;
+/** Vantage points and service names never contain '#' (config names, DNS names). */
+const ledgerPrefix = (vp: VantagePoint) => `${LEDGER_PREFIX}${vp}#`;
+const heartbeatSk = (hb: Pick<Heartbeat, 'vantagePoint' | 'slice'>) => `${ledgerPrefix(hb.vantagePoint)}${hb.slice}#hb`;
+const sheetSk = (sheet: Pick<VoteSheet, 'vantagePoint' | 'slice'>) => `${ledgerPrefix(sheet.vantagePoint)}${sheet.slice}#sheet`;
 const auditPk = (service: ServiceName) => `audit#${service}`;
 /** Fixed width so string order is time order (15 digits last until the year 33658). */
 const auditTime = (at: number) => String(Math.max(0, Math.floor(at))).padStart(15, '0');
@@ -79,9 +88,47 @@ export class DynamoStateStore implements StateStore {
 
   async list(): Promise<Versioned<ServiceState>[]> {
     const items = await this.query({
-      TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: STATE_PK } }, ConsistentRead: true,
+      TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': { S: STATE_PK }, ':prefix': { S: STATE_PREFIX } }, ConsistentRead: true,
     }, Infinity);
     return items.map(versioned);
+  }
+
+  async ledger(vantagePoint: VantagePoint): Promise<LedgerItems> {
+    const items = await this.query({
+      TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': { S: STATE_PK }, ':prefix': { S: ledgerPrefix(vantagePoint) } }, ConsistentRead: true,
+    }, Infinity);
+    return ledgerOf(items);
+  }
+
+  async writeLedger(write: LedgerWrite): Promise<void> {
+    // Sheet first: a heartbeat never names a sheet revision that is not stored.
+    if (write.sheet) {
+      await this.putUnlessNewer(sheetSk(write.sheet), { rev: { N: String(write.sheet.rev) }, value: { S: JSON.stringify(write.sheet) } }, 'rev < :v', String(write.sheet.rev));
+    }
+    const hb = write.heartbeat;
+    await this.putUnlessNewer(heartbeatSk(hb), { receivedAt: { N: String(hb.receivedAt) }, value: { S: JSON.stringify(hb) } }, 'receivedAt <= :v', String(hb.receivedAt));
+  }
+
+  async snapshot(): Promise<StoreSnapshot> {
+    const items = await this.query({
+      TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: STATE_PK } }, ConsistentRead: true,
+    }, Infinity);
+    const states = items.filter((i) => i[SORT_KEY]?.S?.startsWith(STATE_PREFIX)).map(versioned);
+    return { states, ledger: ledgerOf(items) };
+  }
+
+  /** A ledger item is written by its own vantage point only; the condition only keeps a late batch from undoing a later one. */
+  private async putUnlessNewer(sk: string, attrs: Item, condition: string, value: string): Promise<void> {
+    try {
+      await this.client.send(new PutItemCommand({
+        TableName: this.table, Item: { pk: { S: STATE_PK }, sk: { S: sk }, ...attrs },
+        ConditionExpression: `attribute_not_exists(pk) OR ${condition}`, ExpressionAttributeValues: { ':v': { N: value } },
+      }));
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
@@ -141,4 +188,16 @@ export class DynamoStateStore implements StateStore {
 
 function versioned(item: Item): Versioned<ServiceState> {
   return { value: JSON.parse(str(item, 'state')) as ServiceState, version: num(item, 'version') };
+}
+
+function ledgerOf(items: readonly Item[]): LedgerItems {
+  const heartbeats: Heartbeat[] = [];
+  const sheets: VoteSheet[] = [];
+  for (const item of items) {
+    const sk = item[SORT_KEY]?.S ?? '';
+    if (!sk.startsWith(LEDGER_PREFIX)) continue;
+    if (sk.endsWith('#hb')) heartbeats.push(JSON.parse(str(item, 'value')) as Heartbeat);
+    else if (sk.endsWith('#sheet')) sheets.push(JSON.parse(str(item, 'value')) as VoteSheet);
+  }
+  return { heartbeats, sheets };
 }

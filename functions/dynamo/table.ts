@@ -3,13 +3,19 @@
  * stores, the CDK stack and the tests so the three never disagree.
  *
  * Items (pk / sk, both strings):
- *   state           / svc#<service>       current ServiceState (JSON) + numeric `version`
+ *   state           / svc#<service>       current ServiceState (JSON) + numeric `version`; since 0.3
+ *                                         without votes (state saved by 0.1/0.2 still holds them)
+ *   state           / vp#<vp>#<slice>#hb  vote ledger heartbeat (JSON `value`, numeric `receivedAt`),
+ *                                         rewritten by every batch of that slice
+ *   state           / vp#<vp>#<slice>#sheet  vote ledger sheet (JSON `value`, numeric `rev`), rewritten
+ *                                         only when a vote changes (core/coordinator/ledger.ts)
  *   audit           / <at:15>#<rand>      every audit entry, newest last in sort order
  *   audit#<service> / <at:15>#<rand>      the same entry again, so one service's log is a Query
  *   nonce#<key>#<n> / nonce               a claimed LB1 nonce, `expiresAtMs` decides
  *
- * All states share one partition so `list()` is a Query, not a Scan over audit and nonce items;
- * a coordinator writes a few states per second at most, far below one partition's limits.
+ * All states and the ledger share one partition so one Query reads everything an evaluation
+ * needs, not a Scan over audit and nonce items. Writes to it: one heartbeat per vantage point and
+ * batch, plus changes; far below one partition's 1,000 writes per second.
  * Audit and nonce items carry `expiresAt` (unix SECONDS), the table's TTL attribute.
  */
 import { CreateTableCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -11,19 +11,20 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { COORDINATOR_DIMENSION, METRIC_NAMESPACE, METRICS } from '../../functions/emf.ts';
 import { keyAlgorithm } from '#core/signing/keys.ts';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/dynamo/table.ts';
 import { LifeboatFunction } from '../constructs/lifeboat-function.ts';
+import { alarmTopic, CoordinatorAlerting } from '../constructs/alerting.ts';
 import { parameterArn, type ParameterNames } from '../parameters.ts';
 
 /** Never change: CloudFormation would replace the table (the retained old one keeps the data, orphaned). */
 export const TABLE_LOGICAL_ID = 'LifeboatStateTable';
 /** Silence for this many one-minute periods raises the alarm (CloudWatch's finest standard period). */
 export const SILENT_MINUTES = 3;
+export const COORDINATOR_TIMEOUT_S = 30;
 
 export interface ControlStackProps extends StackProps {
   readonly config: LifeboatConfig;
@@ -60,7 +61,7 @@ export class ControlStack extends Stack {
       config,
       description: 'Lifeboat coordinator (aws)',
       // Covers a DNS flip with its bounded retries (at most 20 s per provider).
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(COORDINATOR_TIMEOUT_S),
       memorySize: 512,
       retryAttempts: 0,
       environment: {
@@ -109,7 +110,8 @@ export class ControlStack extends Stack {
       targets: [new LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });
 
-    const alarms = new Topic(this, 'Alarms', { displayName: 'Lifeboat alarms (control)' });
+    const alarms = alarmTopic(this, 'Alarms', 'Lifeboat alarms (control)', config);
+    new CoordinatorAlerting(this, 'Alerting', { config, coordinator: this.coordinator, timeoutSeconds: COORDINATOR_TIMEOUT_S, topic: alarms, silentMinutes: SILENT_MINUTES });
     this.coordinator.errorsAlarm.addAlarmAction(new SnsAction(alarms));
     const silence = new Alarm(this, 'NoObservations', {
       alarmDescription: `No vantage point has posted observations to the AWS coordinator for ${SILENT_MINUTES} minutes: every probe region is down, or cannot sign or reach the function URL`,
@@ -129,7 +131,7 @@ export class ControlStack extends Stack {
     });
     silence.addAlarmAction(new SnsAction(alarms));
 
-    new CfnOutput(this, 'CoordinatorUrl', { value: this.url.url, description: 'Put this in the config as coordinators.aws.url, then deploy the probe stacks' });
+    new CfnOutput(this, 'CoordinatorUrl', { value: this.url.url, description: 'The AWS coordinator. Probe stacks read it from SSM in their own region (written at deploy time); lifeboat deploy cloudflare reads it from cdk-outputs.json' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topicArn, description: 'Subscribe the on-call here' });
   }

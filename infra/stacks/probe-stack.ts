@@ -1,18 +1,25 @@
 /**
- * One region's vantage point: the probe Lambda and its schedule. It reads its signing key from
- * SSM in its OWN region, and learns the coordinator URLs from the embedded config, so a region
- * never depends on another region (or on the control stack) to keep probing.
+ * One region's vantage point: the probe Lambda, its chain queue, its slot-claim table and its
+ * watchdog schedule (core/probe/chain.ts). Each invocation probes one round and enqueues the next
+ * with SQS DelaySeconds, so nothing is billed between rounds; EventBridge Scheduler invokes the
+ * probe once a minute as the watchdog that restarts a broken chain. It reads its signing key from
+ * SSM in its OWN region, uses only its own queue and table, and learns the coordinator URLs from
+ * the embedded config, so a region never depends on another region (or on the control stack).
  */
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { alarmTopic } from '../constructs/alerting.ts';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import type { LifeboatConfig } from '#core/config/schema.ts';
+import { probeMemoryMb } from '#core/cost/probe-sizing.ts';
 import { DEFAULT_POST_TIMEOUT_MS } from '#core/probe/post.ts';
-import { roundBudgetMs } from '../../functions/probe.ts';
+import { roundBudgetMs, WATCHDOG_EVENT } from '../../functions/probe.ts';
 import { LifeboatFunction } from '../constructs/lifeboat-function.ts';
 import { parameterArn, type ParameterNames } from '../parameters.ts';
 
@@ -24,36 +31,66 @@ export interface ProbeStackProps extends StackProps {
 
 export class ProbeFleetStack extends Stack {
   readonly probe: LifeboatFunction;
+  readonly chainQueue: Queue;
+  readonly claims: Table;
 
   constructor(scope: Construct, id: string, props: ProbeStackProps) {
     super(scope, id, props);
     const { config } = props;
     const intervalS = config.probing.intervalSeconds;
-    // One invocation covers a minute of rounds (or one round when the interval is longer).
-    const period = Duration.minutes(Math.max(1, Math.round(intervalS / 60)));
-    const budgetS = Math.ceil(roundBudgetMs(config, DEFAULT_POST_TIMEOUT_MS) / 1000);
+    // One round: probes, recheck, posts; plus slack for the claim and the next hop's SendMessage.
+    const timeout = Duration.seconds(Math.ceil(roundBudgetMs(config, DEFAULT_POST_TIMEOUT_MS) / 1000) + 5);
+    this.chainQueue = new Queue(this, 'ChainQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      // Lambda requires at least the function's timeout; a redelivered hop is dropped by its claim.
+      visibilityTimeout: timeout,
+      // Longer than the longest delay (one interval, at most 300 s): an undelivered hop is stale anyway.
+      retentionPeriod: Duration.hours(1),
+      enforceSSL: true,
+    });
+    this.claims = new Table(this, 'ChainClaims', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      // One item (the newest claimed slot): nothing worth keeping when the stack goes.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.probe = new LifeboatFunction(this, 'Probe', {
       entry: 'functions/probe.ts',
       config,
       description: `Lifeboat probe aws:${this.region}`,
-      timeout: Duration.seconds(Math.min(900, 60 + budgetS + 5)),
-      memorySize: 256,
+      timeout,
+      // Sized from the probe's measured peak RSS for this many services (core/cost/probe-sizing.ts),
+      // the same figure the cost model bills.
+      memorySize: probeMemoryMb(config.services.length),
       retryAttempts: 0,
       environment: {
         LIFEBOAT_PROBE_KEY_ID: props.probeKeyId,
         LIFEBOAT_KEY_PARAMETER_PREFIX: props.parameters.keyPrefix,
+        LIFEBOAT_CHAIN_QUEUE_URL: this.chainQueue.queueUrl,
+        LIFEBOAT_CHAIN_TABLE: this.claims.tableName,
       },
     });
     this.probe.role.addToPolicy(new PolicyStatement({
       actions: ['ssm:GetParameter'],
       resources: [parameterArn(this, `${props.parameters.keyPrefix}${props.probeKeyId}`)],
     }));
-    new Rule(this, 'Schedule', {
-      description: `Lifeboat probe rounds (every ${intervalS} s, one invocation per ${period.toHumanString()})`,
-      schedule: Schedule.rate(period),
-      targets: [new LambdaFunction(this.probe.fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    this.probe.role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.chainQueue.queueArn] }));
+    this.probe.role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [this.claims.tableArn] }));
+    // One message per invocation: each is one round slot.
+    this.probe.fn.addEventSource(new SqsEventSource(this.chainQueue, { batchSize: 1 }));
+    new Schedule(this, 'Watchdog', {
+      description: `Lifeboat probe chain watchdog (rounds every ${intervalS} s; restarts a stopped chain)`,
+      schedule: ScheduleExpression.rate(Duration.minutes(1)),
+      target: new LambdaInvoke(this.probe.fn, {
+        input: ScheduleTargetInput.fromObject(WATCHDOG_EVENT),
+        // The next watchdog is a minute away; a late one is worthless.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      }),
     });
-    const alarms = new Topic(this, 'Alarms', { displayName: `Lifeboat alarms (probe ${this.region})` });
+    const alarms = alarmTopic(this, 'Alarms', `Lifeboat alarms (probe ${this.region})`, props.config);
     this.probe.errorsAlarm.addAlarmAction(new SnsAction(alarms));
   }
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { StateStore } from '#core/coordinator/store.ts';
 import { initialServiceState, type ServiceState } from '#core/engine/state.ts';
 import type { AuditEntry } from '#core/engine/actions.ts';
+import type { Heartbeat, VoteSheet } from '#core/coordinator/ledger.ts';
 
 export function stateStoreContract(name: string, makeStore: () => StateStore | Promise<StateStore>): void {
   describe(`StateStore contract: ${name}`, () => {
@@ -63,6 +64,38 @@ export function stateStoreContract(name: string, makeStore: () => StateStore | P
       expect((await store.audit({ service: 'f.example.com' })).map((e) => e.at)).toEqual([3000, 1000]);
       expect((await store.audit({ since: 1500 })).map((e) => e.at)).toEqual([3000, 2000]);
       expect((await store.audit({ limit: 1 })).map((e) => e.at)).toEqual([3000]);
+    });
+
+    const hb = (vp: 'aws:us-east-1' | 'aws:eu-west-1', slice: string, rev: number, receivedAt: number): Heartbeat =>
+      ({ vantagePoint: vp, slice, rev, receivedAt, observedAt: receivedAt - 10, ranIn: null, rounds: [receivedAt] });
+    const sheet = (vp: 'aws:us-east-1' | 'aws:eu-west-1', slice: string, rev: number): VoteSheet => ({
+      vantagePoint: vp, slice, rev,
+      votes: { [slice]: { primary: { verdict: 'healthy', failure: null, since: 1, history: [] }, secondary: null, gone: null } },
+    });
+
+    it('keeps the vote ledger per vantage point and slice, apart from the states, and reads both in one snapshot', async () => {
+      const store = await makeStore();
+      await store.put(state('h.example.com'), null);
+      await store.writeLedger({ heartbeat: hb('aws:us-east-1', 'h.example.com', 1, 1000), sheet: sheet('aws:us-east-1', 'h.example.com', 1) });
+      await store.writeLedger({ heartbeat: hb('aws:eu-west-1', 'h.example.com', 1, 1001), sheet: sheet('aws:eu-west-1', 'h.example.com', 1) });
+      await store.writeLedger({ heartbeat: hb('aws:us-east-1', 'h.example.com', 1, 2000), sheet: null });
+      const mine = await store.ledger('aws:us-east-1');
+      expect(mine.heartbeats).toEqual([hb('aws:us-east-1', 'h.example.com', 1, 2000)]);
+      expect(mine.sheets).toEqual([sheet('aws:us-east-1', 'h.example.com', 1)]);
+      const snap = await store.snapshot();
+      expect(snap.states.map((s) => s.value)).toEqual([state('h.example.com')]);
+      expect(snap.ledger.heartbeats).toHaveLength(2);
+      expect(snap.ledger.sheets).toHaveLength(2);
+      expect((await store.list()).map((s) => s.value.service)).toEqual(['h.example.com']);
+    });
+
+    it('never lets a late batch undo a later one: no older heartbeat, no lower sheet revision', async () => {
+      const store = await makeStore();
+      await store.writeLedger({ heartbeat: hb('aws:us-east-1', 'i.example.com', 2, 5000), sheet: sheet('aws:us-east-1', 'i.example.com', 2) });
+      await store.writeLedger({ heartbeat: hb('aws:us-east-1', 'i.example.com', 1, 4000), sheet: sheet('aws:us-east-1', 'i.example.com', 1) });
+      const mine = await store.ledger('aws:us-east-1');
+      expect(mine.heartbeats.map((h) => [h.rev, h.receivedAt])).toEqual([[2, 5000]]);
+      expect(mine.sheets.map((s) => s.rev)).toEqual([2]);
     });
   });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#core/config/validate.ts';
-import { estimateCost } from '#core/cost/estimate.ts';
+import { estimateCost, estimateScale } from '#core/cost/estimate.ts';
+import { probeInvocationMs, probeMemoryMb, WATCHDOG_INVOCATION_MS } from '#core/cost/probe-sizing.ts';
 import { AWS_PRICES, CLOUDFLARE_PRICES, ROUTE53_EQUIVALENT_CHECK_USD, SECONDS_PER_MONTH } from '#core/cost/prices.ts';
 import { testConfigInput } from '../support/coordinators.ts';
 
@@ -14,14 +15,42 @@ describe('estimateCost', () => {
     expect(e.route53).toEqual({ checks: 2, perCheckUsd: 6.75, totalUsd: 13.5 });
   });
 
-  it('counts Lambda requests as probe invocations (one a minute per region) plus coordinator posts and ticks', () => {
+  it('counts Lambda requests as one probe hop per round and one watchdog a minute per region, plus coordinator batches and ticks', () => {
     const e = estimateCost(config());
     const minutes = SECONDS_PER_MONTH / 60;
     const rounds = SECONDS_PER_MONTH / 10;
-    const expected = 3 * minutes + 4 * rounds + minutes;
+    const expected = 3 * rounds + 3 * minutes + 4 * rounds + minutes;
     const line = e.lines.find((l) => l.item.startsWith('Lambda requests'))!;
     expect(line.quantity).toBe(expected);
     expect(line.usd).toBeCloseTo((expected / 1e6) * AWS_PRICES.lambdaRequests.usd, 4);
+  });
+
+  it('bills the probe chain only for probing: GB-s are hops x measured round time, not minutes of waiting', () => {
+    const e = estimateCost(config());
+    const rounds = SECONDS_PER_MONTH / 10;
+    const minutes = SECONDS_PER_MONTH / 60;
+    const gbS = (probeMemoryMb(1) / 1024) * (3 * rounds * probeInvocationMs(1) + 3 * minutes * WATCHDOG_INVOCATION_MS) / 1000;
+    expect(e.lines.find((l) => l.item.startsWith('Lambda duration, probes'))!.quantity).toBe(Math.round(gbS));
+    // Three SQS requests per hop (send, the poller's receive, its delete) and four idle pollers' long polls.
+    expect(e.lines.find((l) => l.item.startsWith('SQS requests'))!.quantity).toBe(3 * 3 * rounds + 3 * 4 * 3 * minutes);
+    expect(e.lines.find((l) => l.item.startsWith('EventBridge Scheduler'))!.usd).toBeCloseTo((3 * minutes / 1e6) * AWS_PRICES.schedulerInvocations.usd, 4);
+    expect(e.lines.find((l) => l.item === 'DynamoDB writes, probe slot claims')!.quantity).toBe(3 * rounds);
+  });
+
+  it('prices monitoring on lines of its own and reports the total without them', () => {
+    const e = estimateCost(config());
+    const monitoring = e.lines.filter((l) => l.monitoring);
+    expect(monitoring.map((l) => l.item).sort()).toEqual(['CloudWatch Logs ingestion', 'CloudWatch alarms', 'CloudWatch custom metrics (EMF)']);
+    expect(e.monitoringUsd).toBeCloseTo(monitoring.reduce((t, l) => t + l.usd, 0), 2);
+    expect(e.totalExcludingMonitoringUsd).toBeCloseTo(e.totalUsd - e.monitoringUsd, 2);
+  });
+
+  it('meets issue 13: 100 services, 10 s, 9 vantage points at most $0.25 per endpoint', () => {
+    const nine = { vantagePoints: { aws: ['us-east-1', 'eu-west-1', 'ap-northeast-2', 'ap-northeast-1', 'sa-east-1'], cloudflare: ['apac', 'weur', 'enam', 'wnam'] }, coordinators: { aws: { url: 'https://a.example/' }, cloudflare: { url: 'https://b.example/' } } };
+    const [, , hundred] = estimateScale(config(nine));
+    expect(hundred!.services).toBe(100);
+    expect(hundred!.perEndpointUsd).toBeLessThanOrEqual(0.25);
+    expect(hundred!.route53PerEndpointUsd / hundred!.perEndpointUsd).toBeGreaterThanOrEqual(27);
   });
 
   it('includes the Workers Paid base and charges Durable Object requests only above the included million', () => {

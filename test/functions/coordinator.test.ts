@@ -40,6 +40,8 @@ interface Rig {
   metrics: string[];
   notes: NotifyAction[];
   logs: string[];
+  /** Every DynamoDB command this handler sent, by name. */
+  dynamoCalls: string[];
 }
 
 /** A fresh table and zone; `instances` handlers share them, like concurrent Lambda containers. */
@@ -52,9 +54,18 @@ async function rigs(instances: number, options: { config?: Parameters<typeof tes
     const metrics: string[] = [];
     const notes: NotifyAction[] = [];
     const logs: string[] = [];
+    const dynamoCalls: string[] = [];
     const handler = createCoordinatorHandler({
       config: () => testConfig(options.config),
-      dynamo: () => db.client(),
+      dynamo: () => {
+        const client = db.client();
+        const send = client.send.bind(client);
+        client.send = ((command: { constructor: { name: string } }, ...rest: unknown[]) => {
+          dynamoCalls.push(command.constructor.name);
+          return (send as (...a: unknown[]) => unknown)(command, ...rest);
+        }) as typeof client.send;
+        return client;
+      },
       route53: () => new Route53Client({ region: 'us-east-1', endpoint: r53Endpoint, credentials: creds, ...ROUTE53_CLIENT_DEFAULTS }),
       secrets: () => new SsmSecretSource(new SSMClient({ region: 'us-east-1', endpoint: ssmEndpoint, credentials: creds, maxAttempts: 1 })),
       tableName,
@@ -65,7 +76,7 @@ async function rigs(instances: number, options: { config?: Parameters<typeof tes
       ...(options.notify === false ? {} : { notifier: { async send(n: NotifyAction) { notes.push(n); } } }),
       ...options.deps,
     });
-    return { handler, store: new DynamoStateStore({ client: db.client(), tableName }), clock, metrics, notes, logs };
+    return { handler, store: new DynamoStateStore({ client: db.client(), tableName }), clock, metrics, notes, logs, dynamoCalls };
   });
 }
 
@@ -102,7 +113,7 @@ describe('coordinator handler: function URL events', () => {
     expect(json(res)).toMatchObject({ accepted: 2, ignored: 0 });
     const state = await store.get(SERVICE);
     expect(state?.value.votes.find((v) => v.vantagePoint === 'aws:us-east-1')?.primary?.verdict).toBe('healthy');
-    expect(metrics.map((m) => JSON.parse(m) as Record<string, unknown>)).toEqual([expect.objectContaining({ ObservationBatches: 1, Coordinator: 'aws' })]);
+    expect(metrics.map((m) => JSON.parse(m) as Record<string, unknown>)).toEqual([expect.objectContaining({ ObservationBatches: 1, Coordinator: 'aws', VantagePoint: 'aws:us-east-1' })]);
   });
 
   it('accepts a plain-text body too (the URL service passes JSON unencoded)', async () => {
@@ -123,8 +134,8 @@ describe('coordinator handler: function URL events', () => {
     expect(notes.filter((n) => n.event === 'failover')).toHaveLength(1);
   });
 
-  it('refuses forged, tampered and replayed requests with 401, audits them, changes nothing', async () => {
-    const { handler, store, metrics } = await rig();
+  it('refuses forged, tampered and replayed requests with 401 before touching storage, counts them, writes nothing', async () => {
+    const { handler, store, metrics, dynamoCalls } = await rig();
     const body = batchBody('aws:us-east-1', 'unhealthy', 'healthy', T0);
     const good = await signedEvent(PROBE_KEY, 'POST', '/v1/observations', batchBody('aws:us-east-1', 'healthy', 'healthy', T0), T0);
     expect((await http(handler, good)).statusCode).toBe(200);
@@ -137,16 +148,23 @@ describe('coordinator handler: function URL events', () => {
     const operatorOnly = await signedEvent(OPERATOR_KEY, 'POST', '/v1/observations', body, T0);
     const stale = await signedEvent(PROBE_KEY, 'POST', '/v1/observations', body, T0 - 301_000);
 
-    for (const [event, error] of [[forged, 'bad_signature'], [tampered, 'bad_signature'], [operatorOnly, 'wrong_scope'], [stale, 'stale_timestamp'], [good, 'replayed_nonce']] as const) {
+    const auditBefore = await store.audit({ limit: 50 });
+    dynamoCalls.length = 0;
+    for (const [event, error] of [[forged, 'bad_signature'], [tampered, 'bad_signature'], [operatorOnly, 'wrong_scope'], [stale, 'stale_timestamp']] as const) {
       const res = await http(handler, event);
       expect(res.statusCode).toBe(401);
       expect(json(res).error).toBe(error);
     }
+    // Not one DynamoDB call: neither the nonce store nor the audit log sees a request that failed verification.
+    expect(dynamoCalls).toEqual([]);
+    const replay = await http(handler, good);
+    expect(json(replay).error).toBe('replayed_nonce');
+    expect(dynamoCalls).toEqual(['PutItemCommand']); // the nonce claim, only after the signature verified
     expect(await store.get(SERVICE)).toEqual(before);
     expect(r53.writes().length).toBe(writesBefore);
-    const rejected = (await store.audit({ limit: 50 })).filter((e) => e.kind === 'rejected');
-    expect(rejected).toHaveLength(5);
-    expect(metrics.filter((m) => m.includes('RejectedRequests'))).toHaveLength(5);
+    expect(await store.audit({ limit: 50 })).toEqual(auditBefore);
+    const refused = metrics.map((m) => JSON.parse(m) as Record<string, unknown>).filter((m) => m.RefusedRequests === 1);
+    expect(refused.map((m) => m.Reason)).toEqual(['bad_signature', 'bad_signature', 'wrong_scope', 'stale_timestamp', 'replayed_nonce']);
   });
 
   it('serves signed operator calls: override and status', async () => {
@@ -223,10 +241,10 @@ describe('coordinator handler: missing secrets and key binding', () => {
     expect(json(status)).toMatchObject({ degraded: [{ what: 'notifications.webhooks[0]', secret: '/lifeboat/webhooks/LIFEBOAT_SLACK_URL' }] });
     expect(logs.join('\n')).toContain('/lifeboat/keys/ops-missing');
 
-    const before = metrics.filter((m) => m.includes('RejectedRequests')).length;
+    const before = metrics.filter((m) => m.includes('RefusedRequests')).length;
     const elsewhere = await http(handler, await signedEvent(PROBE_KEY, 'POST', '/v1/observations', batchBody('aws:sa-east-1', 'unhealthy', 'healthy', T0), T0));
     expect(elsewhere.statusCode).toBe(403);
     expect(json(elsewhere)).toMatchObject({ error: 'vantage_point_not_allowed', field: 'vantagePoint' });
-    expect(metrics.filter((m) => m.includes('RejectedRequests')).length).toBe(before + 1);
+    expect(metrics.filter((m) => m.includes('RefusedRequests')).length).toBe(before + 1);
   });
 });

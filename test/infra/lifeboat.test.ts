@@ -8,7 +8,9 @@ import { App, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LifeboatConfig } from '#core/config/schema.ts';
-import { checkDeployable, DeployConfigError, loadDeployConfig } from '../../infra/config.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { checkDeployable, checkWorkerDeployable, DeployConfigError, isLoopbackHost, loadDeployConfig } from '../../infra/config.ts';
 import { buildLifeboat } from '../../infra/lifeboat.ts';
 import { TABLE_LOGICAL_ID } from '../../infra/stacks/control-stack.ts';
 import { testConfig } from '../functions/helpers.ts';
@@ -76,14 +78,18 @@ describe('probe fleet', () => {
     expect(probes.map((p) => p.region).sort()).toEqual([...REGIONS].sort());
     for (const { template } of probes) {
       template.resourceCountIs('AWS::Lambda::Function', 1);
-      template.hasResourceProperties('AWS::Events::Rule', {
+      // The one-minute schedule is now the probe chain's watchdog (test/infra/probe-stack.test.ts).
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+        Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }),
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler',
-        Environment: { Variables: { LIFEBOAT_PROBE_KEY_ID: 'probe-aws', LIFEBOAT_KEY_PARAMETER_PREFIX: '/lifeboat/keys/' } },
+        Environment: { Variables: {
+          LIFEBOAT_PROBE_KEY_ID: 'probe-aws', LIFEBOAT_KEY_PARAMETER_PREFIX: '/lifeboat/keys/',
+          LIFEBOAT_CHAIN_QUEUE_URL: { Ref: Match.stringLikeRegexp('^ChainQueue') }, LIFEBOAT_CHAIN_TABLE: { Ref: Match.stringLikeRegexp('^ChainClaims') },
+        } },
       });
     }
   });
@@ -195,6 +201,44 @@ describe('deploy config', () => {
   it('refuses the embedded DNS provider, which exists only locally', () => {
     const local = testConfig({ services: [{ ...testConfig().services[0]!, dns: [{ provider: 'embedded', ttl: 5 }] }] });
     expect(() => checkDeployable(local)).toThrow(DeployConfigError);
+  });
+
+  it.each([
+    ['services[0].primary.url', (c: LifeboatConfig) => ({ ...c, services: [{ ...c.services[0]!, primary: { ...c.services[0]!.primary, url: 'http://127.0.0.1:8080' } }] })],
+    ['services[0].secondary.a[0]', (c: LifeboatConfig) => ({ ...c, services: [{ ...c.services[0]!, secondary: { ...c.services[0]!.secondary, a: ['127.4.5.6'] } }] })],
+    ['services[0].primary.aaaa[0]', (c: LifeboatConfig) => ({ ...c, services: [{ ...c.services[0]!, primary: { ...c.services[0]!.primary, aaaa: ['0:0:0:0:0:0:0:1'] } }] })],
+    ['services[0].primary.url', (c: LifeboatConfig) => ({ ...c, services: [{ ...c.services[0]!, primary: { ...c.services[0]!.primary, url: 'http://app.localhost:3000' } }] })],
+    ['coordinators.cloudflare.url', (c: LifeboatConfig) => ({ ...c, coordinators: { cloudflare: { url: 'http://[::1]:8787/' } } })],
+    ['probing.controlUrls[0]', (c: LifeboatConfig) => ({ ...c, probing: { ...c.probing, controlUrls: ['http://localhost:9/'] } })],
+  ])('refuses a loopback target at %s, on AWS and in the Worker build, naming the field', (field, broken) => {
+    const base = config();
+    const clean: LifeboatConfig = { ...base, services: base.services.map((s) => ({ ...s, primary: { url: 'https://a.example.com', a: ['203.0.113.1'] }, secondary: { url: 'https://b.example.com', a: ['198.51.100.1'] } })) };
+    expect(checkDeployable(clean)).toBe(clean);
+    expect(checkWorkerDeployable(clean)).toBe(clean);
+    const bad = broken(clean);
+    for (const check of [checkDeployable, checkWorkerDeployable]) {
+      expect(() => check(bad)).toThrow(DeployConfigError);
+      expect(() => check(bad)).toThrow(new RegExp(`^${field.replace(/[[\].]/g, '\\$&')}: .*loopback`));
+    }
+  });
+
+  it('tells loopback hosts from look-alikes', () => {
+    for (const h of ['127.0.0.1', '127.255.0.9', '::1', '[::1]', '0:0::1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST.', 'a.localhost']) expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['128.0.0.1', '10.0.0.1', '::2', '::', '1::1', 'localhost.example.com', 'mylocalhost', '203.0.113.127']) expect(isLoopbackHost(h), h).toBe(false);
+  });
+
+  it('refuses the local run config: embedded DNS first', async () => {
+    await expect(loadDeployConfig('lifeboat.config.ts')).rejects.toThrow(/services\[0\]\.dns\[0\]\.provider: the embedded DNS server/);
+    await expect(loadDeployConfig('lifeboat.config.ts', process.cwd(), checkWorkerDeployable)).rejects.toThrow(DeployConfigError);
+  });
+
+  it('passes on the config warnings, with the interval the AWS schedule really keeps', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-deploy-config-'));
+    const { config: prod } = await loadDeployConfig('examples/production.config.ts');
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ ...prod, probing: { ...prod.probing, intervalSeconds: 90 } }));
+    const { warnings } = await loadDeployConfig(join(dir, 'c.json'));
+    expect(warnings).toContainEqual({ path: 'probing.intervalSeconds', message: expect.stringMatching(/^90 s does not divide an hour into whole minutes: .*one round every 120 s/) });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('loads and accepts the production example', async () => {

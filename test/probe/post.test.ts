@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { jsonLogger } from '#core/log.ts';
 import type { ObservationBatch } from '#core/model.ts';
 import type { Fetch } from '#core/ports.ts';
-import { observationsUrl, postObservations, type CoordinatorEndpoint } from '#core/probe/post.ts';
+import { MAX_RESULTS_PER_BATCH, observationsUrl, postObservations, splitBatch, type CoordinatorEndpoint } from '#core/probe/post.ts';
+import { MAX_RESULTS } from '#core/api/bodies.ts';
 import { staticKeyResolver } from '#core/signing/keys.ts';
-import { HEADER_NONCE, HEADER_SIGNATURE, verifyRequest } from '#core/signing/lb1.ts';
+import { HEADER_NONCE, HEADER_SIGNATURE, MAX_BODY_BYTES, verifyRequest } from '#core/signing/lb1.ts';
 import { MemoryNonceStore } from '#core/signing/nonce-store.ts';
 import { hmacSigner } from '#core/signing/signer.ts';
 
@@ -104,5 +105,56 @@ describe('postObservations', () => {
     expect(signature.length).toBeGreaterThan(10);
     expect(text).not.toContain(signature);
     expect(text).not.toContain(SECRET_HEX);
+  });
+});
+
+describe('splitBatch: a round too large for one body', () => {
+  const round = (services: number): ObservationBatch => ({
+    vantagePoint: 'aws:eu-west-1', round: 3, sentAt: 1_800_000_000_000, controlOk: true, ranIn: 'ICN',
+    results: Array.from({ length: services }, (_, i) => `svc-${String(i).padStart(4, '0')}.lifeboat-scale-test.example.com`).flatMap((service) => [
+      { service, target: 'primary' as const, verdict: 'unhealthy' as const, observedAt: 1_799_999_999_000, failure: 'timeout' as const, latencyMs: 10_000 },
+      { service, target: 'secondary' as const, verdict: 'healthy' as const, observedAt: 1_799_999_999_100, latencyMs: 123.456 },
+    ]),
+  });
+
+  it('1,000 services (2,000 results) become several batches, each under 64 KiB and 1,000 results, every result once, a service never split', () => {
+    const whole = round(1000);
+    expect(new TextEncoder().encode(JSON.stringify(whole)).byteLength).toBeGreaterThan(MAX_BODY_BYTES);
+    const parts = splitBatch(whole);
+    expect(parts.length).toBeGreaterThan(2);
+    for (const p of parts) {
+      expect(new TextEncoder().encode(JSON.stringify(p)).byteLength).toBeLessThanOrEqual(MAX_BODY_BYTES);
+      expect(p.results.length).toBeLessThanOrEqual(MAX_RESULTS);
+      expect({ ...p, results: [] }).toEqual({ ...whole, results: [] });
+    }
+    expect(parts.flatMap((p) => p.results)).toEqual(expect.arrayContaining([...whole.results]));
+    expect(parts.flatMap((p) => p.results)).toHaveLength(whole.results.length);
+    const home = new Map<string, number>();
+    parts.forEach((p, i) => p.results.forEach((r) => { expect(home.get(r.service) ?? i).toBe(i); home.set(r.service, i); }));
+  });
+
+  it('a round that fits is posted as it is', () => {
+    const small = round(3);
+    expect(splitBatch(small)).toEqual([small]);
+  });
+
+  it('the results cap matches the coordinator\'s', () => {
+    expect(MAX_RESULTS_PER_BATCH).toBe(MAX_RESULTS);
+  });
+
+  it('posts every part, each signed on its own, and is ok only when every part is accepted', async () => {
+    const bodies: string[] = [];
+    const nonces = new Set<string>();
+    let calls = 0;
+    const fetch: Fetch = async (_input, init) => {
+      bodies.push(String(init?.body));
+      nonces.add(new Headers(init?.headers).get(HEADER_NONCE)!);
+      // The second part is refused.
+      return ++calls === 2 ? new Response('{"error":"no"}', { status: 400 }) : new Response('{}', { status: 200 });
+    };
+    const [aws] = await postObservations(round(1000), [ENDPOINTS[0]!], { fetch, clock, signer, timeoutMs: 5_000 });
+    expect(bodies.length).toBe(splitBatch(round(1000)).length);
+    expect(nonces.size).toBe(bodies.length);
+    expect(aws).toMatchObject({ coordinator: 'aws', ok: false, status: 400, parts: bodies.length });
   });
 });

@@ -135,6 +135,22 @@ describe('verifyRequest', () => {
     if (!r.ok) expect(r.detail).not.toContain(real.headers[HEADER_SIGNATURE]);
   });
 
+  it('a secret array changed in place signs and verifies with its new bytes, not a cached key', async () => {
+    const secret = decodeHexSecret(OPS_HEX, 'ops-alice');
+    // A resolver that hands out the caller's own array (staticKeyResolver would copy it).
+    const mine: VerifyDeps['keys'] = async (id) => (id === 'ops-alice' ? { scope: 'operator', secret } : null);
+    const before = await signed({ secret, nonce: '31'.repeat(16) });
+    expect(await verifyRequest(before, deps({ keys: mine }))).toMatchObject({ ok: true });
+    // Rotated in place: the request signed with the old bytes no longer verifies...
+    secret.set(decodeHexSecret(OTHER_HEX, 'ops-alice'));
+    expectReject(await verifyRequest({ ...before }, deps({ keys: mine })), 'bad_signature', 401, HEADER_SIGNATURE);
+    // ...and one signed with the same array now carries the new key's signature.
+    const after = await signed({ secret, nonce: '32'.repeat(16) });
+    expect(after.headers[HEADER_SIGNATURE]).toBe(createHmac('sha256', Buffer.from(OTHER_HEX, 'hex'))
+      .update(await canonicalString({ method: 'POST', path: '/v1/override', timestamp: after.headers[HEADER_TIMESTAMP]!, nonce: '32'.repeat(16), body: BODY })).digest('hex'));
+    expect(await verifyRequest(after, deps({ keys: mine }))).toMatchObject({ ok: true });
+  });
+
   it('rejects a tampered body, path or method', async () => {
     const r = await signed();
     expectReject(await verifyRequest({ ...r, body: enc.encode(BODY.replace('freeze', 'force-secondary')) }, deps()), 'bad_signature', 401, HEADER_SIGNATURE);

@@ -49,7 +49,7 @@ export const keyBytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'))
 export function makeCoordinator(name: string, config: LifeboatConfig, zone: MemoryZone, clock: Clock, notifier?: Notifier, beforeCall?: MemoryProviderOptions['beforeCall']) {
   const store = new MemoryStateStore();
   const provider = new MemoryDnsProvider(zone, { name: 'embedded', ...(beforeCall ? { beforeCall } : {}) });
-  const { coordinator, app } = createCoordinatorApp({
+  const { coordinator, app, refusals, housekeeping } = createCoordinatorApp({
     name, config, store, nonces: new MemoryNonceStore(), clock, logger: silentLogger,
     keys: staticKeyResolver([
       { id: PROBE.id, scope: 'probe', secret: keyBytes(PROBE.hex) },
@@ -58,7 +58,7 @@ export function makeCoordinator(name: string, config: LifeboatConfig, zone: Memo
     dnsProvider: () => provider,
     ...(notifier ? { notifier } : {}),
   });
-  return { name, coordinator, app, store };
+  return { name, coordinator, app, store, refusals, housekeeping };
 }
 
 export interface Pair {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.ts';
 import { makeAuditCommand, mergeAudit } from '../../../cli/commands/audit.ts';
 import { deadUrl } from '../../support/serve-fetch.ts';
-import { OPERATOR, SERVICE, startPair, type Pair } from '../../support/coordinators.ts';
+import { SERVICE, startPair, type Pair } from '../../support/coordinators.ts';
 import { fakeIo } from '../fake-io.ts';
 
 let pair: Pair;
@@ -23,14 +23,17 @@ describe('lifeboat audit', () => {
   });
 
   it('filters by service and time, prints JSON, and includes refused calls', async () => {
-    // A refused call (bad secret) shows up, marked with the key id it claimed.
+    // A refused call (bad secret) is counted, and shows up in the schedule's aggregate entry a minute later.
     const forged = fakeIo('/tmp', pair.env({ LIFEBOAT_KEY_SECRET: '99'.repeat(32) }));
     expect(await main(['override', SERVICE, '--to', 'secondary', '--reason', 'who am i'], forged)).toBe(1);
+    pair.clock.advance(60_000);
+    await pair.aws.housekeeping();
+    await pair.cloudflare.housekeeping();
     const all = fakeIo('/tmp', pair.env());
     expect(await main(['audit', '--json'], all)).toBe(0);
     const entries = JSON.parse(all.stdout.join('\n'));
-    expect(entries.filter((e: { kind: string }) => e.kind === 'rejected').map((e: { coordinator: string; by: string }) => [e.coordinator, e.by]).sort())
-      .toEqual([['aws', OPERATOR.id], ['cloudflare', OPERATOR.id]]);
+    expect(entries.filter((e: { kind: string }) => e.kind === 'rejected').map((e: { coordinator: string; message: string }) => [e.coordinator, e.message]).sort())
+      .toEqual([['aws', 'refused 1 request(s) in 60 s: bad_signature 1'], ['cloudflare', 'refused 1 request(s) in 60 s: bad_signature 1']]);
     const only = fakeIo('/tmp', pair.env());
     expect(await main(['audit', SERVICE, '--json'], only)).toBe(0);
     expect(JSON.parse(only.stdout.join('\n'))).toEqual([]);

@@ -15,8 +15,12 @@ describe('lifeboat keygen', () => {
     const secrets = out.match(/\b[0-9a-f]{64}\b/g) ?? [];
     expect(secrets).toHaveLength(1);
     expect(out).toContain('{"id":"ops-alice","scope":"operator"}');
-    expect(out).toContain('aws ssm put-parameter --type SecureString --overwrite --name /lifeboat/keys/ops-alice --value "$LIFEBOAT_NEW_SECRET"');
-    expect(out).toContain('npx wrangler secret put LIFEBOAT_KEY_OPS_ALICE');
+    expect(out).toContain('for r in us-east-1; do aws ssm put-parameter --region "$r" --type SecureString --overwrite --name /lifeboat/keys/ops-alice --value "file://$f"; done');
+    expect(out).toContain('npx wrangler secret put LIFEBOAT_KEY_OPS_ALICE --config .lifeboat/build/worker/wrangler.json < "$f"');
+    // The secret goes through a 0600 file, never a command line.
+    expect(out).toContain(`read -rs LIFEBOAT_NEW_SECRET && f=$(mktemp) && printf '%s' "$LIFEBOAT_NEW_SECRET" > "$f"`);
+    expect(out).not.toMatch(/--value "\$LIFEBOAT_NEW_SECRET"|--value [0-9a-f]{64}/);
+    expect(out).toContain('rm -f "$f"; unset LIFEBOAT_NEW_SECRET f');
     expect(out).toContain('export LIFEBOAT_KEY_ID=ops-alice LIFEBOAT_KEY_SECRET="$LIFEBOAT_NEW_SECRET"');
     expect(out).toContain('umask 077');
   });
@@ -50,7 +54,7 @@ describe('lifeboat keygen', () => {
     const signer = await createProbeSigner(entry, privateKeys[0]!);
     const headers = await signer({ method: 'POST', url: 'https://c.example/v1/observations', body: '{}', now: Date.now() });
     expect(headers['X-Lifeboat-Signature']).toMatch(/^[0-9a-f]{128}$/);
-    expect(out).toContain('for r in <probe regions>; do aws ssm put-parameter --region "$r" --type SecureString --overwrite --name /lifeboat/keys/probe-aws-1');
+    expect(out).toContain('for r in <probe regions>; do aws ssm put-parameter --region "$r" --type SecureString --overwrite --name /lifeboat/keys/probe-aws-1 --value "file://$f"; done');
     expect(out).not.toContain('wrangler secret put'); // an AWS key is no Worker's secret
     expect(out).not.toContain('LIFEBOAT_KEY_ID');
   });
@@ -99,5 +103,19 @@ describe('--help', () => {
     const top = fakeIo('/tmp');
     expect(await main(['dns', '--help'], top)).toBe(0);
     expect(top.stdout.join('\n')).toMatch(/^Usage: lifeboat dns <show\|plan\|apply\|serve>/);
+  });
+});
+
+describe('lifeboat keygen --regions', () => {
+  it('prints the per-region loop over the regions given, reading the secret from a file', async () => {
+    const io = fakeIo('/tmp');
+    expect(await main(['keygen', '--scope', 'probe', '--speaks-for', 'aws', '--id', 'probe-aws-2', '--regions', 'eu-west-1,ap-northeast-2', '--regions', 'sa-east-1'], io)).toBe(0);
+    expect(io.stdout.join('\n')).toContain('for r in eu-west-1 ap-northeast-2 sa-east-1; do aws ssm put-parameter --region "$r" --type SecureString --overwrite --name /lifeboat/keys/probe-aws-2 --value "file://$f"; done');
+  });
+
+  it('refuses a region that is no region name, naming the option', async () => {
+    const io = fakeIo('/tmp');
+    expect(await main(['keygen', '--scope', 'operator', '--regions', 'eu-west-1;rm'], io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/--regions: eu-west-1;rm is not an AWS region name/);
   });
 });

@@ -35,6 +35,9 @@ function durableStores(): { store: StateStore; nonces: NonceStore } {
       list: () => store((s) => s.list()) as ReturnType<StateStore['list']>,
       appendAudit: (entries) => store((s) => s.appendAudit(entries)) as ReturnType<StateStore['appendAudit']>,
       audit: (query) => store((s) => s.audit(query)) as ReturnType<StateStore['audit']>,
+      ledger: (vp) => store((s) => s.ledger(vp)) as ReturnType<StateStore['ledger']>,
+      writeLedger: (write) => store((s) => s.writeLedger(write)) as ReturnType<StateStore['writeLedger']>,
+      snapshot: () => store((s) => s.snapshot()) as ReturnType<StateStore['snapshot']>,
     },
     nonces: {
       claim: (nonce, keyId, expiresAt, now) => inDo((state) => new DurableNonceStore(state.storage).claim(nonce, keyId, expiresAt, now)),
@@ -85,7 +88,7 @@ describe('the real Worker entry (SELF) over its Durable Object, fuzzed', () => {
         operator: { id: OPERATOR_KEY.id, kind: 'hmac', secret: hexToBytes(OPERATOR_KEY.secret)! },
       },
       store: {
-        list: () => runInDurableObject(stub as unknown as DurableObjectStub<CoordinatorObject>, (instance: CoordinatorObject) => instance.store.list()),
+        snapshot: () => runInDurableObject(stub as unknown as DurableObjectStub<CoordinatorObject>, (instance: CoordinatorObject) => instance.store.snapshot()),
         audit: (query) => runInDurableObject(stub as unknown as DurableObjectStub<CoordinatorObject>, (instance: CoordinatorObject) => instance.store.audit(query)),
       },
       config: workerConfig(),

@@ -25,6 +25,9 @@ function remoteStateStore(): StateStore {
     list: () => inDo((s) => s.list()),
     appendAudit: (entries) => inDo((s) => s.appendAudit(entries)),
     audit: (query) => inDo((s) => s.audit(query)),
+    ledger: (vp) => inDo((s) => s.ledger(vp)),
+    writeLedger: (write) => inDo((s) => s.writeLedger(write)),
+    snapshot: () => inDo((s) => s.snapshot()),
   };
 }
 
