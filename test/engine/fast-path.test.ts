@@ -14,7 +14,7 @@ import * as refGray from './reference/gray.ts';
 import { policy } from './helpers.ts';
 
 const T0 = 1_700_000_000_000;
-const VPS: VantagePoint[] = ['aws:us-east-1', 'aws:us-east-2', 'aws:eu-west-1', 'cloudflare:wnam', 'cloudflare:weur', 'gcp:us-central1', 'aws:ap-south-1'];
+const VPS: VantagePoint[] = ['aws:us-east-1', 'aws:us-east-2', 'aws:eu-west-1', 'cloudflare:wnam', 'cloudflare:weur', 'local:lab', 'aws:ap-south-1'];
 const observation: fc.Arbitrary<Observation> = fc.record({
   vp: fc.constantFrom(...VPS),
   target: fc.constantFrom<TargetRole>('primary', 'secondary'),
