@@ -79,6 +79,8 @@ export interface AwsCoordinatorOptions {
   readonly embedded: DnsProvider;
   readonly logger: Logger;
   readonly notifier?: Notifier;
+  /** SSM parameters by full name over the key secrets (undefined removes one). */
+  readonly extraSecrets?: Readonly<Record<string, string | undefined>>;
   /** The schedule's period; EventBridge's is one minute, the local run uses the probe interval. */
   readonly tickMs: number;
   readonly port?: number;
@@ -102,7 +104,10 @@ export async function startAwsCoordinator(options: AwsCoordinatorOptions): Promi
     // A restarted coordinator finds its table already there, as a redeployed Lambda would.
     if (err.name !== 'ResourceInUseException') throw err;
   });
-  const secrets = Object.fromEntries(Object.entries(options.keySecrets).map(([id, hex]) => [keyParameterName(KEY_PREFIX, id), hex]));
+  const secrets: Record<string, string> = Object.fromEntries(Object.entries(options.keySecrets).map(([id, hex]) => [keyParameterName(KEY_PREFIX, id), hex]));
+  for (const [name, value] of Object.entries(options.extraSecrets ?? {})) {
+    if (value === undefined) delete secrets[name]; else secrets[name] = value;
+  }
   const handler = createCoordinatorHandler({
     config: () => options.config,
     dynamo: () => options.dynamo.client(),

@@ -48,6 +48,10 @@ export interface LocalRunOptions {
   readonly onRound?: VantageOptions['onRound'];
   /** Where LIFEBOAT_KEY_<ID> is read from (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Worker bindings over the run's own (undefined removes one): a wrong or missing secret, on purpose (tests). */
+  readonly cloudflareBindings?: Readonly<Record<string, string | undefined>>;
+  /** AWS secret-store parameters over the run's own (undefined removes one), as `cloudflareBindings`. */
+  readonly awsSecrets?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LocalRun {
@@ -129,7 +133,8 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const tickMs = config.probing.intervalSeconds * 1000;
     const nodes: Partial<Record<CoordinatorName, LocalLambda | LocalWorker>> = {};
     const startAws = async () => {
-      nodes.aws = await startAwsCoordinator({ config, dynamo, keySecrets: hmacSecrets, embedded, logger, tickMs, ...(options.notifier ? { notifier: options.notifier } : {}) });
+      nodes.aws = await startAwsCoordinator({ config, dynamo, keySecrets: hmacSecrets, embedded, logger, tickMs,
+        ...(options.awsSecrets ? { extraSecrets: options.awsSecrets } : {}), ...(options.notifier ? { notifier: options.notifier } : {}) });
       progress(`AWS coordinator (Lambda handler, DynamoDB via dynalite) at ${nodes.aws.url}`);
     };
 
@@ -145,6 +150,9 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       EMBEDDED_DNS_TOKEN: zoneToken,
       ...Object.fromEntries(Object.entries({ ...hmacSecrets, ...cloudflareProbeSecrets }).map(([id, secret]) => [keyEnvVar(id), secret])),
     };
+    for (const [name, value] of Object.entries(options.cloudflareBindings ?? {})) {
+      if (value === undefined) delete bindings[name]; else bindings[name] = value;
+    }
     const startCloudflare = async () => {
       nodes.cloudflare = await startCloudflareCoordinator({ scriptPath, persistDir: join(options.stateDir, 'durable-objects'), bindings });
       progress(`Cloudflare coordinator (Worker + Durable Objects in workerd) at ${nodes.cloudflare.url}`);

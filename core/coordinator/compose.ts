@@ -16,7 +16,7 @@ import { serviceDns } from '../dns/desired.ts';
 import { createDnsProvider, type DnsProviderDeps } from '../dns/factory.ts';
 import type { DnsTransport } from '../dns/dns-transport.ts';
 import type { ProviderTarget } from '../dns/flip.ts';
-import type { DnsProvider } from '../dns/types.ts';
+import { DnsError, type DnsProvider } from '../dns/types.ts';
 import { fanOut } from '../notify/fanout.ts';
 import { COORDINATOR_METRICS, countFlip, meteredNotifier, noMetrics, type MetricsSink } from '../notify/metrics.ts';
 import { RefusalCounter, refusalSummary } from '../api/refusals.ts';
@@ -200,7 +200,7 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
   const built = createCoordinatorApp({
     name: o.name, config, store: o.store, nonces: o.nonces, clock: o.clock, logger,
     keys: configKeyResolver(config.keys, secrets, (id) => secretNames.key(id), logger),
-    dnsProvider: (record) => createDnsProvider(record, dnsDeps),
+    dnsProvider: (record) => buildOrFailing(record, dnsDeps),
     notifier,
     degraded: () => degraded,
     ...(o.metrics ? { metrics: o.metrics } : {}),
@@ -222,6 +222,22 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
     await watch?.maybeCheck();
   };
   return { ...built, housekeeping, degraded, peer };
+}
+
+/**
+ * A provider whose secret is missing (already in `degraded`) must not take the others down: it
+ * becomes one whose every call fails with the reason, so a flip writes the providers it can and
+ * reports this one failed (flip-failing), instead of the whole batch failing with a 500.
+ */
+function buildOrFailing(record: DnsRecordConfig, deps: DnsProviderDeps): DnsProvider {
+  try {
+    return createDnsProvider(record, deps);
+  } catch (err) {
+    // Construction fails only for what the config or secrets lack (DnsConfigError, the RFC 2136 secret).
+    if (!(err instanceof DnsError)) throw err;
+    const fail = () => Promise.reject(err);
+    return { name: err.provider, zone: err.zone, read: fail, apply: fail };
+  }
 }
 
 /** The other coordinator and the read key to watch it with; undefined (degraded when a secret is missing) when there is none. */
