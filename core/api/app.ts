@@ -16,6 +16,7 @@ import { batchFromWire, fieldError, MAX_DATE_MS, observationBatchSchema, overrid
 import { MAX_BODY_BYTES, verifyRequest } from '../signing/lb1.ts';
 import type { NonceStore } from '../signing/nonce-store.ts';
 import { statusReport } from './status.ts';
+import { mountVerdicts, type VerdictPages } from './verdict.ts';
 
 export interface ApiDeps {
   readonly coordinator: Coordinator;
@@ -27,6 +28,8 @@ export interface ApiDeps {
   readonly nonces: NonceStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Data-plane services' verdict pages (core/api/verdict.ts): unsigned, on unguessable paths. */
+  readonly verdicts?: VerdictPages;
 }
 
 /** A missing optional secret and what works less because of it; names the secret, never a value. */
@@ -45,6 +48,7 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
   const keyById = new Map(deps.config.keys.map((k) => [k.id, k] as const));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  if (deps.verdicts) mountVerdicts(app, deps.verdicts, (c) => jsonError(c, 404, 'not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
 
   const signed = (scope: KeyScope) => async (c: Context<Authed>, next: () => Promise<void>) => {
     const body = await readBody(c.req.raw);

@@ -17,6 +17,8 @@ import { createDnsProvider, type DnsProviderDeps } from '../dns/factory.ts';
 import type { DnsTransport } from '../dns/dns-transport.ts';
 import type { ProviderTarget } from '../dns/flip.ts';
 import type { DnsProvider } from '../dns/types.ts';
+import { DataPlaneVerdictProvider } from '../dns/data-plane.ts';
+import { verdictPages } from '../api/verdict.ts';
 import { fanOut } from '../notify/fanout.ts';
 import { WebhookConfigError, webhookNotifierFromConfig } from '../notify/webhook.ts';
 import { SecretNotFoundError, type Clock, type Fetch, type Logger, type SecretSource } from '../ports.ts';
@@ -39,6 +41,8 @@ export interface CoordinatorPorts {
   readonly dnsProvider: (record: DnsRecordConfig) => DnsProvider;
   readonly notifier?: Notifier;
   readonly degraded?: () => readonly Degradation[];
+  /** The deploy secret of data-plane mode (docs/data-plane.md): serves the verdict pages. */
+  readonly dataPlaneSecret?: Uint8Array;
 }
 
 /** Providers are built once per distinct zone and reused across services and requests. */
@@ -49,9 +53,11 @@ export function dnsRouter(make: (record: DnsRecordConfig) => DnsProvider): (serv
     let targets = cache.get(service);
     if (!targets) {
       targets = service.dns.map((record) => {
-        const key = JSON.stringify(record);
+        const dataPlane = service.mode === 'data-plane' && record.provider === 'route53';
+        const key = `${dataPlane ? 'data-plane ' : ''}${JSON.stringify(record)}`;
         let provider = providers.get(key);
-        if (!provider) providers.set(key, (provider = make(record)));
+        // Data-plane mode: the flip is the saved verdict, never a Route 53 API call.
+        if (!provider) providers.set(key, (provider = dataPlane ? new DataPlaneVerdictProvider(record.hostedZoneId) : make(record)));
         return { provider, dns: serviceDns(service, record) };
       });
       cache.set(service, targets);
@@ -69,6 +75,7 @@ export function createCoordinatorApp(ports: CoordinatorPorts) {
   const app = createApi({
     coordinator, config: ports.config, keys: ports.keys, nonces: ports.nonces, clock: ports.clock, logger: ports.logger,
     ...(ports.degraded ? { degraded: ports.degraded } : {}),
+    ...(ports.dataPlaneSecret ? { verdicts: verdictPages(ports.config, ports.dataPlaneSecret, ports.store, ports.logger) } : {}),
   });
   return { coordinator, app };
 }
