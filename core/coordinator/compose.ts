@@ -17,7 +17,7 @@ import { createDnsProvider, type DnsProviderDeps } from '../dns/factory.ts';
 import type { DnsTransport } from '../dns/dns-transport.ts';
 import type { ProviderTarget } from '../dns/flip.ts';
 import type { DnsProvider } from '../dns/types.ts';
-import { DataPlaneVerdictProvider } from '../dns/data-plane.ts';
+import { DataPlaneSecretError, DataPlaneVerdictProvider, DATA_PLANE_SECRET_ENV, parseDataPlaneSecret } from '../dns/data-plane.ts';
 import { verdictPages } from '../api/verdict.ts';
 import { fanOut } from '../notify/fanout.ts';
 import { WebhookConfigError, webhookNotifierFromConfig } from '../notify/webhook.ts';
@@ -115,6 +115,8 @@ export interface ComposeOptions {
   readonly extraNotifiers?: readonly Notifier[];
   /** Replaces every notifier (tests). */
   readonly notifier?: Notifier;
+  /** Data-plane mode's deploy secret, hex, from memory (env / Worker secret): never a secret-store read. */
+  readonly dataPlaneSecret?: string;
 }
 
 export interface Composition extends ReturnType<typeof createCoordinatorApp> {
@@ -164,6 +166,16 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
     dnsDeps.rfc2136 = { transport: o.dnsTransport, secrets: tsig };
   }
 
+  let dataPlaneSecret: Uint8Array | undefined;
+  if (config.services.some((s) => s.mode === 'data-plane')) {
+    try {
+      dataPlaneSecret = parseDataPlaneSecret(o.dataPlaneSecret);
+    } catch (err) {
+      if (!(err instanceof DataPlaneSecretError)) throw err;
+      degrade({ what: 'data-plane', secret: DATA_PLANE_SECRET_ENV, detail: `no verdict pages: Route 53 reads this coordinator as "stay" (${err.message})` });
+    }
+  }
+
   const notifier = o.notifier ?? fanOut([...(o.extraNotifiers ?? []), await webhooks(o, optional, degrade)], logger);
   if (degraded.length === 0) logger.debug('coordinator composed', { coordinator: o.name });
   const built = createCoordinatorApp({
@@ -172,6 +184,7 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
     dnsProvider: (record) => createDnsProvider(record, dnsDeps),
     notifier,
     degraded: () => degraded,
+    ...(dataPlaneSecret ? { dataPlaneSecret } : {}),
   });
   return { ...built, degraded };
 }
