@@ -50,6 +50,7 @@ async function build(deps: CoordinatorHandlerDeps) {
     ...(deps.embedded ? { embedded: deps.embedded() } : {}),
     ...(deps.cloudflareBaseUrl ? { cloudflareBaseUrl: deps.cloudflareBaseUrl } : {}),
     ...(deps.notifier ? { notifier: deps.notifier } : { extraNotifiers: [logNotifier(deps.logger)] }),
+    ...(process.env.LIFEBOAT_DATA_PLANE_SECRET ? { dataPlaneSecret: process.env.LIFEBOAT_DATA_PLANE_SECRET } : {}),
   });
 }
 

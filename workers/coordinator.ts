@@ -38,6 +38,7 @@ export class CoordinatorObject extends DurableObject<Env> implements Coordinator
       name: 'cloudflare', config: workerConfig(), store: this.store, nonces: this.nonces,
       clock: systemClock, logger: this.logger, fetch: (i, init) => fetch(i, init),
       secrets: workerSecrets(this.env), secretNames: workerSecretNames, ...workerDnsClients(this.env), dnsTransport: workerDnsTransport,
+      ...(this.env.LIFEBOAT_DATA_PLANE_SECRET ? { dataPlaneSecret: this.env.LIFEBOAT_DATA_PLANE_SECRET } : {}),
     });
     this.composed.catch(() => { this.composed = undefined; });
     return this.composed;
