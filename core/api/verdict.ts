@@ -54,12 +54,20 @@ export function verdictPages(config: LifeboatConfig, secret: Uint8Array, store: 
   };
 }
 
+/**
+ * The page at `request`'s path, or undefined when it is not a verdict page (the caller answers
+ * that as any unknown route). Needs only the pages and the state store: an adapter can serve it
+ * before the rest of the coordinator (secret reads) is composed.
+ */
+export async function verdictResponse(verdicts: VerdictPages, request: Request): Promise<Response | undefined> {
+  if (request.method !== 'GET') return undefined;
+  const page = (await verdicts.pages).get(new URL(request.url).pathname);
+  if (!page) return undefined;
+  const active = await verdicts.active(page.service);
+  return new Response(verdictBody(active, page.token), { status: 200, headers: { 'content-type': 'text/plain; charset=UTF-8', 'cache-control': 'no-store' } });
+}
+
 /** Mounts the pages on the coordinator's app; `notFound` answers every other path below the prefix. */
 export function mountVerdicts(app: Hono<any>, verdicts: VerdictPages, notFound: (c: Context) => Response | Promise<Response>): void {
-  app.get(`${VERDICT_PATH_PREFIX}:id`, async (c) => {
-    const page = (await verdicts.pages).get(new URL(c.req.url).pathname);
-    if (!page) return notFound(c);
-    const active = await verdicts.active(page.service);
-    return c.text(verdictBody(active, page.token), 200, { 'cache-control': 'no-store' });
-  });
+  app.get(`${VERDICT_PATH_PREFIX}:id`, async (c) => (await verdictResponse(verdicts, c.req.raw)) ?? notFound(c));
 }
