@@ -181,8 +181,30 @@ export async function startNamed(options: NamedOptions): Promise<Named> {
     child.once('spawn', () => resolve());
     child.once('error', reject);
   });
+  // If this process exits without stop() (a signal during start-up, process.exit elsewhere),
+  // named must not outlive it holding the port: 'exit' handlers run synchronously, so kill only.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  // A signal's default action ends Node without 'exit': stop named, then let the signal do its
+  // default (re-raised once no one else listens). A run that takes the signals over later stops named itself.
+  const onSignal = (signal: NodeJS.Signals) => {
+    onExit();
+    forget();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const forget = () => {
+    process.removeListener('exit', onExit);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopped ??= (async () => {
+    forget();
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
