@@ -40,7 +40,7 @@ function problemsOf(error: z.ZodError): ConfigProblem[] {
 export function parseConfig(input: unknown): ConfigResult {
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) return { ok: false, problems: problemsOf(parsed.error) };
-  const collisions = secretNameCollisions(parsed.data);
+  const collisions = [...secretNameCollisions(parsed.data), ...dataPlaneProblems(parsed.data)];
   if (collisions.length > 0) return { ok: false, problems: collisions };
   return { ok: true, config: parsed.data, warnings: configWarnings(parsed.data) };
 }
@@ -210,6 +210,23 @@ function secretNameCollisions(config: LifeboatConfig): ConfigProblem[] {
     const other = owner.get(name);
     if (other !== undefined) problems.push({ path: `keys[${i}].id`, message: `keys "${other}" and "${k.id}" would both read ${name}; rename one` });
     else owner.set(name, k.id);
+  });
+  return problems;
+}
+
+/**
+ * Data-plane mode works through Route 53 failover records and health checks (docs/data-plane.md):
+ * every zone of such a service must be a Route 53 hosted zone.
+ */
+function dataPlaneProblems(config: LifeboatConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  config.services.forEach((s, i) => {
+    if (s.mode !== 'data-plane') return;
+    s.dns.forEach((record, j) => {
+      if (record.provider !== 'route53') {
+        problems.push({ path: `services[${i}].dns[${j}].provider`, message: `mode "data-plane" works through Route 53 health checks only; ${record.provider} zones need mode "control-plane" (or remove this entry)` });
+      }
+    });
   });
   return problems;
 }
