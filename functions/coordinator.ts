@@ -15,6 +15,8 @@ import { BadEventError, isFunctionUrlEvent, jsonResult, requestFromEvent, result
 import { ssmSecretNames } from './lambda-env.ts';
 import { nodeDnsTransport } from './runtime/node-dns-transport.ts';
 import { InputError } from '#core/errors.ts';
+import { verdictPages, verdictResponse, type VerdictPages } from '#core/api/verdict.ts';
+import { DATA_PLANE_SECRET_ENV, DataPlaneSecretError, VERDICT_PATH_PREFIX, parseDataPlaneSecret } from '#core/dns/data-plane.ts';
 
 export { defaultCoordinatorDeps, type CoordinatorHandlerDeps } from './coordinator-deps.ts';
 
@@ -53,13 +55,42 @@ async function build(deps: CoordinatorHandlerDeps) {
     ...(deps.embedded ? { embedded: deps.embedded() } : {}),
     ...(deps.cloudflareBaseUrl ? { cloudflareBaseUrl: deps.cloudflareBaseUrl } : {}),
     ...(deps.notifier ? { notifier: deps.notifier } : { extraNotifiers: [logNotifier(deps.logger)] }),
+    ...(process.env.LIFEBOAT_DATA_PLANE_SECRET ? { dataPlaneSecret: process.env.LIFEBOAT_DATA_PLANE_SECRET } : {}),
   });
+}
+
+/**
+ * The verdict pages alone, from the secret in the environment and the state table: Route 53's
+ * checkers allow 2 s, so they must not wait on a cold start's SSM reads. Null when there are
+ * none (no data-plane service, or no usable secret: the full composition reports that as degraded).
+ */
+function fastVerdicts(deps: CoordinatorHandlerDeps): VerdictPages | null {
+  const config = deps.config();
+  if (!config.services.some((s) => s.mode === 'data-plane')) return null;
+  let secret: Uint8Array;
+  try {
+    secret = parseDataPlaneSecret(process.env[DATA_PLANE_SECRET_ENV]);
+  } catch (err) {
+    if (err instanceof DataPlaneSecretError) return null;
+    throw err;
+  }
+  return verdictPages(config, secret, new DynamoStateStore({ client: deps.dynamo(), tableName: deps.tableName }), deps.logger);
 }
 
 export function createCoordinatorHandler(deps: CoordinatorHandlerDeps): CoordinatorHandler {
   let setup: ReturnType<typeof build> | undefined;
   const name = deps.name ?? 'aws';
+  let verdicts: VerdictPages | null | undefined;
   return async (event) => {
+    if (isFunctionUrlEvent(event) && event.requestContext.http.method === 'GET' && event.rawPath.startsWith(VERDICT_PATH_PREFIX)) {
+      verdicts ??= fastVerdicts(deps);
+      // An unknown path falls through to the app, whose 404 is the same as for any other route.
+      const page = verdicts ? await verdictResponse(verdicts, requestFromEvent(event)).catch((err: unknown) => {
+        if (err instanceof BadEventError) return undefined; // answered 400 below, as any bad event
+        throw err;
+      }) : undefined;
+      if (page) return resultFromResponse(page);
+    }
     if (!setup) {
       setup = build(deps);
       setup.catch(() => { setup = undefined; }); // a failed cold start (SSM throttled) retries next time

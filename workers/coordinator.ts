@@ -41,6 +41,7 @@ export class CoordinatorObject extends DurableObject<Env> implements Coordinator
       clock: systemClock, logger: this.logger, fetch: (i, init) => fetch(i, init),
       secrets: workerSecrets(this.env), secretNames: workerSecretNames, ...workerDnsClients(this.env), dnsTransport: workerDnsTransport,
       metrics: logMetrics(this.logger),
+      ...(this.env.LIFEBOAT_DATA_PLANE_SECRET ? { dataPlaneSecret: this.env.LIFEBOAT_DATA_PLANE_SECRET } : {}),
     });
     this.composed.catch(() => { this.composed = undefined; });
     return this.composed;

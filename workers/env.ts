@@ -33,6 +33,8 @@ export interface Env {
   readonly CLOUDFLARE_API_TOKEN?: string;
   readonly AWS_ACCESS_KEY_ID?: string;
   readonly AWS_SECRET_ACCESS_KEY?: string;
+  /** Data-plane mode's deploy secret, hex (docs/data-plane.md): serves the verdict pages. */
+  readonly LIFEBOAT_DATA_PLANE_SECRET?: string;
   /**
    * LIFEBOAT_KEY_<ID> (core/signing/keys.ts keyEnvVar): the hex secret of each HMAC key the
    * coordinator verifies, and the private key (PKCS#8) of the ECDSA probe key the probers sign with.

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import { estimateCost, estimateScale, type ScaleRow } from '#core/cost/estimate.ts';
+import { dataPlaneCost } from '#core/cost/data-plane.ts';
 import { AWS_PRICES, CLOUDFLARE_PRICES } from '#core/cost/prices.ts';
 import { requireConfig } from '../config-file.ts';
 import { EXIT, UsageError, type Command } from '../io.ts';
@@ -41,8 +42,9 @@ export const costCommand: Command = {
       return EXIT.ok;
     }
     const est = estimateCost(config);
+    const dataPlane = dataPlaneCost(config);
     if (values.json) {
-      io.out(JSON.stringify({ file: relative(io.cwd, path) || path, ...est, ...(values.prices ? { prices: { aws: AWS_PRICES, cloudflare: CLOUDFLARE_PRICES } } : {}) }, null, 2));
+      io.out(JSON.stringify({ file: relative(io.cwd, path) || path, ...est, ...(dataPlane.services ? { dataPlane } : {}), ...(values.prices ? { prices: { aws: AWS_PRICES, cloudflare: CLOUDFLARE_PRICES } } : {}) }, null, 2));
       return EXIT.ok;
     }
     const out: string[] = [`${relative(io.cwd, path) || path}: ${est.services} service(s), ${est.endpoints} endpoints, every ${config.probing.intervalSeconds} s`, ''];
@@ -56,6 +58,7 @@ export const costCommand: Command = {
     out.push(`Lifeboat total              ${usd(est.totalUsd)} / month  (${usd(est.perEndpointUsd)} per endpoint)`);
     out.push(`  without monitoring        ${usd(est.totalExcludingMonitoringUsd)} / month  (monitoring lines: ${usd(est.monitoringUsd)})`);
     out.push(`Route 53 health checks      ${usd(est.route53.totalUsd)} / month  (${est.route53.checks} x ${usd(est.route53.perCheckUsd)})`);
+    if (dataPlane.services) out.push(`Data-plane mode           + ${usd(dataPlane.totalUsd)} / month  (${dataPlane.endpointChecks} verdict checks + ${dataPlane.calculatedChecks} calculated = ${usd(dataPlane.healthChecksUsd)}; checkers send ${dataPlane.requestsPerSecondPerCoordinator.toFixed(1)} requests/s to each coordinator)`);
     out.push(`Cloudflare side fits Workers Free: ${est.fitsWorkersFree ? 'yes' : 'no (Workers Paid needed)'}`);
     out.push('', ...est.notes.map((n) => `note: ${n}`));
     if (values.prices) {

@@ -3,8 +3,8 @@ import { relative } from 'node:path';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { planFlip } from '#core/dns/flip.ts';
 import { isNoop } from '#core/dns/plan.ts';
-import type { DnsPlan } from '#core/dns/types.ts';
-import type { TargetRole } from '#core/model.ts';
+import type { CurrentRecords, DnsPlan } from '#core/dns/types.ts';
+import { normaliseName, type TargetRole } from '#core/model.ts';
 import { requireConfig } from '../config-file.ts';
 import { dnsTargets, type DnsTarget } from '../dns-providers.ts';
 import {
@@ -14,6 +14,7 @@ import { EXIT, UsageError, type CliIo, type Command, type ExitCode } from '../io
 import { startDnsServer } from '../local/dns-server.ts';
 import { DEFAULT_ZONE_DIR } from '../local/file-zone.ts';
 import { resolveZoneDir } from '../local/embedded-zones.ts';
+import { readVerdictPages, type VerdictPageState } from '../verdict-pages.ts';
 
 const COMMON_HELP = `  --config FILE    config file; default $LIFEBOAT_CONFIG, else ./lifeboat.config.ts or .json
   --zone-dir DIR   where the embedded provider keeps its zone files (default ${DEFAULT_ZONE_DIR})`;
@@ -24,7 +25,10 @@ const PROVIDERS_HELP = `Providers come from each service's "dns" list:
               service's primary records; the first write creates the file.
   route53     AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), AWS_REGION (default
               us-east-1), AWS_ENDPOINT_URL_ROUTE_53 for another endpoint
-  cloudflare  CLOUDFLARE_API_TOKEN (Zone DNS Edit), LIFEBOAT_CLOUDFLARE_API_URL for another API base`;
+  cloudflare  CLOUDFLARE_API_TOKEN (Zone DNS Edit), LIFEBOAT_CLOUDFLARE_API_URL for another API base
+  data-plane  (a service with mode: 'data-plane') show reads each coordinator's verdict page
+              instead of records: LIFEBOAT_DATA_PLANE_SECRET (the deploy secret, hex) and the
+              config's coordinators or LIFEBOAT_COORDINATORS=aws=https://..,cloudflare=https://..`;
 
 const HELP = `Usage: lifeboat dns <show|plan|apply|serve> [options]
 
@@ -166,29 +170,47 @@ function planSummary(planned: readonly Planned[]): string {
   return `${changing} provider${changing === 1 ? '' : 's'} to change, ${same} already serving the target${failed ? `, ${failed} failed` : ''}`;
 }
 
+/** Data-plane services' Route 53 entries: no record moves, the coordinators' verdict pages are the state. */
+const isDataPlane = (config: LifeboatConfig, t: DnsTarget) => t.record.provider === 'route53'
+  && config.services.some((s) => s.mode === 'data-plane' && normaliseName(s.name) === t.service);
+
+type ShowRow = { t: DnsTarget; current?: CurrentRecords; verdicts?: VerdictPageState[]; error?: Error };
+
+async function showRow(ctx: Context, t: DnsTarget): Promise<ShowRow> {
+  try {
+    if (isDataPlane(ctx.config, t)) return { t, verdicts: await readVerdictPages(ctx.config, t.service, ctx.io.env) };
+    if (!t.provider) return { t, error: t.error ?? new Error('provider unavailable') };
+    return { t, current: await t.provider.read(t.dns) };
+  } catch (err) {
+    return { t, error: err instanceof Error ? err : new Error(String(err)) };
+  }
+}
+
+/** What Route 53 serves follows from the pages: any coordinator saying "fail over" moves it. */
+const dataPlaneServing = (v: readonly VerdictPageState[]) => (v.some((p) => p.state === 'fail over') ? 'secondary' : 'primary');
+
 async function show(ctx: Context): Promise<ExitCode> {
   const { targets } = dnsTargets(ctx.config, { env: ctx.io.env, zoneDir: ctx.zoneDir, services: ctx.services });
-  const rows = await Promise.all(targets.map(async (t) => {
-    if (!t.provider) return { t, error: t.error ?? new Error('provider unavailable') };
-    try {
-      return { t, current: await t.provider.read(t.dns) };
-    } catch (err) {
-      return { t, error: err instanceof Error ? err : new Error(String(err)) };
-    }
-  }));
+  const rows = await Promise.all(targets.map((t) => showRow(ctx, t)));
   const failed = rows.some((r) => r.error);
   if (ctx.values.json) {
     ctx.io.out(JSON.stringify({
       ok: !failed,
-      providers: rows.map((r) => r.current
-        ? { ...base(r.t), ok: true, records: r.current.records, state: r.current.state, serving: serving(r.current, r.t.dns) }
-        : { ...base(r.t), ok: false, error: errorJson(r.error!) }),
+      providers: rows.map((r) => r.verdicts
+        ? { ...base(r.t), mode: 'data-plane', ok: true, verdicts: r.verdicts, serving: dataPlaneServing(r.verdicts) }
+        : r.current
+          ? { ...base(r.t), ok: true, records: r.current.records, state: r.current.state, serving: serving(r.current, r.t.dns) }
+          : { ...base(r.t), ...(isDataPlane(ctx.config, r.t) ? { mode: 'data-plane' } : {}), ok: false, error: errorJson(r.error!) }),
     }, null, 2));
     return failed ? EXIT.failed : EXIT.ok;
   }
   for (const r of rows) {
     ctx.io.out(heading(r.t));
-    if (r.current) {
+    if (isDataPlane(ctx.config, r.t)) ctx.io.out('    data-plane mode: records are not flipped; Route 53 health checks read each coordinator\'s verdict page');
+    if (r.verdicts) {
+      for (const v of r.verdicts) ctx.io.out(`    ${v.coordinator.padEnd(12)} ${v.state.padEnd(10)} (${v.detail})`);
+      ctx.io.out(`    serving ${dataPlaneServing(r.verdicts)} (as Route 53 reads these pages)`);
+    } else if (r.current) {
       for (const line of recordLines(r.current)) ctx.io.out(line);
       ctx.io.out(`    serving ${serving(r.current, r.t.dns)}`);
     } else ctx.io.out(`  ! failed: ${r.error!.message}`);

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { jsonLogger } from '#core/log.ts';
 import { requireConfig } from '../config-file.ts';
 import { EXIT, UsageError, type Command } from '../io.ts';
-import { startLocalRun } from '../local/run.ts';
+import { LOCAL_DNS_SERVERS, startLocalRun, type LocalDnsServer } from '../local/run.ts';
 import { startTimeline } from '../local/timeline.ts';
 import { fetchStatus } from '../coordinator-client.ts';
 import { startStatusServer } from '../status-server.ts';
@@ -18,7 +18,7 @@ const notifierOption = <T>(notifier: T | undefined) => (notifier ? { notifier } 
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run the whole system on this machine (what npm start runs)',
-  help: `Usage: lifeboat run [config] [--dns-port ${DEFAULT_DNS_PORT}] [--status-port ${DEFAULT_STATUS_PORT}] [--state-dir .lifeboat/run] [--verbose]
+  help: `Usage: lifeboat run [config] [--dns embedded|bind] [--dns-port ${DEFAULT_DNS_PORT}] [--status-port ${DEFAULT_STATUS_PORT}] [--state-dir .lifeboat/run] [--verbose]
 
 Starts, on 127.0.0.1: local vantage points named after the config's AWS regions and Cloudflare
 locations (the deployed probe code), the AWS coordinator (the Lambda handler in Node, state in
@@ -29,20 +29,25 @@ secondary). Prints a live timeline of votes, decisions and DNS answers. Ctrl-C s
 The state dir is wiped at start (a run begins on the primary). Operator credentials for
 \`lifeboat override\` / \`lifeboat status\` are written there (mode 0600).
 
-  --dns-port N    port of the embedded DNS server (udp and tcp), default ${DEFAULT_DNS_PORT}
+  --dns S         the DNS server: embedded (default, built in) or bind: BIND 9 (named on PATH)
+                  with a generated zone and TSIG key, flipped by the coordinators through
+                  RFC 2136 dynamic updates (docs/rfc2136.md); named is stopped on exit
+  --dns-port N    port of the DNS server (udp and tcp), default ${DEFAULT_DNS_PORT}
   --status-port N port of the status page (http://127.0.0.1:N/), default ${DEFAULT_STATUS_PORT}
   --state-dir D   working state (zones, Durable Object storage, Worker bundle)
   --verbose       JSON logs of every component on stderr`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv, allowPositionals: true,
-      options: { 'dns-port': { type: 'string', default: String(DEFAULT_DNS_PORT) }, 'status-port': { type: 'string', default: String(DEFAULT_STATUS_PORT) }, 'state-dir': { type: 'string', default: '.lifeboat/run' }, verbose: { type: 'boolean', default: false } },
+      options: { dns: { type: 'string', default: 'embedded' }, 'dns-port': { type: 'string', default: String(DEFAULT_DNS_PORT) }, 'status-port': { type: 'string', default: String(DEFAULT_STATUS_PORT) }, 'state-dir': { type: 'string', default: '.lifeboat/run' }, verbose: { type: 'boolean', default: false } },
     });
     const dnsPort = Number(values['dns-port']);
     const statusPort = Number(values['status-port']);
     for (const [flag, port] of [['--dns-port', dnsPort], ['--status-port', statusPort]] as const) {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag}: ${values[flag.slice(2) as 'dns-port']} is not a port number`);
     }
+    const dnsServer = values.dns as LocalDnsServer;
+    if (!LOCAL_DNS_SERVERS.includes(dnsServer)) throw new UsageError(`--dns: ${values.dns} is not one of ${LOCAL_DNS_SERVERS.join(', ')}`);
     const { path, config, warnings } = await requireConfig(positionals[0], io.cwd, io.env);
     for (const w of warnings) io.err(`warning: ${w.path}: ${w.message}`);
     const t0 = Date.now();
@@ -50,7 +55,7 @@ The state dir is wiped at start (a run begins on the primary). Operator credenti
     const logger = jsonLogger((line) => io.err(line), { component: 'local-run' }, values.verbose ? 'debug' : 'error');
     io.out(`Lifeboat: starting the whole system on this machine (${path})`);
     const run = await startLocalRun({
-      config, configPath: path, stateDir: resolve(io.cwd, values['state-dir']), dnsPort, logger,
+      config, configPath: path, stateDir: resolve(io.cwd, values['state-dir']), dnsPort, dnsServer, logger,
       progress: (line) => io.out(`${stamp()} ${line}`),
       // Webhook URLs named by urlFromEnv come from this process's environment.
       ...notifierOption(webhookNotifierFromConfig(config, io.env, { coordinator: 'local', fetch, clock: systemClock, logger })),

@@ -25,6 +25,7 @@ const dynalite = require('dynalite') as (options: { createTableMs?: number; dele
 /** dynalite does not check signatures; the client still signs every request. Not a real key. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'AKIDLOCALRUN', secretAccessKey: 'local-run-not-a-secret' };
 const KEY_PREFIX = '/lifeboat/keys/';
+const DNS_PREFIX = '/lifeboat/dns/';
 const TABLE = 'lifeboat-local';
 
 export interface LocalDynamo {
@@ -77,8 +78,12 @@ export interface AwsCoordinatorOptions {
   /** Hex secret of every HMAC key, by key id (ECDSA probe keys need none: the config has their public key). */
   readonly keySecrets: Readonly<Record<string, string>>;
   readonly embedded: DnsProvider;
+  /** RFC 2136 TSIG secrets by `secretFrom` name (the local run's BIND), served as SSM would. */
+  readonly dnsSecrets?: Readonly<Record<string, string>>;
   readonly logger: Logger;
   readonly notifier?: Notifier;
+  /** SSM parameters by full name over the key secrets (undefined removes one). */
+  readonly extraSecrets?: Readonly<Record<string, string | undefined>>;
   /** The schedule's period; EventBridge's is one minute, the local run uses the probe interval. */
   readonly tickMs: number;
   readonly port?: number;
@@ -102,7 +107,13 @@ export async function startAwsCoordinator(options: AwsCoordinatorOptions): Promi
     // A restarted coordinator finds its table already there, as a redeployed Lambda would.
     if (err.name !== 'ResourceInUseException') throw err;
   });
-  const secrets = Object.fromEntries(Object.entries(options.keySecrets).map(([id, hex]) => [keyParameterName(KEY_PREFIX, id), hex]));
+  const secrets: Record<string, string> = Object.fromEntries([
+    ...Object.entries(options.keySecrets).map(([id, hex]) => [keyParameterName(KEY_PREFIX, id), hex]),
+    ...Object.entries(options.dnsSecrets ?? {}).map(([name, value]) => [`${DNS_PREFIX}${name}`, value]),
+  ]);
+  for (const [name, value] of Object.entries(options.extraSecrets ?? {})) {
+    if (value === undefined) delete secrets[name]; else secrets[name] = value;
+  }
   const handler = createCoordinatorHandler({
     config: () => options.config,
     dynamo: () => options.dynamo.client(),
@@ -110,6 +121,7 @@ export async function startAwsCoordinator(options: AwsCoordinatorOptions): Promi
     secrets: () => staticSecretSource(secrets),
     tableName: TABLE,
     keyParameterPrefix: KEY_PREFIX,
+    dnsParameterPrefix: DNS_PREFIX,
     embedded: () => options.embedded,
     logger: options.logger,
     writeMetric: () => undefined,

@@ -1,7 +1,8 @@
 /**
  * `lifeboat run`: the whole system on one machine, with the code that is deployed.
  *  - local stand-in sites for loopback targets (the example config's primary and secondary);
- *  - the embedded authoritative DNS server, and a loopback zone API for coordinators;
+ *  - the embedded authoritative DNS server, and a loopback zone API for coordinators; or, with
+ *    `dnsServer: 'bind'`, BIND (named) flipped through the RFC 2136 provider (cli/local/bind-zones.ts);
  *  - the AWS coordinator: the Lambda handler in Node, state in dynalite;
  *  - the Cloudflare coordinator: the Worker and its Durable Objects in workerd (Miniflare);
  *  - vantage points named after the config's regions and locations, running the probe code.
@@ -21,6 +22,8 @@ import type { OperatorCredentials } from '../credentials.ts';
 import { startAwsCoordinator, startLocalDynamo, type LocalDynamo, type LocalLambda } from './aws-coordinator.ts';
 import { bundleWorker, startCloudflareCoordinator, type LocalWorker } from './cloudflare-coordinator.ts';
 import { startDnsServer } from './dns-server.ts';
+import { NamedNotFoundError, freeLoopbackPort, namedInstalled, startNamed } from './bind.ts';
+import { LOCAL_TSIG_KEY, LOCAL_TSIG_SECRET_NAME, embeddedOnBind } from './bind-zones.ts';
 import { embeddedZones } from './embedded-zones.ts';
 import { localKeys, type LocalKey } from './local-keys.ts';
 import { FileDnsProvider } from './file-zone.ts';
@@ -31,6 +34,9 @@ import { routeEmbedded } from './embedded-router.ts';
 import { ConfigurationError } from '#core/errors.ts';
 
 export type CoordinatorName = 'aws' | 'cloudflare';
+/** What answers DNS: the embedded server (default), or BIND when installed (`--dns bind`). */
+export type LocalDnsServer = 'embedded' | 'bind';
+export const LOCAL_DNS_SERVERS: readonly LocalDnsServer[] = ['embedded', 'bind'];
 
 export interface LocalRunOptions {
   readonly config: LifeboatConfig;
@@ -38,6 +44,8 @@ export interface LocalRunOptions {
   /** Working state: zone files, Durable Object storage, the Worker bundle, credentials. */
   readonly stateDir: string;
   readonly dnsPort: number;
+  /** Default 'embedded'. */
+  readonly dnsServer?: LocalDnsServer;
   readonly logger: Logger;
   /** Progress lines for people ("starting the Cloudflare coordinator in workerd..."). */
   readonly progress: (line: string) => void;
@@ -48,11 +56,17 @@ export interface LocalRunOptions {
   readonly onRound?: VantageOptions['onRound'];
   /** Where LIFEBOAT_KEY_<ID> is read from (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Worker bindings over the run's own (undefined removes one): a wrong or missing secret, on purpose (tests). */
+  readonly cloudflareBindings?: Readonly<Record<string, string | undefined>>;
+  /** AWS secret-store parameters over the run's own (undefined removes one), as `cloudflareBindings`. */
+  readonly awsSecrets?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LocalRun {
+  /** The config the coordinators run (with `dnsServer: 'bind'`, embedded entries became rfc2136 ones). */
   readonly config: LifeboatConfig;
   readonly dnsPort: number;
+  readonly dnsServer: LocalDnsServer;
   readonly sites: readonly LocalSite[];
   readonly vantagePoints: readonly VantagePoint[];
   /** The first probe key; `probeKeys` has them all. Sign with `signerFor`. */
@@ -84,6 +98,9 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
   try {
     const operatorKeyConfig = options.config.keys.find((k) => k.scope === 'operator');
     if (!operatorKeyConfig) throw new ConfigurationError('the config needs a key with scope "operator" for the local run (overrides and status)');
+    const onBind = options.dnsServer === 'bind';
+    // Before anything starts (or the state dir is wiped): a missing named is a one-line answer.
+    if (onBind && !namedInstalled()) throw new NamedNotFoundError();
 
     const dnsDir = join(options.stateDir, 'dns');
     // A run starts from the primary: yesterday's failover is not today's truth.
@@ -92,7 +109,10 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     // Keys from LIFEBOAT_KEY_<ID>, else fresh ones; all written to keys/ (0600) for other clients.
     const keysDir = join(options.stateDir, 'keys');
     const keys = await localKeys(options.config, options.env ?? process.env, keysDir);
-    const { config } = keys;
+    const dnsPort = onBind && options.dnsPort === 0 ? await freeLoopbackPort() : options.dnsPort;
+    const bind = onBind ? embeddedOnBind(keys.config, dnsPort) : undefined;
+    if (bind && bind.zones.length === 0) throw new ConfigurationError('--dns bind: no service has an `embedded` dns entry, so BIND would serve nothing (give the services { provider: \'embedded\' })');
+    const config = bind?.config ?? keys.config;
     const secrets = Object.fromEntries(config.keys.map((k) => [k.id, keys.secret(k.id)]));
     // Coordinators hold HMAC secrets only (ECDSA keys verify with the config's public key); the
     // Worker also holds the private key of its own provider's probes, as when deployed.
@@ -114,9 +134,23 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
 
     const zones = embeddedZones(config, dnsDir);
     const providers = new Map<string, DnsProvider>([...zones].map(([apex, zone]) => [apex, new FileDnsProvider(zone)]));
-    const dns = await startDnsServer({ zones: [...zones.values()], port: options.dnsPort, host: '127.0.0.1' });
-    started.push({ stop: () => dns.close() });
-    progress(`embedded DNS on 127.0.0.1:${dns.port} (udp+tcp) for ${[...zones.keys()].join(', ') || 'no embedded zone'}`);
+    // The coordinators' TSIG secret for BIND: fresh per run, held in memory and by named only.
+    const tsigSecret = bind ? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64') : undefined;
+    let servingPort: number;
+    if (bind && tsigSecret) {
+      const apexes = bind.zones.map((z) => z.apex).join(', ');
+      progress(`starting BIND (named) on 127.0.0.1:${dnsPort} for ${apexes}...`);
+      const named = await startNamed({ port: dnsPort, zones: bind.zones, keys: [{ name: LOCAL_TSIG_KEY, secret: tsigSecret, update: true }] });
+      started.push({ stop: async () => { await named.stop(); progress(`BIND (named, pid ${named.pid}) stopped`); } });
+      servingPort = named.port;
+      progress(`BIND (named, pid ${named.pid}) on 127.0.0.1:${named.port} (udp+tcp) for ${apexes}; coordinators flip it with RFC 2136 updates signed by TSIG key ${LOCAL_TSIG_KEY}`);
+    } else {
+      const dns = await startDnsServer({ zones: [...zones.values()], port: dnsPort, host: '127.0.0.1' });
+      started.push({ stop: () => dns.close() });
+      servingPort = dns.port;
+      progress(`embedded DNS on 127.0.0.1:${dns.port} (udp+tcp) for ${[...zones.keys()].join(', ') || 'no embedded zone'}`);
+    }
+    const dnsSecrets: Record<string, string> = tsigSecret ? { [LOCAL_TSIG_SECRET_NAME]: tsigSecret } : {};
 
     const embedded = routeEmbedded(providers);
     const zoneToken = randomHex(16);
@@ -129,7 +163,8 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const tickMs = config.probing.intervalSeconds * 1000;
     const nodes: Partial<Record<CoordinatorName, LocalLambda | LocalWorker>> = {};
     const startAws = async () => {
-      nodes.aws = await startAwsCoordinator({ config, dynamo, keySecrets: hmacSecrets, embedded, logger, tickMs, ...(options.notifier ? { notifier: options.notifier } : {}) });
+      nodes.aws = await startAwsCoordinator({ config, dynamo, keySecrets: hmacSecrets, dnsSecrets, embedded, logger, tickMs,
+        ...(options.awsSecrets ? { extraSecrets: options.awsSecrets } : {}), ...(options.notifier ? { notifier: options.notifier } : {}) });
       progress(`AWS coordinator (Lambda handler, DynamoDB via dynalite) at ${nodes.aws.url}`);
     };
 
@@ -144,7 +179,12 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       EMBEDDED_DNS_URL: zoneApi.url,
       EMBEDDED_DNS_TOKEN: zoneToken,
       ...Object.fromEntries(Object.entries({ ...hmacSecrets, ...cloudflareProbeSecrets }).map(([id, secret]) => [keyEnvVar(id), secret])),
+      // A Worker secret is named by `secretFrom` itself (workers/env.ts).
+      ...dnsSecrets,
     };
+    for (const [name, value] of Object.entries(options.cloudflareBindings ?? {})) {
+      if (value === undefined) delete bindings[name]; else bindings[name] = value;
+    }
     const startCloudflare = async () => {
       nodes.cloudflare = await startCloudflareCoordinator({ scriptPath, persistDir: join(options.stateDir, 'durable-objects'), bindings });
       progress(`Cloudflare coordinator (Worker + Durable Objects in workerd) at ${nodes.cloudflare.url}`);
@@ -174,7 +214,8 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
 
     return {
       config,
-      dnsPort: dns.port,
+      dnsPort: servingPort,
+      dnsServer: onBind ? 'bind' : 'embedded',
       sites,
       vantagePoints: fleet.vantagePoints,
       probeKey: probeKeys[0]!,

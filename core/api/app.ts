@@ -23,6 +23,7 @@ import { alertsOf, type StatusAlert } from './alerts.ts';
 import type { PeerHealth } from '../coordinator/peer.ts';
 import { COORDINATOR_METRICS, noMetrics, type MetricsSink } from '../notify/metrics.ts';
 import { recordBatch } from './status-history.ts';
+import { mountVerdicts, type VerdictPages } from './verdict.ts';
 
 export interface ApiDeps {
   readonly coordinator: Coordinator;
@@ -42,6 +43,8 @@ export interface ApiDeps {
   readonly alerts?: () => readonly StatusAlert[];
   /** The last check of the other provider's coordinator (core/coordinator/peer.ts). */
   readonly peerHealth?: () => PeerHealth | null;
+  /** Data-plane services' verdict pages (core/api/verdict.ts): unsigned, on unguessable paths. */
+  readonly verdicts?: VerdictPages;
 }
 
 /** `GET /v1/status` adds these to core/api/status.ts's report (all additive). */
@@ -76,6 +79,7 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
   };
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  if (deps.verdicts) mountVerdicts(app, deps.verdicts, (c) => jsonError(c, 404, 'not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
 
   const signed = (scope: KeyScope) => async (c: Context<Authed>, next: () => Promise<void>) => {
     const body = await readBody(c.req.raw);

@@ -101,6 +101,8 @@ export const serviceSchema = z.strictObject({
   healthCheck: healthCheckSchema,
   dns: z.array(dnsRecordSchema).min(1),
   policy: policySchema.partial().default({}),
+  mode: z.enum(['control-plane', 'data-plane']).optional()
+    .describe('control-plane (default): a flip writes DNS records. data-plane (Route 53 zones only): Route 53 failover records follow the coordinators\' verdicts through health checks, with no Route 53 API call during an incident (docs/data-plane.md).'),
 });
 
 const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as ap-northeast-2');

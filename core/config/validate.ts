@@ -4,6 +4,7 @@ import { resolvePolicy, decisionDeadlineMs, type Policy } from '../engine/policy
 import type { VantagePoint } from '../model.ts';
 import { ConfigurationError } from '../errors.ts';
 import { keyEnvVar } from '../signing/keys.ts';
+import { MAX_DELAY_SECONDS } from '../probe/chain.ts';
 
 /** One thing wrong (or worth a look) in a config, located by its path. */
 export interface ConfigProblem {
@@ -39,7 +40,7 @@ function problemsOf(error: z.ZodError): ConfigProblem[] {
 export function parseConfig(input: unknown): ConfigResult {
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) return { ok: false, problems: problemsOf(parsed.error) };
-  const collisions = secretNameCollisions(parsed.data);
+  const collisions = [...secretNameCollisions(parsed.data), ...dataPlaneProblems(parsed.data)];
   if (collisions.length > 0) return { ok: false, problems: collisions };
   return { ok: true, config: parsed.data, warnings: configWarnings(parsed.data) };
 }
@@ -160,28 +161,30 @@ export function configWarnings(config: LifeboatConfig): ConfigProblem[] {
 }
 
 /**
- * The interval the AWS probes really keep: one invocation a minute runs floor(60 / interval)
- * rounds, and a longer interval becomes a schedule of whole minutes. On average, in seconds.
+ * The interval the AWS probe chain really keeps (core/probe/chain.ts): rounds start on slots of the
+ * interval and each hop is an SQS message delayed by whole seconds, so any interval is kept on
+ * average up to SQS's DelaySeconds ceiling (900 s); a longer one runs every 900 s.
  */
 export function honouredIntervalSeconds(intervalSeconds: number): number {
-  if (intervalSeconds <= 60) return 60 / Math.max(1, Math.floor(60 / intervalSeconds));
-  return Math.max(1, Math.round(intervalSeconds / 60)) * 60;
+  return Math.min(intervalSeconds, MAX_DELAY_SECONDS);
 }
 
-/** An interval the deployment's schedules cannot keep: say what will really run. */
+/** What the probe chain cannot keep of an interval, or null. Exported for its tests (the schema already refuses both today). */
+export function chainIntervalProblem(intervalSeconds: number): string | null {
+  if (intervalSeconds > MAX_DELAY_SECONDS) {
+    return `${intervalSeconds} s is above SQS's longest message delay (${MAX_DELAY_SECONDS} s): the AWS probe chain really runs one round every ${MAX_DELAY_SECONDS} s; use at most ${MAX_DELAY_SECONDS} s`;
+  }
+  if (!Number.isInteger(intervalSeconds)) {
+    return `${intervalSeconds} s is not whole seconds: the AWS probe chain delays each hop by whole seconds (SQS DelaySeconds), so rounds start up to half a second off their slot; use whole seconds`;
+  }
+  return null;
+}
+
+/** An interval the AWS probe chain cannot keep: say what will really run. */
 function intervalWarnings(config: LifeboatConfig): ConfigProblem[] {
-  const s = config.probing.intervalSeconds;
   if (config.vantagePoints.aws.length === 0) return [];
-  const honoured = honouredIntervalSeconds(s);
-  if (s <= 60 ? 60 % s === 0 : s % 60 === 0 && 3600 % s === 0) return [];
-  const rounds = Math.max(1, Math.floor(60 / s));
-  const how = s < 60
-    ? `${rounds} round${rounds > 1 ? 's' : ''} a minute, every ${Number(honoured.toFixed(1))} s on average`
-    : `one round every ${honoured} s`;
-  return [{
-    path: 'probing.intervalSeconds',
-    message: `${s} s does not divide ${s < 60 ? 'a minute' : 'an hour into whole minutes'}: the AWS probes (one invocation a minute) really run ${how}; use a divisor of 60 (10, 15, 20, 30, 60) or a whole number of minutes`,
-  }];
+  const problem = chainIntervalProblem(config.probing.intervalSeconds);
+  return problem === null ? [] : [{ path: 'probing.intervalSeconds', message: problem }];
 }
 
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
@@ -207,6 +210,23 @@ function secretNameCollisions(config: LifeboatConfig): ConfigProblem[] {
     const other = owner.get(name);
     if (other !== undefined) problems.push({ path: `keys[${i}].id`, message: `keys "${other}" and "${k.id}" would both read ${name}; rename one` });
     else owner.set(name, k.id);
+  });
+  return problems;
+}
+
+/**
+ * Data-plane mode works through Route 53 failover records and health checks (docs/data-plane.md):
+ * every zone of such a service must be a Route 53 hosted zone.
+ */
+function dataPlaneProblems(config: LifeboatConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  config.services.forEach((s, i) => {
+    if (s.mode !== 'data-plane') return;
+    s.dns.forEach((record, j) => {
+      if (record.provider !== 'route53') {
+        problems.push({ path: `services[${i}].dns[${j}].provider`, message: `mode "data-plane" works through Route 53 health checks only; ${record.provider} zones need mode "control-plane" (or remove this entry)` });
+      }
+    });
   });
   return problems;
 }

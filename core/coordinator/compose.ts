@@ -16,7 +16,9 @@ import { serviceDns } from '../dns/desired.ts';
 import { createDnsProvider, type DnsProviderDeps } from '../dns/factory.ts';
 import type { DnsTransport } from '../dns/dns-transport.ts';
 import type { ProviderTarget } from '../dns/flip.ts';
-import type { DnsProvider } from '../dns/types.ts';
+import { DnsError, type DnsProvider } from '../dns/types.ts';
+import { DataPlaneSecretError, DataPlaneVerdictProvider, DATA_PLANE_SECRET_ENV, parseDataPlaneSecret } from '../dns/data-plane.ts';
+import { verdictPages } from '../api/verdict.ts';
 import { fanOut } from '../notify/fanout.ts';
 import { COORDINATOR_METRICS, countFlip, meteredNotifier, noMetrics, type MetricsSink } from '../notify/metrics.ts';
 import { RefusalCounter, refusalSummary } from '../api/refusals.ts';
@@ -50,6 +52,8 @@ export interface CoordinatorPorts {
   readonly alerts?: () => readonly StatusAlert[];
   /** The last peer check, shown in /v1/status as `peer`. */
   readonly peerHealth?: () => PeerHealth | null;
+  /** The deploy secret of data-plane mode (docs/data-plane.md): serves the verdict pages. */
+  readonly dataPlaneSecret?: Uint8Array;
 }
 
 /** Providers are built once per distinct zone and reused across services and requests. */
@@ -60,9 +64,11 @@ export function dnsRouter(make: (record: DnsRecordConfig) => DnsProvider): (serv
     let targets = cache.get(service);
     if (!targets) {
       targets = service.dns.map((record) => {
-        const key = JSON.stringify(record);
+        const dataPlane = service.mode === 'data-plane' && record.provider === 'route53';
+        const key = `${dataPlane ? 'data-plane ' : ''}${JSON.stringify(record)}`;
         let provider = providers.get(key);
-        if (!provider) providers.set(key, (provider = make(record)));
+        // Data-plane mode: the flip is the saved verdict, never a Route 53 API call.
+        if (!provider) providers.set(key, (provider = dataPlane ? new DataPlaneVerdictProvider(record.hostedZoneId) : make(record)));
         return { provider, dns: serviceDns(service, record) };
       });
       cache.set(service, targets);
@@ -90,6 +96,7 @@ export function createCoordinatorApp(ports: CoordinatorPorts) {
     ...(ports.degraded ? { degraded: ports.degraded } : {}),
     ...(ports.alerts ? { alerts: ports.alerts } : {}),
     ...(ports.peerHealth ? { peerHealth: ports.peerHealth } : {}),
+    ...(ports.dataPlaneSecret ? { verdicts: verdictPages(ports.config, ports.dataPlaneSecret, ports.store, ports.logger) } : {}),
   });
   /**
    * The schedule's housekeeping (the Lambda's tick, the Durable Object's alarm): the refusals
@@ -142,6 +149,8 @@ export interface ComposeOptions {
   readonly alerts?: () => readonly StatusAlert[];
   /** False: no peer checks even when the config allows them (tests). */
   readonly peerWatch?: boolean;
+  /** Data-plane mode's deploy secret, hex, from memory (env / Worker secret): never a secret-store read. */
+  readonly dataPlaneSecret?: string;
 }
 
 export interface Composition extends ReturnType<typeof createCoordinatorApp> {
@@ -193,6 +202,16 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
     dnsDeps.rfc2136 = { transport: o.dnsTransport, secrets: tsig };
   }
 
+  let dataPlaneSecret: Uint8Array | undefined;
+  if (config.services.some((s) => s.mode === 'data-plane')) {
+    try {
+      dataPlaneSecret = parseDataPlaneSecret(o.dataPlaneSecret);
+    } catch (err) {
+      if (!(err instanceof DataPlaneSecretError)) throw err;
+      degrade({ what: 'data-plane', secret: DATA_PLANE_SECRET_ENV, detail: `no verdict pages: Route 53 reads this coordinator as "stay" (${err.message})` });
+    }
+  }
+
   const notifier = o.notifier ?? fanOut([...(o.extraNotifiers ?? []), await webhooks(o, optional, degrade)], logger);
   const peerKey = o.peerWatch === false ? undefined : await peerKeyOf(o, optional, degrade);
   if (degraded.length === 0) logger.debug('coordinator composed', { coordinator: o.name });
@@ -200,12 +219,13 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
   const built = createCoordinatorApp({
     name: o.name, config, store: o.store, nonces: o.nonces, clock: o.clock, logger,
     keys: configKeyResolver(config.keys, secrets, (id) => secretNames.key(id), logger),
-    dnsProvider: (record) => createDnsProvider(record, dnsDeps),
+    dnsProvider: (record) => buildOrFailing(record, dnsDeps),
     notifier,
     degraded: () => degraded,
     ...(o.metrics ? { metrics: o.metrics } : {}),
     alerts: () => [...(o.alerts?.() ?? []), ...(peer?.alerts() ?? [])],
     peerHealth: () => peer?.health() ?? null,
+    ...(dataPlaneSecret ? { dataPlaneSecret } : {}),
   });
   if (peerKey) {
     peer = new PeerWatch({
@@ -222,6 +242,22 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
     await watch?.maybeCheck();
   };
   return { ...built, housekeeping, degraded, peer };
+}
+
+/**
+ * A provider whose secret is missing (already in `degraded`) must not take the others down: it
+ * becomes one whose every call fails with the reason, so a flip writes the providers it can and
+ * reports this one failed (flip-failing), instead of the whole batch failing with a 500.
+ */
+function buildOrFailing(record: DnsRecordConfig, deps: DnsProviderDeps): DnsProvider {
+  try {
+    return createDnsProvider(record, deps);
+  } catch (err) {
+    // Construction fails only for what the config or secrets lack (DnsConfigError, the RFC 2136 secret).
+    if (!(err instanceof DnsError)) throw err;
+    const fail = () => Promise.reject(err);
+    return { name: err.provider, zone: err.zone, read: fail, apply: fail };
+  }
 }
 
 /** The other coordinator and the read key to watch it with; undefined (degraded when a secret is missing) when there is none. */

@@ -111,7 +111,7 @@ export function estimateCost(config: CostInput, assumptions: Partial<CostAssumpt
       'AWS list prices of us-east-1 without any free tier (Lambda, SQS, Scheduler and DynamoDB all have one).',
       `Probes run every ${config.probing.intervalSeconds} s from ${awsVps + cfVps} vantage points; each probes both targets of every service.`,
       `Probe Lambdas run once per round (an SQS delay-queue chain), ${a.probeLambdaMemoryMb ?? probeMemoryMb(S)} MB, ${a.probeInvocationMs ?? probeInvocationMs(S)} ms each: modelled from LOCAL measurements (bench/cost-probe.ts, targets answering in 100 ms), not measured on Lambda.`,
-      `Coordinator storage modelled as the "${a.storageLayout}" layout (core/cost/storage.ts).`,
+      'Coordinator storage modelled as the vote ledger (core/cost/storage.ts): per batch a heartbeat and a nonce write, two Queries; sheets and states written only on change.',
       'Route 53 hosted zones and DNS queries are not counted: you pay for them with or without Lifeboat.',
       `Route 53 health checks for the same endpoints: non-AWS, 10 s interval, HTTPS, string match = $${ROUTE53_EQUIVALENT_CHECK_USD.toFixed(2)} each per month.`,
     ],

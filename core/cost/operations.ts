@@ -6,7 +6,7 @@
  */
 import type { LifeboatConfig } from '../config/schema.ts';
 import { probeInvocationMs, probeMemoryMb, WATCHDOG_INVOCATION_MS } from './probe-sizing.ts';
-import { storageOps, type StorageLayout, type StorageOps } from './storage.ts';
+import { storageOps, type StorageOps } from './storage.ts';
 
 /** How the deployed parts behave; defaults match the CDK stacks, the Worker and measurements. */
 export interface CostAssumptions {
@@ -18,12 +18,17 @@ export interface CostAssumptions {
   /** One coordinator call (verify, evaluate, store). */
   readonly coordinatorCallMs: number;
   readonly workerCpuMsPerRequest: number;
-  readonly storageLayout: StorageLayout;
-  /** per-service-state: one service's state item. */
+  /**
+   * Item sizes of the vote ledger (bytes, DynamoDB's formula, core/cost/storage.ts itemBytes),
+   * measured on the real items in test/cost/counted-operations.test.ts: a heartbeat (10 s
+   * interval: the gray window's receive times), a sheet's fixed part and per covered service,
+   * a decision state, an LB1 nonce.
+   */
+  readonly heartbeatItemBytes: number;
+  readonly sheetBaseBytes: number;
+  readonly sheetBytesPerService: number;
   readonly stateItemBytes: number;
-  /** heartbeat: fixed part and per-service part of one heartbeat item. */
-  readonly heartbeatBaseBytes: number;
-  readonly heartbeatBytesPerService: number;
+  readonly nonceItemBytes: number;
   /** Services one signed batch covers (64 KiB body; 2,000 results measured 231 KiB). */
   readonly servicesPerBatch: number;
   /** Vote and decision changes written per month per service (steady state: about none). */
@@ -39,10 +44,13 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   coordinatorLambdaMemoryMb: 512,
   coordinatorCallMs: 60,
   workerCpuMsPerRequest: 5,
-  storageLayout: 'heartbeat',
-  stateItemBytes: 3_000,
-  heartbeatBaseBytes: 200,
-  heartbeatBytesPerService: 40,
+  // Measured on the real items (test/cost/counted-operations.test.ts asserts these): 10 s
+  // interval, service names of 14 characters; longer names add a byte each per service.
+  heartbeatItemBytes: 634,
+  sheetBaseBytes: 131,
+  sheetBytesPerService: 197,
+  stateItemBytes: 395,
+  nonceItemBytes: 66,
   servicesPerBatch: 250,
   changeWritesPerServiceMonth: 10,
   sqsPollers: 5,
@@ -104,10 +112,10 @@ export function countOperations(config: CostInput, seconds: number, assumptions:
   const minutes = Math.floor(seconds / 60);
   const perRound = batchesPerRound(S, a.servicesPerBatch);
   const batches = V * rounds * perRound;
-  const storage = (ticks: number) => storageOps(a.storageLayout, {
-    services: S, vantagePoints: V, batches, servicesPerBatch: Math.min(S, a.servicesPerBatch), ticks,
-    stateItemBytes: a.stateItemBytes,
-    heartbeatItemBytes: a.heartbeatBaseBytes + a.heartbeatBytesPerService * Math.min(S, a.servicesPerBatch),
+  const storage = (ticks: number) => storageOps({
+    services: S, vantagePoints: V, batches, slicesPerRound: perRound, ticks,
+    heartbeatItemBytes: a.heartbeatItemBytes, sheetBaseBytes: a.sheetBaseBytes, sheetBytesPerService: a.sheetBytesPerService,
+    stateItemBytes: a.stateItemBytes, nonceItemBytes: a.nonceItemBytes,
     changeWrites: Math.round(a.changeWritesPerServiceMonth * S * (seconds / (30 * 86_400))),
   });
   const out: { -readonly [K in keyof Operations]: Operations[K] } = { seconds, rounds, minutes, batches };

@@ -1,36 +1,71 @@
 /**
  * The coordinators' storage operations for a stretch of time: the one place that knows the
- * storage layout, so a layout change is one function here (and its counted test).
+ * storage layout, so a layout change is one function here (and its counted test,
+ * test/cost/counted-operations.test.ts, which runs the real DynamoDB store against dynalite).
  *
- * - `per-service-state` (v0.1, what the coordinator on this branch does): every evaluation of a
- *   service reads its state item (strongly consistent GetItem) and writes it back (conditional
- *   PutItem); a batch evaluates every service it covers, and the one-minute tick every service.
- * - `heartbeat` (issue 13's layout): one heartbeat item per vantage point per batch, an item only
- *   when a vote changes, a decision-state write only when a decision changes; one Query per
- *   evaluation reads the heartbeats.
- * Both claim one LB1 nonce per batch (a conditional PutItem / an SQLite row).
+ * The vote ledger (core/coordinator/ledger.ts, functions/dynamo/state-store.ts): per signed batch
+ *   - one Query of the batch's vantage point's ledger items (its heartbeats and sheets), strongly
+ *     consistent: what the batch is compared with;
+ *   - one conditional PutItem of the slice's heartbeat;
+ *   - one Query of the whole state partition (every decision state, every heartbeat and sheet):
+ *     what the batch's services are evaluated on;
+ *   - the LB1 nonce claim, one conditional PutItem (functions/dynamo/nonce-store.ts);
+ * per coordinator tick one Query of the state partition; and writes only on change: a vote sheet
+ * when a verdict changes, a decision state when a decision changes.
+ * A Query bills the summed size of the items it returns, rounded up to 4 KB (strongly
+ * consistent); a PutItem the larger of the old and new item, rounded up to 1 KB.
  */
-
-export type StorageLayout = 'per-service-state' | 'heartbeat';
 
 /** DynamoDB rounds every write up to 1 KB units and every strongly consistent read up to 4 KB. */
 export const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
-export const readUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
+export const readUnits = (bytes: number) => Math.ceil(bytes / 4096);
+
+/** A DynamoDB attribute value, as the low-level API writes it (the kinds the stores use). */
+export type SizedValue = { readonly S: string } | { readonly N: string };
+
+/**
+ * DynamoDB's size of an item: per attribute its name's bytes plus its value's (a string's UTF-8
+ * bytes; a number 1 byte plus 1 per two significant digits), per the DynamoDB developer guide's
+ * "Item sizes and formats". The counted test measures the real items with it.
+ */
+export function itemBytes(item: Readonly<Record<string, SizedValue>>): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(item)) {
+    total += new TextEncoder().encode(name).length;
+    total += 'S' in value ? new TextEncoder().encode(value.S).length : numberBytes(value.N);
+  }
+  return total;
+}
+
+function numberBytes(n: string): number {
+  const digits = n.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  if (digits.length === 0) return 1;
+  const [whole = ''] = n.replace(/^-/, '').split('.');
+  // Digits are stored in pairs aligned on the decimal point (base 100), plus one byte of
+  // exponent: an even number of digits starting on an odd position takes one pair more.
+  const oddWholeDigits = whole.replace(/^0+/, '').length % 2 === 1;
+  return 1 + Math.ceil(digits.length / 2) + (digits.length % 2 === 0 && oddWholeDigits ? 1 : 0) + (n.startsWith('-') ? 1 : 0);
+}
 
 export interface StorageInput {
   readonly services: number;
   readonly vantagePoints: number;
   /** Signed batches the coordinator received in the stretch. */
   readonly batches: number;
-  /** Services one batch covers (a round is split when there are more). */
-  readonly servicesPerBatch: number;
+  /** Batches per vantage point per round (a round over many services is split). */
+  readonly slicesPerRound: number;
   /** Evaluations of every service without new observations (the coordinator's tick). */
   readonly ticks: number;
-  /** per-service-state: one service's state item (votes of every vantage point). */
-  readonly stateItemBytes: number;
-  /** heartbeat: one heartbeat item (names the services its batch covers). */
+  /** One heartbeat item (its size does not grow with services: receive times in the gray window). */
   readonly heartbeatItemBytes: number;
-  /** heartbeat: writes of changed votes and changed decisions (about 0 in steady state). */
+  /** One vote sheet item: a fixed part, and a part per service its slice covers. */
+  readonly sheetBaseBytes: number;
+  readonly sheetBytesPerService: number;
+  /** One service's decision state item. */
+  readonly stateItemBytes: number;
+  /** One LB1 nonce item. */
+  readonly nonceItemBytes: number;
+  /** Vote sheet and decision state writes (about 0 in steady state). */
   readonly changeWrites: number;
 }
 
@@ -43,29 +78,20 @@ export interface StorageOps {
   readonly doRowsRead: number;
 }
 
-export function storageOps(layout: StorageLayout, s: StorageInput): StorageOps {
-  const nonces = s.batches;
-  if (layout === 'per-service-state') {
-    const evaluations = s.batches * s.servicesPerBatch + s.ticks * s.services;
-    return {
-      dynamoWriteRequests: evaluations + nonces,
-      dynamoReadRequests: evaluations,
-      dynamoWriteUnits: evaluations * writeUnits(s.stateItemBytes) + nonces * writeUnits(100),
-      dynamoReadUnits: evaluations * readUnits(s.stateItemBytes),
-      doRowsWritten: evaluations + nonces,
-      doRowsRead: evaluations * 2,
-    };
-  }
-  // One Query per evaluation (each batch, each tick) reads every vantage point's heartbeat.
-  const evaluations = s.batches + s.ticks;
-  const batchesPerRound = Math.ceil(s.services / s.servicesPerBatch);
-  const queryBytes = s.vantagePoints * batchesPerRound * s.heartbeatItemBytes;
+export function storageOps(s: StorageInput): StorageOps {
+  // One vantage point's items: a heartbeat and a sheet per slice, the sheets naming every service.
+  const ownLedgerBytes = s.slicesPerRound * (s.heartbeatItemBytes + s.sheetBaseBytes) + s.services * s.sheetBytesPerService;
+  const sheetBytes = s.sheetBaseBytes + Math.ceil(s.services / s.slicesPerRound) * s.sheetBytesPerService;
+  const partitionBytes = s.services * s.stateItemBytes + s.vantagePoints * ownLedgerBytes;
+  const snapshots = s.batches + s.ticks;
+  const ledgerRows = s.vantagePoints * s.slicesPerRound * 2;
   return {
-    dynamoWriteRequests: s.batches + s.changeWrites + nonces,
-    dynamoReadRequests: evaluations,
-    dynamoWriteUnits: s.batches * writeUnits(s.heartbeatItemBytes) + s.changeWrites + nonces * writeUnits(100),
-    dynamoReadUnits: evaluations * readUnits(queryBytes),
-    doRowsWritten: s.batches + s.changeWrites + nonces,
-    doRowsRead: evaluations * s.vantagePoints * batchesPerRound,
+    dynamoWriteRequests: s.batches * 2 + s.changeWrites,
+    dynamoReadRequests: s.batches + snapshots,
+    dynamoWriteUnits: s.batches * (writeUnits(s.heartbeatItemBytes) + writeUnits(s.nonceItemBytes)) + s.changeWrites * writeUnits(Math.max(sheetBytes, s.stateItemBytes)),
+    dynamoReadUnits: s.batches * readUnits(ownLedgerBytes) + snapshots * readUnits(partitionBytes),
+    // SQLite (workers/storage): a heartbeat row and a nonce row (plus its expiry index row) per batch.
+    doRowsWritten: s.batches * 3 + s.changeWrites,
+    doRowsRead: s.batches * s.slicesPerRound * 2 + snapshots * (s.services + ledgerRows),
   };
 }

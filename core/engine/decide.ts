@@ -218,7 +218,12 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
 }
 
 function hasFreshVote(state: ServiceState, now: UnixMs, policy: Policy): boolean {
-  return state.votes.some((e) => (e.primary !== null && isFresh(e.primary, now, policy)) || (e.secondary !== null && isFresh(e.secondary, now, policy)));
+  const votes = state.votes;
+  for (let i = 0; i < votes.length; i++) {
+    const e = votes[i]!;
+    if ((e.primary !== null && isFresh(e.primary, now, policy)) || (e.secondary !== null && isFresh(e.secondary, now, policy))) return true;
+  }
+  return false;
 }
 
 function causeOf(state: ServiceState, pending: PendingFlip): DecisionCause | null {
@@ -338,16 +343,17 @@ function updateDegraded(
 ): void {
   const v = grayVerdict(state.gray, now, policy);
   const open = state.gray.degradedSince !== null;
-  const rates = Object.entries(v.rates).map(([p, r]) => `${p} ${Math.round(r * 100)}%`).join(', ');
+  // Built only when an alert or audit entry needs it: this runs for every service on every evaluation.
+  const rates = () => Object.entries(v.rates).map(([p, r]) => `${p} ${Math.round(r * 100)}%`).join(', ');
   const minutes = Math.round(policy.degradedWindowMs / 60_000);
   if (!open && v.degraded && automated && state.active === 'primary' && state.pendingFlip === null) {
     state.gray = { ...state.gray, degradedSince: now };
-    const text = `${state.service}: primary degraded: probes failing over the last ${minutes} min (${rates}), but not enough at once to fail over; check it`;
+    const text = `${state.service}: primary degraded: probes failing over the last ${minutes} min (${rates()}), but not enough at once to fail over; check it`;
     audit({ kind: 'degraded', message: text, data: { rates: v.rates } });
     notify('degraded', text); // one key per epoch: both coordinators raise the same alert
   } else if (open && (v.clear || state.active !== 'primary')) {
     state.gray = { ...state.gray, degradedSince: null };
-    audit({ kind: 'degraded', message: `${state.service}: primary no longer degraded (${rates || 'no votes'})`, data: { rates: v.rates, cleared: true } });
+    audit({ kind: 'degraded', message: `${state.service}: primary no longer degraded (${rates() || 'no votes'})`, data: { rates: v.rates, cleared: true } });
   }
 }
 

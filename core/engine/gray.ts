@@ -12,25 +12,45 @@
 import type { Observation, UnixMs } from '../model.ts';
 import type { Policy } from './policy.ts';
 import type { GrayState } from './state.ts';
-import { providerOf, refuseObservationTime } from './votes.ts';
+import { isProviderOf, providerOf, refuseObservationTime } from './votes.ts';
 
 export { initialGrayState, type GrayBucket, type GrayState } from './state.ts';
 
-/** Adds the primary votes among `observations` (those whose time is accepted) and drops old buckets. */
+/**
+ * Adds the primary votes among `observations` (those whose time is accepted) and drops old buckets.
+ * Runs for every service on every evaluation: returns `gray` itself when nothing changes, and
+ * copies nothing per observation.
+ */
 export function recordVotes(gray: GrayState, observations: readonly Observation[], now: UnixMs, policy: Policy): GrayState {
   const bucketAt = Math.floor(now / policy.intervalMs) * policy.intervalMs;
-  let buckets = gray.buckets.filter((b) => b.at > now - policy.degradedWindowMs);
-  const votes = observations.filter((o) => o.target === 'primary' && o.verdict !== 'abstain' && refuseObservationTime(o, policy) === null);
-  if (votes.length > 0) {
-    const last = buckets.at(-1);
-    const counts: Record<string, [number, number]> = {};
-    if (last?.at === bucketAt) for (const [p, c] of Object.entries(last.counts)) counts[p] = [c[0], c[1]];
-    for (const o of votes) {
-      const c = counts[providerOf(o.vantagePoint)] ??= [0, 0];
-      if (o.verdict === 'unhealthy') c[0]++;
-      c[1]++;
+  const cutoff = now - policy.degradedWindowMs;
+  let buckets = gray.buckets;
+  let kept = 0;
+  for (let i = 0; i < buckets.length; i++) if (buckets[i]!.at > cutoff) kept++;
+  if (kept !== buckets.length) buckets = buckets.filter((b) => b.at > cutoff);
+  const last = buckets.length > 0 ? buckets[buckets.length - 1]! : undefined;
+  let counts: Record<string, [number, number]> | null = null;
+  // The provider of the previous vote and its counter: a batch holds one VP's votes together.
+  let provider: string | null = null;
+  let cell: [number, number] | null = null;
+  for (let k = 0; k < observations.length; k++) {
+    const o = observations[k]!;
+    if (o.target !== 'primary' || o.verdict === 'abstain' || refuseObservationTime(o, policy) !== null) continue;
+    if (counts === null) {
+      counts = {};
+      if (last?.at === bucketAt) for (const [p, c] of Object.entries(last.counts)) counts[p] = [c[0], c[1]];
     }
-    buckets = last?.at === bucketAt ? [...buckets.slice(0, -1), { at: bucketAt, counts }] : [...buckets, { at: bucketAt, counts }];
+    if (provider === null || !isProviderOf(o.vantagePoint, provider)) {
+      provider = providerOf(o.vantagePoint);
+      cell = counts[provider] ??= [0, 0];
+    }
+    if (o.verdict === 'unhealthy') cell![0]++;
+    cell![1]++;
+  }
+  if (counts !== null) {
+    const out = buckets.slice(0, last?.at === bucketAt ? -1 : buckets.length);
+    out.push({ at: bucketAt, counts });
+    buckets = out;
   }
   return buckets === gray.buckets ? gray : { ...gray, buckets };
 }
@@ -45,23 +65,40 @@ export interface GrayVerdict {
 
 export function grayVerdict(gray: GrayState, now: UnixMs, policy: Policy): GrayVerdict {
   const perWindow = Math.max(1, Math.floor(policy.degradedWindowMs / policy.intervalMs));
-  const totals = new Map<string, [number, number]>();
+  // Totals per provider in order of first appearance: [name, unhealthy, total] flattened.
+  const names: string[] = [];
+  const totals: number[] = [];
   for (const b of gray.buckets) {
-    for (const [p, [u, t]] of Object.entries(b.counts)) {
-      const c = totals.get(p) ?? [0, 0];
-      c[0] += u;
-      c[1] += t;
-      totals.set(p, c);
+    const counts = b.counts;
+    for (const p in counts) {
+      const c = counts[p]!;
+      let j = names.indexOf(p);
+      if (j < 0) { j = names.length; names.push(p); totals.push(0, 0); }
+      totals[2 * j] = totals[2 * j]! + c[0];
+      totals[2 * j + 1] = totals[2 * j + 1]! + c[1];
     }
   }
   const rates: Record<string, number> = {};
-  for (const [p, [u, t]] of totals) if (t >= perWindow) rates[p] = u / t;
-  const judged = Object.values(rates);
+  let judged = 0;
+  let allDegraded = true;
+  let allClear = true;
+  for (let j = 0; j < names.length; j++) {
+    const t = totals[2 * j + 1]!;
+    if (!(t >= perWindow)) continue;
+    rates[names[j]!] = totals[2 * j]! / t;
+  }
+  // Judged from the object, as before (a key such as `__proto__` is not kept by it).
+  for (const p in rates) {
+    const r = rates[p]!;
+    judged++;
+    if (!(r >= policy.degradedFailureRate)) allDegraded = false;
+    if (!(r < policy.degradedFailureRate / 2)) allClear = false;
+  }
   const covered = gray.buckets.length > 0 && now - gray.buckets[0]!.at >= policy.degradedWindowMs / 2;
   const on = policy.degradedFailureRate > 0;
   return {
     rates,
-    degraded: on && covered && judged.length > 0 && judged.every((r) => r >= policy.degradedFailureRate),
-    clear: !on || judged.every((r) => r < policy.degradedFailureRate / 2),
+    degraded: on && covered && judged > 0 && allDegraded,
+    clear: !on || allClear,
   };
 }

@@ -132,5 +132,10 @@ export function initialServiceState(service: ServiceName, active: TargetRole = '
 
 /** A stored state, with the fields added after 0.1 filled in (stored JSON may predate them). */
 export function upgradeState(state: ServiceState): ServiceState {
-  return { ...initialServiceState(state.service), ...state };
+  // Every evaluation passes here: a state with every field already (all saved since 0.2) is
+  // returned as is rather than copied. States are never changed in place, so this is the same value.
+  for (const key of STATE_FIELDS) if (!(key in state)) return { ...initialServiceState(state.service), ...state };
+  return state;
 }
+
+const STATE_FIELDS = Object.keys(initialServiceState('')) as readonly (keyof ServiceState)[];

@@ -18,6 +18,8 @@ import { keyAlgorithm } from '#core/signing/keys.ts';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/dynamo/table.ts';
 import { LifeboatFunction } from '../constructs/lifeboat-function.ts';
 import { alarmTopic, CoordinatorAlerting } from '../constructs/alerting.ts';
+import { DataPlane, dataPlaneCoordinators } from '../constructs/data-plane.ts';
+import { DATA_PLANE_SECRET_ENV, parseDataPlaneSecret } from '#core/dns/data-plane.ts';
 import { parameterArn, type ParameterNames } from '../parameters.ts';
 
 /** Never change: CloudFormation would replace the table (the retained old one keeps the data, orphaned). */
@@ -29,6 +31,8 @@ export const COORDINATOR_TIMEOUT_S = 30;
 export interface ControlStackProps extends StackProps {
   readonly config: LifeboatConfig;
   readonly parameters: ParameterNames;
+  /** Data-plane mode's deploy secret, hex; default the LIFEBOAT_DATA_PLANE_SECRET variable at synth. */
+  readonly dataPlaneSecret?: string;
 }
 
 export class ControlStack extends Stack {
@@ -55,6 +59,9 @@ export class ControlStack extends Stack {
     (this.table.node.defaultChild as CfnTable).overrideLogicalId(TABLE_LOGICAL_ID);
 
     const records = config.services.flatMap((s) => s.dns);
+    const dataPlane = config.services.some((s) => s.mode === 'data-plane');
+    const dataPlaneSecret = dataPlane ? (props.dataPlaneSecret ?? process.env[DATA_PLANE_SECRET_ENV]) : undefined;
+    if (dataPlane) parseDataPlaneSecret(dataPlaneSecret); // a missing or short secret fails the synth, naming the variable
     const usesCloudflare = records.some((r) => r.provider === 'cloudflare');
     this.coordinator = new LifeboatFunction(this, 'Coordinator', {
       entry: 'functions/coordinator.ts',
@@ -70,6 +77,8 @@ export class ControlStack extends Stack {
         ...(usesCloudflare ? { LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER: parameters.cloudflareToken } : {}),
         ...(webhookSecrets.length ? { LIFEBOAT_WEBHOOK_PARAMETER_PREFIX: parameters.webhookPrefix } : {}),
         ...(tsigSecrets.length ? { LIFEBOAT_DNS_PARAMETER_PREFIX: parameters.dnsPrefix } : {}),
+        // In memory from the first request: the verdict pages never wait on SSM (docs/data-plane.md).
+        ...(dataPlaneSecret ? { [DATA_PLANE_SECRET_ENV]: dataPlaneSecret } : {}),
       },
     });
     const { role, fn } = this.coordinator;
@@ -103,6 +112,7 @@ export class ControlStack extends Stack {
     }));
 
     this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    if (dataPlaneSecret) new DataPlane(this, 'DataPlane', { config, secret: dataPlaneSecret, coordinators: dataPlaneCoordinators(config, this.url.url) });
 
     new Rule(this, 'Tick', {
       description: 'Lifeboat coordinator tick: notices silence, expires overrides, retries pending flips',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, formatPath, policyFor, toleranceOf, vantagePointsOf } from '#core/config/validate.ts';
+import { chainIntervalProblem, honouredIntervalSeconds, parseConfig, formatPath, policyFor, toleranceOf, vantagePointsOf } from '#core/config/validate.ts';
 import { configJsonSchema } from '#core/config/json-schema.ts';
 import { NOTIFY_EVENTS } from '#core/engine/decision.ts';
 import production from '../../examples/production.config.ts';
@@ -121,5 +121,28 @@ describe('vantage point defaults', () => {
     const typo = withEvents(['flip-failed']);
     expect(typo.ok).toBe(false);
     if (!typo.ok) expect(typo.problems[0]!.path).toBe('notifications.webhooks[0].events[0]');
+  });
+});
+
+describe('the interval the AWS probe chain keeps (SQS DelaySeconds: whole seconds, at most 900)', () => {
+  it('keeps every whole-second interval up to 900 s, dividing a minute or not', () => {
+    for (const s of [1, 7, 10, 45, 90, 300, 900]) {
+      expect(chainIntervalProblem(s), `${s} s`).toBeNull();
+      expect(honouredIntervalSeconds(s)).toBe(s);
+    }
+  });
+
+  it('names what it cannot keep: over 900 s, and fractions of a second', () => {
+    expect(honouredIntervalSeconds(1200)).toBe(900);
+    expect(chainIntervalProblem(1200)).toBe("1200 s is above SQS's longest message delay (900 s): the AWS probe chain really runs one round every 900 s; use at most 900 s");
+    expect(chainIntervalProblem(7.5)).toMatch(/^7\.5 s is not whole seconds: .*use whole seconds$/);
+  });
+
+  it('the schema refuses both before any warning could', () => {
+    for (const intervalSeconds of [7.5, 1200]) {
+      const out = parseConfig({ ...production, probing: { ...production.probing, intervalSeconds } });
+      expect(out.ok, `${intervalSeconds} s`).toBe(false);
+      if (!out.ok) expect(out.problems.map((p) => p.path)).toContain('probing.intervalSeconds');
+    }
   });
 });

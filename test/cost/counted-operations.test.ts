@@ -6,18 +6,20 @@
  * with countOperations() for the same config and duration. Counts come from the steady state: a
  * warm-up round starts the chain and creates the state items first.
  *
- * The coordinator part counts the storage layout on this branch ('per-service-state'); when the
- * heartbeat layout lands, it switches the layout name here and in core/cost/storage.ts.
+ * The coordinator part counts the vote ledger (core/coordinator/ledger.ts on DynamoDB); the model
+ * gets the item sizes measured on the real items, never counts.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#core/config/validate.ts';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { createCoordinatorApp } from '#core/coordinator/compose.ts';
-import { countOperations } from '#core/cost/operations.ts';
+import { countOperations, DEFAULT_ASSUMPTIONS, type CostAssumptions } from '#core/cost/operations.ts';
+import { itemBytes, writeUnits, type SizedValue } from '#core/cost/storage.ts';
 import { MemoryDnsProvider, MemoryZone } from '#core/dns/memory.ts';
 import type { ObservationBatch } from '#core/model.ts';
 import { mapSecretSource, silentLogger } from '#core/ports.ts';
@@ -30,6 +32,11 @@ import { createProbeHandler, WATCHDOG_EVENT } from '../../functions/probe.ts';
 import { startDynalite, type Dynalite } from '../functions/dynamo/dynalite.ts';
 import { SqsFixture, sqsEvent } from '../functions/probe-sqs-fixture.ts';
 
+const dynaliteItemSize = (createRequire(import.meta.url)('dynalite/db/index.js') as { itemSize: (item: unknown) => number }).itemSize;
+const pickSizing = (a: CostAssumptions) => ({
+  heartbeatItemBytes: a.heartbeatItemBytes, sheetBaseBytes: a.sheetBaseBytes, sheetBytesPerService: a.sheetBytesPerService,
+  stateItemBytes: a.stateItemBytes, nonceItemBytes: a.nonceItemBytes,
+});
 const KEY = { id: 'probe-count', hex: '33'.repeat(32) };
 const INTERVAL_S = 10;
 let dynalite: Dynalite;
@@ -127,8 +134,8 @@ describe('counted operations = the cost model', () => {
     await sqs.stop();
   });
 
-  it('AWS coordinator (per-service-state layout): N services x V vantage points x M rounds, DynamoDB requests and units', async () => {
-    const vps = ['us-east-1', 'eu-west-1', 'ap-northeast-2'];
+  it('AWS coordinator (vote ledger): N services x V vantage points x M rounds, DynamoDB requests and units', async () => {
+    const vps = ['us-east-1', 'eu-west-1', 'us-west-2']; // names of one length: one item size per kind
     const cfg = config(4, vps);
     const dynamo = dynalite.client();
     const counter = countCapacity(dynamo);
@@ -149,38 +156,56 @@ describe('counted operations = the cost model', () => {
         vantagePoint: `aws:${vp}`, round, sentAt: clock.t, controlOk: true, ranIn: vp,
         results: cfg.services.flatMap((s) => (['primary', 'secondary'] as const).map((t) => ({ service: s.name, target: t, verdict: 'healthy' as const, observedAt: clock.t, latencyMs: 5 }))),
       };
-      expect(await nonces.claim(`n${++n}`, KEY.id, clock.t + 300_000, clock.t)).toBe(true);
+      expect(await nonces.claim(`n${String(++n).padStart(6, '0')}`, KEY.id, clock.t + 300_000, clock.t)).toBe(true);
       await coordinator.ingest(batch, KEY.id);
     };
-    // Warm-up: a few rounds create every state item and settle the decisions.
-    for (let r = 0; r < 6; r++) { clock.t += INTERVAL_S * 1000; for (const vp of vps) await post(vp, r); }
-    await coordinator.tick();
+    // Warm-up: past the gray window, so the heartbeats hold a full window of receive times, every
+    // decision state exists and every vote sheet is settled.
+    const intervalMs = INTERVAL_S * 1000;
+    for (let r = 0; r < 40; r++) { clock.t += intervalMs; if (clock.t % 60_000 === 0) await coordinator.tick(); for (const vp of vps) await post(vp, r); }
     counter.reset();
 
     const M = 12;
-    const start = clock.t;
+    const start = clock.t + intervalMs;
     for (let r = 0; r < M; r++) {
-      clock.t = start + r * INTERVAL_S * 1000;
+      clock.t = start + r * intervalMs;
       if ((clock.t - start) % 60_000 === 0) await coordinator.tick();
       for (const vp of vps) await post(vp, 100 + r);
     }
-    const counted = { reads: counter.units.read, writes: counter.units.write, gets: counter.calls.get('GetItemCommand'), puts: (counter.calls.get('PutItemCommand') ?? 0) + (counter.calls.get('BatchWriteItemCommand') ?? 0) };
-    // The model takes the state item's size (read back below); the counts come from dynalite.
+    const counted = { readUnits: counter.units.read, writeUnits: counter.units.write, calls: Object.fromEntries(counter.calls) };
+    // The model takes item sizes, measured here on the real items with DynamoDB's formula.
     const items = (await dynamo.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
-    const states = items.filter((i) => i.pk?.S === 'state');
-    expect(states).toHaveLength(4);
-    const bytes = Math.max(...states.map((i) => Object.entries(i).reduce((t, [k, v]) => t + k.length + (v.S !== undefined ? Buffer.byteLength(v.S) : (v.N ?? '').length), 0)));
-    const model = countOperations(cfg, M * INTERVAL_S, { storageLayout: 'per-service-state', stateItemBytes: bytes }).aws!.storage;
-    expect({ ...counted, writes: undefined }).toEqual({ reads: model.dynamoReadUnits, writes: undefined, gets: model.dynamoReadRequests, puts: model.dynamoWriteRequests });
-    // Write units are exact only per item size: a PutItem bills the larger of the old and new
-    // item, and v0.1's state item (every vote of every vantage point) moves across a 1 KB line
-    // as votes age, so the count lies between the model at one size class below the largest
-    // item and the model at the largest (the heartbeat layout's fixed-size items remove this).
-    const smaller = countOperations(cfg, M * INTERVAL_S, { storageLayout: 'per-service-state', stateItemBytes: bytes - 1024 }).aws!.storage;
-    expect(counted.writes).toBeGreaterThan(smaller.dynamoWriteUnits);
-    expect(counted.writes).toBeLessThanOrEqual(model.dynamoWriteUnits);
-    // 4 services x (3 vantage points x 12 batches + 2 ticks) evaluations, each one read and one write, plus 36 nonces.
-    expect(counted.gets).toBe(4 * (3 * 12 + 2));
-    expect(counted.puts).toBe(4 * (3 * 12 + 2) + 36);
+    const sizes = (keep: (sk: string, pk: string) => boolean) => items.filter((i) => keep(i.sk!.S!, i.pk!.S!)).map((i) => itemBytes(i as Record<string, SizedValue>));
+    // itemBytes is DynamoDB's size formula; dynalite bills by its own implementation of it.
+    for (const i of items) expect(itemBytes(i as Record<string, SizedValue>), i.sk!.S).toBe(dynaliteItemSize(i));
+    const heartbeats = sizes((sk) => sk.endsWith('#hb'));
+    const sheets = sizes((sk) => sk.endsWith('#sheet'));
+    const states = sizes((sk, pk) => pk === 'state' && sk.startsWith('svc#'));
+    const nonceItems = sizes((_, pk) => pk.startsWith('nonce#'));
+    expect([heartbeats.length, sheets.length, states.length]).toEqual([3, 3, 4]);
+    // Every heartbeat, sheet and state of this run has one size (same-width names and numbers);
+    // nonce items differ by a byte or two (numbers lose trailing zeros), all in one 1 KB unit.
+    for (const list of [heartbeats, sheets, states]) expect(new Set(list).size).toBe(1);
+    expect(new Set(nonceItems.map(writeUnits))).toEqual(new Set([1]));
+    // A sheet's fixed part and per-service part, from the sheet's own JSON: the votes object holds one entry per service.
+    const sheetItem = items.find((i) => i.sk!.S!.endsWith('#sheet'))!;
+    const votes = (JSON.parse(sheetItem.value!.S!) as { votes: Record<string, unknown> }).votes;
+    const perService = Object.entries(votes).map(([name, entry]) => Buffer.byteLength(`${JSON.stringify(name)}:${JSON.stringify(entry)},`));
+    expect(new Set(perService).size).toBe(1);
+    const sheetBytesPerService = perService[0]!;
+    const sizing = {
+      heartbeatItemBytes: heartbeats[0]!, sheetBaseBytes: sheets[0]! - 4 * sheetBytesPerService, sheetBytesPerService,
+      stateItemBytes: states[0]!, nonceItemBytes: Math.max(...nonceItems), changeWritesPerServiceMonth: 0,
+    };
+    // The estimate's defaults are these measured sizes (service names of 14 characters, 10 s interval).
+    expect(sizing).toEqual({ ...pickSizing(DEFAULT_ASSUMPTIONS), changeWritesPerServiceMonth: 0 });
+    const model = countOperations(cfg, M * INTERVAL_S, sizing).aws!.storage;
+    expect(counted).toEqual({
+      readUnits: model.dynamoReadUnits, writeUnits: model.dynamoWriteUnits,
+      calls: { QueryCommand: model.dynamoReadRequests, PutItemCommand: model.dynamoWriteRequests },
+    });
+    // Spelled out: 3 vantage points x 12 batches, each a ledger Query, a snapshot Query, a heartbeat
+    // and a nonce PutItem; 2 ticks, each a snapshot Query; steady state writes no sheet and no state.
+    expect(counted.calls).toEqual({ QueryCommand: 3 * 12 * 2 + 2, PutItemCommand: 3 * 12 * 2 });
   });
 });

@@ -47,9 +47,10 @@ export interface RoundWaitOptions {
   readonly timeoutMs?: number;
 }
 
-export async function startE2E(policy: Partial<PolicyInput> = {}, extra: Partial<LocalRunOptions> = {}): Promise<E2E> {
+/** `configure` changes the config before the run starts (e.g. adds a webhook). */
+export async function startE2E(policy: Partial<PolicyInput> = {}, extra: Partial<LocalRunOptions> = {}, configure: (input: LifeboatConfigInput) => LifeboatConfigInput = (i) => i): Promise<E2E> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-e2e-'));
-  const input: LifeboatConfigInput = {
+  const input: LifeboatConfigInput = configure({
     services: [{
       name: SERVICE,
       primary: { url: `http://${PRIMARY_IP}:18080`, a: [PRIMARY_IP] },
@@ -61,7 +62,7 @@ export async function startE2E(policy: Partial<PolicyInput> = {}, extra: Partial
     vantagePoints: { aws: ['ap-northeast-2', 'us-east-1', 'eu-west-1'], cloudflare: ['apac', 'weur', 'enam'] },
     probing: { intervalSeconds: INTERVAL_S, recheckDelayMs: 200, controlUrls: [] },
     keys: [{ id: 'e2e-probe', scope: 'probe', speaksFor: ['aws', 'cloudflare'] }, { id: 'e2e-operator', scope: 'operator' }],
-  };
+  });
   const configPath = join(dir, 'lifeboat.config.json');
   writeFileSync(configPath, JSON.stringify(input));
   const lines: string[] = [];
@@ -122,10 +123,12 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 /** Waits until every coordinator has fresh healthy votes from every vantage point. */
 export async function steady(e: E2E): Promise<void> {
   const vps = e.run.vantagePoints.length;
+  let seen = 'no status yet';
   await waitFor('a healthy steady state', async () => {
-    const reports = await e.status().catch(() => []);
+    const reports = await e.status().catch((err: Error) => { seen = err.message; return []; });
+    if (reports.length) seen = reports.map((r) => `${r.coordinator}: ${JSON.stringify(r.services[0]?.tally.primary)}`).join('; ');
     return reports.length === e.run.coordinators().length && reports.every((r) => r.services[0]?.tally.primary.healthy === vps);
-  });
+  }).catch((err: Error) => { throw new Error(`${err.message}; last seen: ${seen}; log: ${e.lines.slice(-5).join(' | ')}`); });
 }
 
 interface RoundWait {

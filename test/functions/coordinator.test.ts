@@ -3,6 +3,7 @@
  * EventBridge scheduled events, against dynalite (real DynamoDBClient), the loopback Route 53
  * (real Route53Client) and the loopback SSM (real SSMClient).
  */
+import { statesWithVotes } from '../support/stored-votes.ts';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -111,7 +112,7 @@ describe('coordinator handler: function URL events', () => {
     const res = await http(handler, await signedEvent(PROBE_KEY, 'POST', '/v1/observations', batchBody('aws:us-east-1', 'healthy', 'healthy', T0), T0));
     expect(res.statusCode).toBe(200);
     expect(json(res)).toMatchObject({ accepted: 2, ignored: 0 });
-    const state = await store.get(SERVICE);
+    const state = (await statesWithVotes(store)).find((s) => s.value.service === SERVICE);
     expect(state?.value.votes.find((v) => v.vantagePoint === 'aws:us-east-1')?.primary?.verdict).toBe('healthy');
     expect(metrics.map((m) => JSON.parse(m) as Record<string, unknown>)).toEqual([expect.objectContaining({ ObservationBatches: 1, Coordinator: 'aws', VantagePoint: 'aws:us-east-1' })]);
   });

@@ -1,4 +1,5 @@
 /** Helpers for the workerd tests: signing like a prober or an operator, and reading the fixtures. */
+import { statesWithVotes } from '../../support/stored-votes.ts';
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { inject } from 'vitest';
 import type { ObservationBatch } from '#core/model.ts';
@@ -45,7 +46,8 @@ export async function postBatch(b: ObservationBatch, key: TestKey): Promise<Resp
 /** What the coordinator DO holds: service states, audit, nonce count. */
 export async function coordinatorStorage() {
   return runInDurableObject(coordinatorObject(), async (instance: CoordinatorObject) => ({
-    states: await instance.store.list(),
+    // With the votes the coordinator would see: they live in the vote ledger since 0.2.
+    states: await statesWithVotes(instance.store),
     audit: await instance.store.audit({ limit: 1000 }),
     nonces: instance.nonces.count(),
   }));
