@@ -10,6 +10,7 @@
  * hint; each runs its own clock and slot claim and probes its slice of the services, posting its
  * own batch. A shard past the current count (the config shrank) lets its clock stop.
  */
+import { ConfigurationError } from '#core/errors.ts';
 import { DurableObject } from 'cloudflare:workers';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { realSleep, systemClock } from '#core/ports.ts';
@@ -60,7 +61,7 @@ export class Prober extends DurableObject<Env> implements ProberRpc {
 
   /** RPC from the watchdog (shard 0) or shard 0 (shards 1...): remember what this object serves and make sure its clock runs. */
   async ensureArmed(hint: LocationHint, shard = 0): Promise<ArmResult> {
-    if (!Number.isSafeInteger(shard) || shard < 0) throw new RangeError(`shard must be a whole number >= 0, got ${shard}`);
+    if (!Number.isSafeInteger(shard) || shard < 0) throw new ConfigurationError(`shard must be a whole number >= 0, got ${shard}`);
     if (this.hint !== hint || this.shard !== shard) {
       this.hint = hint;
       this.shard = shard;
