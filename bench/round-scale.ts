@@ -4,8 +4,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../core/config/validate.ts';
-import { runRound } from '../core/probe/round.ts';
+import { loadConfig } from '#core/config/validate.ts';
+import { runRound } from '#core/probe/round.ts';
 
 export async function benchRoundScale(services: number, latencyMs: number, concurrency: number): Promise<{ wallMs: number; results: number; peak: number }> {
   let held = 0;

@@ -11,6 +11,8 @@ export type LocationHint = (typeof CLOUDFLARE_LOCATION_HINTS)[number];
 /** What the last alarm did; kept in storage for `status()` and for tests. */
 export interface LastRound {
   readonly slot: number;
+  /** Which part of the vantage point's round this object probed (core/probe/shard.ts). */
+  readonly shard?: { readonly index: number; readonly count: number };
   readonly startedAt: number;
   readonly controlOk?: boolean;
   readonly results?: number;
@@ -26,14 +28,20 @@ export interface ArmResult {
 
 export interface ProberStatus {
   readonly hint: LocationHint | undefined;
+  /** 0 for the hint's own object (`prober:<hint>`), k for its shard `prober:<hint>#k`. */
+  readonly shard: number;
   readonly lastSlot: number;
   readonly alarmAt: number | null;
   readonly lastRound: LastRound | null;
 }
 
-/** The prober Durable Object (workers/prober.ts), one per location hint. */
+/**
+ * The prober Durable Object (workers/prober.ts), one per location hint, plus shards `#1`, `#2`...
+ * when one invocation cannot probe every service inside the interval (shard 0 arms them).
+ */
 export interface ProberRpc extends Rpc.DurableObjectBranded {
-  ensureArmed(hint: LocationHint): Promise<ArmResult>;
+  /** `shard` defaults to 0, the hint's own object; the watchdog arms that one only. */
+  ensureArmed(hint: LocationHint, shard?: number): Promise<ArmResult>;
   status(): Promise<ProberStatus>;
 }
 

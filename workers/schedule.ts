@@ -6,3 +6,9 @@
  * names one round (alarms are delivered at least once: a repeat has the same slot).
  */
 export { nextProbeAt, nextSlotStart, probeJitterMaxMs, probePhaseMs, slotOf } from '#core/probe/schedule.ts';
+
+/**
+ * A shard's Durable Object name: shard 0 is the hint's own prober (its name must never change,
+ * see workers/stubs.ts); shard k > 0 is `<name>#k`, created near the same hint.
+ */
+export const proberShardName = (proberName: string, shard: number): string => (shard === 0 ? proberName : `${proberName}#${shard}`);

@@ -4,4 +4,6 @@
  * once and refuses a Worker that throws) instead of shipping some config by accident. Deploy with
  * `lifeboat deploy cloudflare --config FILE`, which builds in .lifeboat/build/worker/.
  */
-throw new Error('no Lifeboat config bundled: deploy with "lifeboat deploy cloudflare --config my.config.ts" (docs/cloudflare.md), not wrangler in workers/');
+import { ConfigurationError } from '#core/errors.ts';
+
+throw new ConfigurationError('no Lifeboat config bundled: deploy with "lifeboat deploy cloudflare --config my.config.ts" (docs/cloudflare.md), not wrangler in workers/');

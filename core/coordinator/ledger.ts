@@ -23,6 +23,7 @@ import type { FailureKind, Observation, ServiceName, TargetRole, UnixMs, Verdict
 import { TARGET_ROLES } from '../model.ts';
 import type { GrayBucket, Vote, VoteBook, VoteEntry } from '../engine/state.ts';
 import { providerOf } from '../engine/votes.ts';
+import { InputError } from '../errors.ts';
 
 export interface Heartbeat {
   readonly vantagePoint: VantagePoint;
@@ -80,7 +81,7 @@ export const GONE_RETENTION_MS = 3600_000;
 export function sliceOf(observations: readonly Observation[]): string {
   let first: string | null = null;
   for (const o of observations) if (first === null || o.service < first) first = o.service;
-  if (first === null) throw new RangeError('a batch with no accepted observations has no slice');
+  if (first === null) throw new InputError('a batch with no accepted observations has no slice');
   return first;
 }
 

@@ -13,15 +13,25 @@
  * Limit: with no state record yet (a name's very first write) there is nothing to delete, so two
  * first writers racing inside one round trip can both succeed; reads then take the newest state
  * record, and the next write replaces them all with one.
+ *
+ * Many services at once (applyMany, a whole site failing): Cloudflare allows 1,200 API requests
+ * per 5 minutes per user, so reads list the zone (5,000 records a page) instead of two listings
+ * per service, and many services share one batch (at most 200 operations, the Free plan's limit).
+ * Each service keeps its own delete-by-id + post of its state record inside the batch, so one
+ * rival write fails the whole transaction and nothing in it lands; then the zone is read again,
+ * the services whose state moved are reported 'conflict', the rest go again, and what still fails
+ * is applied one service at a time, which isolates the one at fault. Every request is paced.
  */
 import { realSleep, type Fetch, type Sleep } from '../ports.ts';
+import { chunkByWeight, type BatchDnsProvider } from './batch.ts';
+import { CLOUDFLARE_PACE, Pacer, type PaceOptions } from './batch-pacer.ts';
 import { isNoop } from './plan.ts';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryOptions } from './retry.ts';
 import { encodeStateRecord, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
 import { normaliseName } from '../model.ts';
 import {
   DnsError, DnsRetryExhaustedError, UnsafePlanError,
-  type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type RecordSet, type RecordType,
+  type ApplyResult, type CurrentRecords, type DnsPlan, type RecordSet, type RecordType,
   type ServiceDns, type StateRecord,
 } from './types.ts';
 import { LifeboatError } from '../errors.ts';
@@ -49,7 +59,19 @@ export interface CloudflareProviderOptions {
   readonly retry?: Partial<Pick<RetryOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs' | 'maxTotalMs'>>;
   /** Bound on pages read per name (100 records each). */
   readonly maxPages?: number;
+  /** Client-side pacing of every request (default 4 per second, burst 40, real time). */
+  readonly pace?: Partial<PaceOptions>;
+  /** applyMany: operations per batch (Cloudflare: 200 on the Free plan, 3,500 on paid plans). */
+  readonly batchLimit?: number;
+  /** Bound on pages (5,000 records each) when reading the whole zone; past it, names are read one by one. */
+  readonly maxZonePages?: number;
 }
+
+/** From this many services on, readMany and applyMany list the zone instead of two listings per service. */
+const ZONE_LISTING_FROM = 8;
+const ZONE_PAGE = 5_000;
+/** Batched passes of applyMany (each after a fresh read) before falling back to one service at a time. */
+const BATCH_PASSES = 2;
 
 /** One record as the API returns it (the fields this provider uses). */
 export interface CloudflareRecord {
@@ -93,7 +115,7 @@ const SERVICE_TYPES: readonly string[] = ['A', 'AAAA', 'CNAME'];
 const isRetryable = (err: unknown): boolean =>
   err instanceof ZoneMoved || (err instanceof HttpFailure && (err.status === 429 || err.status >= 500));
 
-export class CloudflareDnsProvider implements DnsProvider {
+export class CloudflareDnsProvider implements BatchDnsProvider {
   readonly name = 'cloudflare' as const;
   readonly zone: string;
   private readonly baseUrl: string;
@@ -102,6 +124,9 @@ export class CloudflareDnsProvider implements DnsProvider {
   readonly #token: string;
   private readonly retry: RetryOptions;
   private readonly maxPages: number;
+  private readonly maxZonePages: number;
+  private readonly batchLimit: number;
+  private readonly pacer: Pacer;
 
   constructor(options: CloudflareProviderOptions) {
     this.zone = options.zoneId;
@@ -110,6 +135,10 @@ export class CloudflareDnsProvider implements DnsProvider {
     // Bound to globalThis: workerd throws "Illegal invocation" for a detached fetch.
     this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.maxPages = options.maxPages ?? 10;
+    this.maxZonePages = options.maxZonePages ?? 20;
+    this.batchLimit = options.batchLimit ?? 200;
+    if (!Number.isInteger(this.batchLimit) || this.batchLimit < 3) throw new DnsError(`Cloudflare batchLimit must be an integer >= 3 (one service's smallest batch), got ${options.batchLimit}`, 'cloudflare', this.zone);
+    this.pacer = new Pacer({ ...CLOUDFLARE_PACE, sleep: realSleep, now: Date.now, ...options.pace });
     this.retry = {
       ...DEFAULT_RETRY, ...options.retry, isRetryable,
       retryAfterMs: (err) => (err instanceof HttpFailure ? err.retryAfterMs : undefined),
@@ -152,6 +181,111 @@ export class CloudflareDnsProvider implements DnsProvider {
     });
   }
 
+  async readMany(services: readonly ServiceDns[]): Promise<ReadonlyMap<string, CurrentRecords>> {
+    const zone = services.length >= ZONE_LISTING_FROM ? await this.listZone() : null;
+    const out = new Map<string, CurrentRecords>();
+    for (const service of services) {
+      const name = normaliseName(service.service);
+      if (!zone) { out.set(name, await this.read(service)); continue; }
+      const { records, txt } = recordsOf(zone, name);
+      out.set(name, { records: toRecordSets(records, service.ttl), state: stateOf(txt) });
+    }
+    return out;
+  }
+
+  async applyMany(plans: readonly DnsPlan[]): Promise<readonly (ApplyResult | Error)[]> {
+    const base = { provider: this.name, zone: this.zone };
+    const results: (ApplyResult | Error | undefined)[] = new Array(plans.length);
+    let todo: number[] = [];
+    plans.forEach((plan, i) => {
+      const del = plan.changes.find((c) => c.kind === 'delete');
+      if (del) results[i] = new UnsafePlanError('a plan may not delete records', this.name, this.zone, del.before.name);
+      else if (isNoop(plan)) results[i] = { ...base, outcome: 'unchanged', state: plan.expectedState };
+      else todo.push(i);
+    });
+    // Batches that got a 5xx may have landed: the next read tells (state already the new one).
+    const uncertain = new Set<number>();
+    for (let pass = 0; pass < BATCH_PASSES && todo.length > 0; pass++) {
+      let zone: Map<string, CloudflareRecord[]> | null;
+      try {
+        zone = todo.length >= ZONE_LISTING_FROM ? await this.listZone() : null;
+      } catch (err) {
+        for (const i of todo) results[i] = asError(err);
+        todo = [];
+        break;
+      }
+      const ready: { index: number; batch: ReturnType<typeof buildBatch> }[] = [];
+      for (const i of todo) {
+        const plan = plans[i]!;
+        try {
+          const { records, txt } = zone ? recordsOf(zone, normaliseName(plan.service)) : await this.fetchRecords(plan.service);
+          const now = stateOf(txt);
+          if (uncertain.has(i) && sameState(now, plan.newState)) results[i] = { ...base, outcome: 'applied', state: now };
+          else if (!sameState(now, plan.expectedState)) results[i] = { ...base, outcome: 'conflict', state: now };
+          else ready.push({ index: i, batch: buildBatch(plan, records, txt.filter((r) => parseStateRecord(r.content))) });
+        } catch (err) {
+          results[i] = asError(err);
+        }
+      }
+      const rejected: number[] = [];
+      const size = (b: ReturnType<typeof buildBatch>) => b.deletes.length + b.patches.length + b.posts.length;
+      for (const chunk of chunkByWeight(ready, [this.batchLimit], (r) => [size(r.batch)])) {
+        const body = {
+          deletes: chunk.flatMap((r) => r.batch.deletes), patches: chunk.flatMap((r) => r.batch.patches), posts: chunk.flatMap((r) => r.batch.posts),
+        };
+        try {
+          // Only a 429 is re-sent as is (nothing ran); after a 5xx the batch may have landed.
+          await withRetry(() => this.call('POST', `/zones/${this.zone}/dns_records/batch`, body), {
+            ...this.retry, isRetryable: (err) => err instanceof HttpFailure && err.status === 429,
+          });
+          for (const r of chunk) results[r.index] = { ...base, outcome: 'applied', state: plans[r.index]!.newState };
+        } catch (err) {
+          if (err instanceof HttpFailure && (ZONE_MOVED_CODES.has(err.code) || err.status >= 500)) {
+            if (err.status >= 500) chunk.forEach((r) => uncertain.add(r.index));
+            rejected.push(...chunk.map((r) => r.index));
+          } else {
+            for (const r of chunk) results[r.index] = this.toDnsError(err, plans[r.index]!.service);
+          }
+        }
+      }
+      todo = rejected;
+    }
+    for (const i of todo) {
+      const plan = plans[i]!;
+      try {
+        results[i] = uncertain.has(i) && sameState((await this.read(this.serviceOf(plan))).state, plan.newState)
+          ? { ...base, outcome: 'applied', state: plan.newState }
+          : await this.apply(plan);
+      } catch (err) {
+        results[i] = asError(err);
+      }
+    }
+    return results.map((r) => r!);
+  }
+
+  /** Enough of a ServiceDns to read a plan's service (read uses only its name and TTL). */
+  private serviceOf(plan: DnsPlan): ServiceDns {
+    return { service: plan.service, ttl: CLOUDFLARE_AUTO_TTL, targets: { primary: [], secondary: [] } };
+  }
+
+  /** Every record of the zone by name, or null when it is longer than maxZonePages. */
+  private async listZone(): Promise<Map<string, CloudflareRecord[]> | null> {
+    const byName = new Map<string, CloudflareRecord[]>();
+    for (let page = 1; page <= this.maxZonePages; page++) {
+      const query = new URLSearchParams({ per_page: String(ZONE_PAGE), page: String(page) });
+      const body = await this.request<CloudflareRecord[]>('GET', `/zones/${this.zone}/dns_records?${query}`, `zone ${this.zone}`);
+      for (const r of body.result ?? []) {
+        const name = normaliseName(r.name);
+        const list = byName.get(name);
+        if (list) list.push(r);
+        else byName.set(name, [r]);
+      }
+      const info = body.result_info;
+      if (!info || page >= (info.total_pages ?? 1) || (body.result ?? []).length === 0) return byName;
+    }
+    return null;
+  }
+
   private async fetchRecords(service: string): Promise<{ records: CloudflareRecord[]; txt: CloudflareRecord[] }> {
     const name = normaliseName(service);
     // State record first, then the records (see Route53Provider.read): never new state over old records.
@@ -179,6 +313,7 @@ export class CloudflareDnsProvider implements DnsProvider {
 
   /** One HTTP call; any failure is an HttpFailure carrying Cloudflare's error code and hint. */
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Envelope<T>> {
+    await this.pacer.take();
     const res = await this.fetch(`${this.baseUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.#token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -198,18 +333,23 @@ export class CloudflareDnsProvider implements DnsProvider {
     try {
       return await withRetry(fn, this.retry);
     } catch (err) {
-      const what = `Cloudflare zone ${this.zone}, record ${record}`;
-      if (err instanceof ZoneMoved) {
-        throw new DnsRetryExhaustedError(`${what}: records kept changing under the write (at most ${this.retry.attempts} attempts): ${err.failure.detail}`, 'cloudflare', this.zone, record, { cause: err });
-      }
-      if (!(err instanceof HttpFailure)) throw err;
-      if (isRetryable(err)) {
-        throw new DnsRetryExhaustedError(`${what}: gave up after bounded retries (at most ${this.retry.attempts} attempts): HTTP ${err.status}: ${err.detail}`, 'cloudflare', this.zone, record, { cause: err });
-      }
-      const hint = err.status === 401 || err.status === 403 ? ' (check CLOUDFLARE_API_TOKEN: it needs Zone DNS Edit on this zone)' : '';
-      // The message is built from Cloudflare's error list, which never echoes the token.
-      throw new CloudflareApiError(`${what}: HTTP ${err.status}: ${err.detail}${hint}`, this.zone, record, err.code, err.status, { cause: err });
+      throw this.toDnsError(err, record);
     }
+  }
+
+  /** What is left of a failure once retries end, as a DnsError naming zone and record. */
+  private toDnsError(err: unknown, record: string): Error {
+    const what = `Cloudflare zone ${this.zone}, record ${record}`;
+    if (err instanceof ZoneMoved) {
+      return new DnsRetryExhaustedError(`${what}: records kept changing under the write (at most ${this.retry.attempts} attempts): ${err.failure.detail}`, 'cloudflare', this.zone, record, { cause: err });
+    }
+    if (!(err instanceof HttpFailure)) return asError(err);
+    if (isRetryable(err)) {
+      return new DnsRetryExhaustedError(`${what}: gave up after bounded retries (at most ${this.retry.attempts} attempts): HTTP ${err.status}: ${err.detail}`, 'cloudflare', this.zone, record, { cause: err });
+    }
+    const hint = err.status === 401 || err.status === 403 ? ' (check CLOUDFLARE_API_TOKEN: it needs Zone DNS Edit on this zone)' : '';
+    // The message is built from Cloudflare's error list, which never echoes the token.
+    return new CloudflareApiError(`${what}: HTTP ${err.status}: ${err.detail}${hint}`, this.zone, record, err.code, err.status, { cause: err });
   }
 }
 
@@ -246,6 +386,16 @@ export function buildBatch(plan: DnsPlan, records: readonly CloudflareRecord[], 
   const ttl = first ? (first.after.proxied ? CLOUDFLARE_AUTO_TTL : first.after.ttl) : stateTxts[0]?.ttl ?? CLOUDFLARE_AUTO_TTL;
   posts.push({ name: stateRecordName(plan.service), type: 'TXT', content: `"${encodeStateRecord(plan.newState)}"`, ttl });
   return { deletes, patches, posts };
+}
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+/** One service's records and state TXTs out of a zone listing. */
+function recordsOf(zone: ReadonlyMap<string, readonly CloudflareRecord[]>, name: string): { records: CloudflareRecord[]; txt: CloudflareRecord[] } {
+  return {
+    records: (zone.get(name) ?? []).filter((r) => SERVICE_TYPES.includes(r.type)),
+    txt: (zone.get(stateRecordName(name)) ?? []).filter((r) => r.type === 'TXT'),
+  };
 }
 
 function sameContent(type: string, a: string, b: string): boolean {

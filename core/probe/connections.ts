@@ -4,6 +4,7 @@
  * in production, not at all in local workerd), so the probe code enforces the cap itself: every
  * probe attempt and every control check passes through one gate per round.
  */
+import { ConfigurationError } from '../errors.ts';
 
 /** Per-runtime limits on one invocation (developers.cloudflare.com/workers/platform/limits). */
 export interface RuntimeLimits {
@@ -28,7 +29,7 @@ export class ConnectionGate {
   readonly limit: number;
 
   constructor(limit: number) {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`connection limit must be a whole number >= 1, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new ConfigurationError(`connection limit must be a whole number >= 1, got ${limit}`);
     this.limit = limit;
   }
 

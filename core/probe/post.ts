@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES } from '../signing/lb1.ts';
 import type { Clock, Fetch, Logger, Sleep } from '../ports.ts';
 import type { RequestSigner } from '../signing/signer.ts';
 import { startDeadline } from './deadline.ts';
+import { InputError } from '../errors.ts';
 
 export interface CoordinatorEndpoint {
   /** `aws`, `cloudflare`, ... for logs. */
@@ -73,7 +74,7 @@ export function splitBatch(batch: ObservationBatch, maxBytes = MAX_BODY_BYTES, m
     const group = byService.get(service)!;
     // Each result costs its JSON and a separating comma.
     const size = group.reduce((n, r) => n + utf8Length(JSON.stringify(r)) + 1, 0);
-    if (base + size > maxBytes || group.length > maxResults) throw new RangeError(`the results for ${service} alone do not fit one batch of ${maxBytes} bytes / ${maxResults} results`);
+    if (base + size > maxBytes || group.length > maxResults) throw new InputError(`the results for ${service} alone do not fit one batch of ${maxBytes} bytes / ${maxResults} results`);
     if (bytes + size > maxBytes || results.length + group.length > maxResults) flush();
     results.push(...group);
     bytes += size;

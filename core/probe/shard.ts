@@ -8,6 +8,7 @@
 import type { LifeboatConfig, ServiceConfig } from '../config/schema.ts';
 import { TARGET_ROLES } from '../model.ts';
 import type { RuntimeLimits } from './connections.ts';
+import { ConfigurationError } from '../errors.ts';
 
 export interface ProbeShard {
   /** 0-based. */
@@ -46,9 +47,9 @@ export function shardCount(config: LifeboatConfig, limits: ShardLimits): number 
 
 /** The services of one shard: contiguous, near-equal slices of the config's order. */
 export function servicesOfShard(services: readonly ServiceConfig[], shard: ProbeShard): readonly ServiceConfig[] {
-  if (!Number.isSafeInteger(shard.count) || shard.count < 1) throw new RangeError(`shard.count must be a whole number >= 1, got ${shard.count}`);
+  if (!Number.isSafeInteger(shard.count) || shard.count < 1) throw new ConfigurationError(`shard.count must be a whole number >= 1, got ${shard.count}`);
   if (!Number.isSafeInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
-    throw new RangeError(`shard.index must be a whole number in [0, ${shard.count - 1}], got ${shard.index}`);
+    throw new ConfigurationError(`shard.index must be a whole number in [0, ${shard.count - 1}], got ${shard.index}`);
   }
   const from = Math.floor((services.length * shard.index) / shard.count);
   const to = Math.floor((services.length * (shard.index + 1)) / shard.count);

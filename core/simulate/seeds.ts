@@ -7,6 +7,7 @@
 import { worse, type ScenarioReport } from './expect.ts';
 import { runScenario } from './run.ts';
 import type { Scenario } from './scenario.ts';
+import { InputError } from '../errors.ts';
 
 /** Runs in flight at once: enough to keep the crypto pool busy, few enough to bound memory. */
 export const SEED_CONCURRENCY = 4;
@@ -27,6 +28,6 @@ export async function runSeeds(scenario: Scenario, count: number, concurrency = 
 
 /** The worst of the runs, as `worse` orders them (ties keep the earlier seed). */
 export function worstOf(reports: readonly ScenarioReport[]): ScenarioReport {
-  if (reports.length === 0) throw new RangeError('worstOf needs at least one report');
+  if (reports.length === 0) throw new InputError('worstOf needs at least one report');
   return reports.reduce((a, b) => worse(a, b));
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { builtinScenarios } from '#core/simulate/builtin.ts';
 import { runScenario } from '#core/simulate/run.ts';
 import { runSeeds, worstOf } from '#core/simulate/seeds.ts';
+import { InputError } from '#core/errors.ts';
 
 const scenario = builtinScenarios().find((s) => s.name === 'coordinator-dies-while-writing-dns')!;
 
@@ -33,6 +34,6 @@ describe('worstOf', () => {
     expect(worstOf([base, slow]).seed).toBe(2);
     expect(worstOf([slow, lying, base]).seed).toBe(3);
     expect(worstOf([lying, failed, slow]).seed).toBe(4);
-    expect(() => worstOf([])).toThrow(RangeError);
+    expect(() => worstOf([])).toThrow(InputError);
   }, 60_000);
 });

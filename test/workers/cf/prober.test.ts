@@ -6,7 +6,9 @@
  */
 import { createExecutionContext, createScheduledController, env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CoordinatorObject } from '../../../workers/coordinator.ts';
 import worker from '../../../workers/index.ts';
+import { statesWithVotes } from '../../support/stored-votes.ts';
 import { nextSlotStart, probeJitterMaxMs, probePhaseMs, slotOf } from '../../../workers/schedule.ts';
 import { coordinatorStub, proberName, proberStub } from '../../../workers/stubs.ts';
 import { control, coordinatorStorage, inspect } from './helpers.ts';
@@ -47,8 +49,10 @@ describe('prober Durable Object', () => {
     const aws = postsFrom((await inspect()).awsPosts, 'cloudflare:weur');
     expect(aws).toHaveLength(1);
     expect(aws[0]).toMatchObject({ keyId: PROBE_KEY.id, body: { round: status.lastSlot, controlOk: true } });
-    const { states, nonces } = await coordinatorStorage();
+    const { nonces } = await coordinatorStorage();
     expect(nonces).toBe(noncesBefore + 1);
+    // Votes live in the vote ledger, not in the state item (test/support/stored-votes.ts).
+    const states = await runInDurableObject(coordinatorStub(env), (instance) => statesWithVotes((instance as unknown as CoordinatorObject).store));
     const vote = states.find((s) => s.value.service === SERVICE)?.value.votes.find((v) => v.vantagePoint === 'cloudflare:weur');
     expect(vote).toMatchObject({ primary: { verdict: 'healthy' }, secondary: { verdict: 'healthy' } });
   });
