@@ -25,12 +25,12 @@
 import { realSleep, type Fetch, type Sleep } from '../ports.ts';
 import { chunkByWeight, type BatchDnsProvider } from './batch.ts';
 import { CLOUDFLARE_PACE, Pacer, type PaceOptions } from './batch-pacer.ts';
-import { isNoop } from './plan.ts';
+import { answerWithoutWriting, screenPlans } from './plan.ts';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryOptions } from './retry.ts';
 import { encodeStateRecord, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
 import { normaliseName } from '../model.ts';
 import {
-  DnsError, DnsRetryExhaustedError, UnsafePlanError,
+  DnsError, DnsRetryExhaustedError,
   type ApplyResult, type CurrentRecords, type DnsPlan, type RecordSet, type RecordType,
   type ServiceDns, type StateRecord,
 } from './types.ts';
@@ -153,10 +153,9 @@ export class CloudflareDnsProvider implements BatchDnsProvider {
 
   async apply(plan: DnsPlan): Promise<ApplyResult> {
     const base = { provider: this.name, zone: this.zone };
-    if (isNoop(plan)) return { ...base, outcome: 'unchanged', state: plan.expectedState };
-    for (const change of plan.changes) {
-      if (change.kind === 'delete') throw new UnsafePlanError('a plan may not delete records', this.name, this.zone, change.before.name);
-    }
+    const answer = answerWithoutWriting(plan, this);
+    if (answer instanceof Error) throw answer;
+    if (answer) return answer;
     // The read-check-write cycle is what gets retried, not the bare POST: after a 5xx the batch
     // may have landed, and re-sending its posts would duplicate records, so look again first.
     let uncertain = false;
@@ -195,14 +194,9 @@ export class CloudflareDnsProvider implements BatchDnsProvider {
 
   async applyMany(plans: readonly DnsPlan[]): Promise<readonly (ApplyResult | Error)[]> {
     const base = { provider: this.name, zone: this.zone };
-    const results: (ApplyResult | Error | undefined)[] = new Array(plans.length);
-    let todo: number[] = [];
-    plans.forEach((plan, i) => {
-      const del = plan.changes.find((c) => c.kind === 'delete');
-      if (del) results[i] = new UnsafePlanError('a plan may not delete records', this.name, this.zone, del.before.name);
-      else if (isNoop(plan)) results[i] = { ...base, outcome: 'unchanged', state: plan.expectedState };
-      else todo.push(i);
-    });
+    const screened = screenPlans(plans, this);
+    const results = screened.results;
+    let todo = screened.todo;
     // Batches that got a 5xx may have landed: the next read tells (state already the new one).
     const uncertain = new Set<number>();
     for (let pass = 0; pass < BATCH_PASSES && todo.length > 0; pass++) {

@@ -7,7 +7,7 @@ import { sameState } from './state-record.ts';
 import { normaliseName } from '../model.ts';
 import {
   UnsafePlanError,
-  type CurrentRecords, type DnsPlan, type DnsProviderName, type RecordChange, type RecordSet, type ServiceDns,
+  type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type DnsProviderName, type RecordChange, type RecordSet, type ServiceDns,
 } from './types.ts';
 
 export interface PlanInput {
@@ -62,4 +62,28 @@ export function planChange({ provider, zone, dns, current, to, at, epoch }: Plan
 /** True when applying the plan would send nothing. */
 export function isNoop(plan: DnsPlan): boolean {
   return plan.changes.length === 0 && sameState(plan.expectedState, plan.newState);
+}
+
+/**
+ * What a provider answers for a plan without any request: a plan that deletes records is refused
+ * (Lifeboat fails static, never empty) and a plan that changes nothing is `unchanged`. Null: the
+ * plan needs a write. One rule for `apply` and `applyMany` of every provider.
+ */
+export function answerWithoutWriting(plan: DnsPlan, where: Pick<DnsProvider, 'name' | 'zone'>): ApplyResult | UnsafePlanError | null {
+  const deletes = plan.changes.find((c) => c.kind === 'delete');
+  if (deletes?.kind === 'delete') return new UnsafePlanError('a plan may not delete records', where.name, where.zone, deletes.before.name);
+  if (isNoop(plan)) return { provider: where.name, zone: where.zone, outcome: 'unchanged', state: plan.expectedState };
+  return null;
+}
+
+/** `answerWithoutWriting` over a batch: the answers known already, and the indexes left to write. */
+export function screenPlans(plans: readonly DnsPlan[], where: Pick<DnsProvider, 'name' | 'zone'>): { results: (ApplyResult | Error | undefined)[]; todo: number[] } {
+  const results: (ApplyResult | Error | undefined)[] = new Array(plans.length);
+  const todo: number[] = [];
+  plans.forEach((plan, i) => {
+    const answer = answerWithoutWriting(plan, where);
+    if (answer) results[i] = answer;
+    else todo.push(i);
+  });
+  return { results, todo };
 }

@@ -25,12 +25,12 @@ import {
 import { realSleep, type Sleep } from '../ports.ts';
 import { chunkByWeight, type BatchDnsProvider } from './batch.ts';
 import { Pacer, ROUTE53_PACE, type PaceOptions } from './batch-pacer.ts';
-import { isNoop } from './plan.ts';
+import { answerWithoutWriting, screenPlans } from './plan.ts';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry.ts';
 import { encodeStateRecord, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
 import { normaliseName } from '../model.ts';
 import {
-  DnsError, DnsRetryExhaustedError, UnsafePlanError,
+  DnsError, DnsRetryExhaustedError,
   type ApplyResult, type CurrentRecords, type DnsPlan, type RecordSet, type RecordType,
   type ServiceDns, type StateRecord,
 } from './types.ts';
@@ -123,15 +123,9 @@ export class Route53Provider implements BatchDnsProvider {
 
   async applyMany(plans: readonly DnsPlan[]): Promise<readonly (ApplyResult | Error)[]> {
     const base = { provider: this.name, zone: this.zone };
-    const results: (ApplyResult | Error | undefined)[] = new Array(plans.length);
-    let todo: number[] = [];
-    plans.forEach((plan, i) => {
-      for (const change of plan.changes) {
-        if (change.kind === 'delete') { results[i] = new UnsafePlanError('a plan may not delete records', this.name, this.zone, change.before.name); return; }
-      }
-      if (isNoop(plan)) results[i] = { ...base, outcome: 'unchanged', state: plan.expectedState };
-      else todo.push(i);
-    });
+    const screened = screenPlans(plans, this);
+    const results = screened.results;
+    let todo = screened.todo;
     const uncertain = new Set<number>();
     // Two batched passes (the second after a re-read), then one service at a time.
     for (let pass = 0; pass < 2 && todo.length > 0; pass++) {
@@ -241,9 +235,9 @@ export class Route53Provider implements BatchDnsProvider {
 
   async apply(plan: DnsPlan): Promise<ApplyResult> {
     const base = { provider: this.name, zone: this.zone };
-    if (isNoop(plan)) return { ...base, outcome: 'unchanged', state: plan.expectedState };
-    const refused = plan.changes.find((c) => c.kind === 'delete');
-    if (refused?.kind === 'delete') throw new UnsafePlanError('a plan may not delete records', this.name, this.zone, refused.before.name);
+    const answer = answerWithoutWriting(plan, this);
+    if (answer instanceof Error) throw answer;
+    if (answer) return answer;
     // Read the TXT as it stands: the DELETE must repeat its TTL and values exactly.
     const old = await this.stateSet(plan.service);
     if (!sameState(stateOf(old), plan.expectedState)) return { ...base, outcome: 'conflict', state: stateOf(old) };
