@@ -15,6 +15,9 @@ import { RefusalCounter, type RefusalReason } from '#core/api/refusals.ts';
 import type { Clock, Logger } from '#core/ports.ts';
 import { configKeyResolver, keyEnvVar, type KeyResolver, type KeyScope } from '#core/signing/keys.ts';
 import { MAX_BODY_BYTES, verifyRequest } from '#core/signing/lb1.ts';
+import { verdictPaths } from '#core/api/verdict.ts';
+import type { LifeboatConfig } from '#core/config/schema.ts';
+import { DataPlaneSecretError, parseDataPlaneSecret, VERDICT_PATH_PREFIX } from '#core/dns/data-plane.ts';
 import { workerConfig } from './config.ts';
 import { workerSecrets, type Env } from './env.ts';
 
@@ -37,6 +40,8 @@ export interface GateDeps {
   readonly forward: (request: Request) => Promise<Response>;
   /** Hands counts to the coordinator object (RPC); called at most once a minute. */
   readonly flush: (counts: Partial<Record<RefusalReason, number>>) => Promise<void>;
+  /** The config (tests); the bundled one when absent. */
+  readonly config?: LifeboatConfig;
 }
 
 /** The request's own context: a flush outlives the response through its waitUntil. */
@@ -48,8 +53,12 @@ export class Gate {
   private pending = new Map<RefusalReason, number>();
   private flushedAt: number;
 
+  private readonly verdictPaths: Promise<ReadonlyMap<string, unknown>>;
+
   constructor(private readonly d: GateDeps) {
-    this.keys = configKeyResolver(workerConfig().keys, workerSecrets(d.env), keyEnvVar, d.logger);
+    const config = d.config ?? workerConfig();
+    this.keys = configKeyResolver(config.keys, workerSecrets(d.env), keyEnvVar, d.logger);
+    this.verdictPaths = dataPlanePaths(config, d.env.LIFEBOAT_DATA_PLANE_SECRET, d.logger);
     this.counter = new RefusalCounter({ clock: d.clock, logger: d.logger, onRefusal: (reason, n) => this.pending.set(reason, (this.pending.get(reason) ?? 0) + n) });
     this.flushedAt = d.clock.now();
   }
@@ -57,6 +66,9 @@ export class Gate {
   async handle(request: Request, waitUntil: WaitUntil): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (pathname === '/healthz') return this.d.forward(request);
+    // Route 53's checkers cannot sign: a data-plane verdict page is the one unsigned /v1 route.
+    // Only its exact (unguessable) paths reach the object; any other is an unknown route.
+    if (request.method === 'GET' && pathname.startsWith(VERDICT_PATH_PREFIX) && (await this.verdictPaths).has(pathname)) return this.d.forward(request);
     const scope = ROUTE_SCOPES[`${request.method} ${pathname}`];
     if (!scope) return Response.json({ error: 'not_found', detail: `no route ${request.method} ${pathname}` }, { status: 404 });
     const body = await readBody(request);
@@ -87,5 +99,17 @@ export class Gate {
     this.pending = new Map();
     this.flushedAt = now;
     waitUntil(this.d.flush(counts).catch((err: unknown) => this.d.logger.warn('could not hand refusal counts to the coordinator', { error: err instanceof Error ? err.message : String(err) })));
+  }
+}
+
+/** The verdict paths the Worker lets through; none without data-plane services or a usable secret. */
+async function dataPlanePaths(config: LifeboatConfig, secretText: string | undefined, logger: Logger): Promise<ReadonlyMap<string, unknown>> {
+  if (!config.services.some((s) => s.mode === 'data-plane') || secretText === undefined) return new Map();
+  try {
+    return await verdictPaths(config, parseDataPlaneSecret(secretText));
+  } catch (err) {
+    // The coordinator object reports the bad secret as degraded; here the pages stay closed.
+    if (err instanceof DataPlaneSecretError) { logger.error('data-plane verdict pages closed: bad secret', { error: err.message }); return new Map(); }
+    throw err;
   }
 }

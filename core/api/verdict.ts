@@ -22,10 +22,18 @@ export interface VerdictPages {
   active(service: ServiceName): Promise<TargetRole>;
 }
 
+/**
+ * The verdict pages' paths of every data-plane service (HMAC in memory, no I/O): what the
+ * coordinator serves, and what the Worker lets through unsigned (any other path is refused there).
+ */
+export function verdictPaths(config: LifeboatConfig, secret: Uint8Array): Promise<ReadonlyMap<string, VerdictIds>> {
+  const services = config.services.filter((s) => s.mode === 'data-plane').map((s) => normaliseName(s.name));
+  return Promise.all(services.map((s) => verdictIds(secret, s))).then((ids) => new Map(ids.map((i) => [i.path, i] as const)));
+}
+
 /** Pages of every data-plane service, answering from the coordinator's saved state. */
 export function verdictPages(config: LifeboatConfig, secret: Uint8Array, store: StateStore, logger: Logger, budgetMs = VERDICT_ANSWER_BUDGET_MS): VerdictPages {
-  const services = config.services.filter((s) => s.mode === 'data-plane').map((s) => normaliseName(s.name));
-  const pages = Promise.all(services.map((s) => verdictIds(secret, s))).then((ids) => new Map(ids.map((i) => [i.path, i] as const)));
+  const pages = verdictPaths(config, secret);
   const lastSeen = new Map<ServiceName, TargetRole>();
   return {
     pages,

@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '#core/ports.ts';
 import { fetchHandler } from '../../../workers/index.ts';
 import { Gate } from '../../../workers/gate.ts';
+import { workerConfig } from '../../../workers/config.ts';
+import { parseDataPlaneSecret, verdictIds } from '#core/dns/data-plane.ts';
+import { normaliseName } from '#core/model.ts';
 import { batch, coordinatorStorage, signedRequest, BASE } from './helpers.ts';
 import { OPERATOR_KEY, PROBE_KEY } from './shared.ts';
 
@@ -77,4 +80,27 @@ describe('the Worker gate', () => {
     const total = Object.values(flushed[0]!).reduce((a, b) => a + b, 0);
     expect(total).toBe(102);
   });
+
+  it('lets Route 53 reach a data-plane verdict page unsigned, and only its exact path', async () => {
+    const secretHex = 'ab'.repeat(32);
+    const base = workerConfig();
+    const config = { ...base, services: base.services.map((svc, i) => (i === 0 ? { ...svc, mode: 'data-plane' as const } : svc)) };
+    const { path } = await verdictIds(parseDataPlaneSecret(secretHex), normaliseName(config.services[0]!.name));
+    const forwarded: string[] = [];
+    const gate = new Gate({
+      env: { ...env, LIFEBOAT_DATA_PLANE_SECRET: secretHex }, config, clock: { now: () => Date.now() }, logger: silentLogger,
+      forward: async (req) => { forwarded.push(new URL(req.url).pathname); return new Response('stay'); },
+      flush: async () => {},
+    });
+    const waitUntil = () => {};
+    expect((await gate.handle(new Request(`${BASE}${path}`), waitUntil)).status).toBe(200);
+    expect(forwarded).toEqual([path]);
+    // A guessed page, another method, or the pages without the secret: refused here, never forwarded.
+    expect((await gate.handle(new Request(`${BASE}/v1/verdict/${'0'.repeat(64)}`), waitUntil)).status).toBe(404);
+    expect((await gate.handle(new Request(`${BASE}${path}`, { method: 'POST', body: '{}' }), waitUntil)).status).toBe(404);
+    const closed = new Gate({ env, config, clock: { now: () => Date.now() }, logger: silentLogger, forward: async () => new Response('stay'), flush: async () => {} });
+    expect((await closed.handle(new Request(`${BASE}${path}`), waitUntil)).status).toBe(404);
+    expect(forwarded).toEqual([path]);
+  });
 });
+
