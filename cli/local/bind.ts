@@ -4,7 +4,7 @@
  * (hmac-sha256) of which only the ones marked `update` may change the zones (update-policy).
  * named runs in the foreground as our child; stop() ends that PID only and removes the dir.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
@@ -38,6 +38,15 @@ export function namedInstalled(binary = 'named'): boolean {
 }
 
 /** A port free for both TCP and UDP on 127.0.0.1 right now (named needs both). */
+/** SIGTERM to a server we started (its PID only), SIGKILL after `graceMs`; resolves once it exited. */
+export async function stopServerProcess(child: ChildProcess, exited: Promise<void>, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(killer);
+}
+
 export async function freeLoopbackPort(): Promise<number> {
   for (let tries = 0; tries < 20; tries++) {
     const port = await new Promise<number>((resolve, reject) => {
@@ -205,12 +214,7 @@ export async function startNamed(options: NamedOptions): Promise<Named> {
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopped ??= (async () => {
     forget();
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    if (child.pid !== undefined) await stopServerProcess(child, exited);
     rmSync(dir, { recursive: true, force: true });
   })());
   try {
