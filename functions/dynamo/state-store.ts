@@ -16,6 +16,7 @@ import type { ServiceState } from '#core/engine/state.ts';
 import type { ServiceName, VantagePoint } from '#core/model.ts';
 import { isConditionFailure, num, SORT_KEY, str, TTL_ATTRIBUTE, type Item } from './table.ts';
 import { StorageError } from '#core/errors.ts';
+import { systemClock, type Clock } from '#core/ports.ts';
 
 export interface DynamoStateStoreOptions {
   readonly client: DynamoDBClient;
@@ -26,6 +27,8 @@ export interface DynamoStateStoreOptions {
   readonly random?: () => string;
   /** Bound on Query pages read for one call (each page is up to 1 MB). */
   readonly maxPages?: number;
+  /** Stamps `updatedAt` and audit expiry; the coordinator's clock, so items are reproducible in tests. */
+  readonly clock?: Clock;
 }
 
 const STATE_PK = 'state';
@@ -50,6 +53,7 @@ export class DynamoStateStore implements StateStore {
   private readonly retentionS: number;
   private readonly random: () => string;
   private readonly maxPages: number;
+  private readonly clock: Clock;
 
   constructor(options: DynamoStateStoreOptions) {
     this.client = options.client;
@@ -57,6 +61,7 @@ export class DynamoStateStore implements StateStore {
     this.retentionS = Math.round((options.auditRetentionDays ?? 30) * 86_400);
     this.random = options.random ?? (() => crypto.randomUUID().slice(0, 8));
     this.maxPages = options.maxPages ?? 20;
+    this.clock = options.clock ?? systemClock;
   }
 
   async get(service: ServiceName): Promise<Versioned<ServiceState> | null> {
@@ -73,7 +78,7 @@ export class DynamoStateStore implements StateStore {
         TableName: this.table,
         Item: {
           pk: { S: STATE_PK }, sk: { S: stateSk(state.service) },
-          version: { N: String(version) }, state: { S: JSON.stringify(state) }, updatedAt: { N: String(Date.now()) },
+          version: { N: String(version) }, state: { S: JSON.stringify(state) }, updatedAt: { N: String(this.clock.now()) },
         },
         ...(expected === null
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
@@ -133,7 +138,7 @@ export class DynamoStateStore implements StateStore {
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const expiresAt = Math.floor(Date.now() / 1000) + this.retentionS;
+    const expiresAt = Math.floor(this.clock.now() / 1000) + this.retentionS;
     const requests: WriteRequest[] = entries.flatMap((entry, i) => {
       // The index keeps the order of entries written in the same millisecond by one call.
       const sk = `${auditTime(entry.at)}#${String(i).padStart(3, '0')}${this.random()}`;

@@ -140,8 +140,11 @@ describe('counted operations = the cost model', () => {
     const dynamo = dynalite.client();
     const counter = countCapacity(dynamo);
     const tableName = await dynalite.table();
-    const clock = { t: Math.ceil(Date.now() / 60_000) * 60_000, now() { return this.t; } };
-    const store = new DynamoStateStore({ client: dynamo, tableName });
+    // A fixed start: every number stored (times, expiries) has the same digits on every run.
+    const clock = { t: Date.UTC(2026, 10, 29, 12, 1), now() { return this.t; } };
+    // The store stamps items from a clock a few milliseconds behind the rounds' (as a write lands in
+    // production), never from the wall clock, so every run stores numbers with the same digits.
+    const store = new DynamoStateStore({ client: dynamo, tableName, clock: { now: () => clock.t + 137 } });
     const nonces = new DynamoNonceStore({ client: dynamo, tableName });
     const zone = new MemoryZone('example.com');
     const provider = new MemoryDnsProvider(zone, { name: 'embedded' });
