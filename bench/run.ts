@@ -3,6 +3,7 @@
  * docs/benchmarks.md with the machine they came from; nothing here asserts a time.
  *   npm run bench                 all of them
  *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate, cost
+ *   npm run bench -- stress-suite [--runs N]   npm test N times under stress-ng (named only, never in "all")
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -24,11 +25,15 @@ import { formatScale } from '../cli/commands/cost.ts';
 import production from '../examples/production.config.ts';
 import { benchRoundScale } from './round-scale.ts';
 import { benchMassFailover } from './mass-failover.ts';
+import { stressSuiteCli } from './stress-suite.ts';
 
 const only = process.argv.slice(2);
-const want = (name: string) => only.length === 0 || only.includes(name);
+// The stress suite takes its own arguments (--runs N, -- <command>) and runs alone.
+const stressSuite = only.includes('stress-suite');
+if (stressSuite) process.exitCode = await stressSuiteCli(only.slice(only.indexOf('stress-suite')));
+const want = (name: string) => !stressSuite && (only.length === 0 || only.includes(name));
 
-console.log(`Lifeboat benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores)\n`);
+if (!stressSuite) console.log(`Lifeboat benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores)\n`);
 
 /**
  * The engine as it ships: bundled by esbuild (as the Lambda and the Worker are) and run by plain
