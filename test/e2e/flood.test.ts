@@ -80,7 +80,7 @@ it('4,000 refused requests during a failover: same rounds, nothing stored, the d
 
   const flooded = await failover(true);
   const f = flooded.flood!;
-  console.log(`failover rounds: control ${control.rounds} ${JSON.stringify(control.perVantagePoint)}, flood ${flooded.rounds} ${JSON.stringify(flooded.perVantagePoint)}; flood responses ${JSON.stringify(f.byStatus)}`);
+  console.log(`failover rounds: control ${control.rounds} ${JSON.stringify(control.perVantagePoint)}, flood ${flooded.rounds} ${JSON.stringify(flooded.perVantagePoint)}; honest posts not accepted: control ${control.refusedHonest.length}, flood ${flooded.refusedHonest.length}; flood responses ${JSON.stringify(f.byStatus)}`);
 
   // The whole flood went out and every request of it was refused (401, or 429 from the Worker's limiter).
   expect(f.timedOut).toBe(false);
