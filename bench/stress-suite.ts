@@ -47,7 +47,9 @@ export interface StressSuiteResult {
 export const DEFAULT_RUNS = 3;
 export const MAX_RUNS = 100;
 export const DEFAULT_COMMAND: Command = ['npm', 'test'];
-export const stressCommand = (cpus: number): Command => ['stress-ng', '--cpu', String(cpus)];
+/** Half an hour per run at most: should this process die without its cleanup, the load still ends (stress-ng's own default is a day). */
+export const STRESS_SECONDS_PER_RUN = 1_800;
+export const stressCommand = (cpus: number, runs: number): Command => ['stress-ng', '--cpu', String(cpus), '--timeout', `${runs * STRESS_SECONDS_PER_RUN}s`];
 
 /** The load tool is not installed: the CLI says which package and exits 2. */
 export class StressToolMissingError extends Error {
@@ -129,7 +131,7 @@ async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> 
 async function runOnce(o: StressSuiteOptions, run: number, track: (c: ChildProcess | undefined) => void): Promise<SuiteRun> {
   const started = performance.now();
   const [cmd, ...args] = o.command;
-  const child = spawn(cmd, args, { cwd: o.cwd ?? REPO, env: { ...(o.env ?? process.env), FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { cwd: o.cwd ?? REPO, env: { ...(o.env ?? process.env), FORCE_COLOR: '0', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   const lines: string[] = [];
   const prefix = `run ${run}/${o.runs} | `;
@@ -210,7 +212,7 @@ export async function stressSuiteCli(argv: readonly string[], out: (line: string
     throw err;
   }
   try {
-    const result = await runStressSuite({ runs: args.runs, command: args.command, stress: stressCommand(args.cpus), out, ...overrides });
+    const result = await runStressSuite({ runs: args.runs, command: args.command, stress: stressCommand(args.cpus, args.runs), out, ...overrides });
     out(formatSummary(result));
     return result.runs.every((r) => r.passed) && result.stressHeld ? 0 : 1;
   } catch (err) {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  failingTests, parseStressSuiteArgs, runStressSuite, stressSuiteCli, DEFAULT_COMMAND, type Command,
+  failingTests, parseStressSuiteArgs, runStressSuite, stressCommand, stressSuiteCli, DEFAULT_COMMAND, type Command,
 } from '../../bench/stress-suite.ts';
 
 const node = (script: string): Command => [process.execPath, '-e', script];
@@ -96,6 +96,10 @@ describe('parseStressSuiteArgs', () => {
     expect(DEFAULT_COMMAND).toEqual(['npm', 'test']);
     expect(parseStressSuiteArgs(['stress-suite', '--runs', '1', '--cpu', '4', '--', 'npx', 'vitest', 'run', '--project', 'node', 'test/x.test.ts']))
       .toEqual({ runs: 1, cpus: 4, command: ['npx', 'vitest', 'run', '--project', 'node', 'test/x.test.ts'] });
+  });
+
+  it('bounds the load in time, should the harness die without stopping it', () => {
+    expect(stressCommand(2, 3)).toEqual(['stress-ng', '--cpu', '2', '--timeout', '5400s']);
   });
 
   it('names the bad argument', () => {

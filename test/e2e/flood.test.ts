@@ -44,6 +44,20 @@ interface FailoverRun {
   readonly flood?: FloodReport;
 }
 
+/** What the vantage points' posts since the stop came to, by coordinator: why no decision came. */
+function honestSince(batches: readonly { batch: ObservationBatch; posts: readonly PostResult[] }[], since: number): string {
+  const by = new Map<string, { ok: number; failed: Map<string, number> }>();
+  for (const { posts } of batches.filter((b) => b.batch.sentAt >= since)) {
+    for (const p of posts) {
+      const c = by.get(p.coordinator) ?? { ok: 0, failed: new Map() };
+      by.set(p.coordinator, c);
+      if (p.ok) c.ok++;
+      else { const why = `${p.status ?? ''} ${p.error ?? ''}`.trim(); c.failed.set(why, (c.failed.get(why) ?? 0) + 1); }
+    }
+  }
+  return `honest posts since the primary stopped: ${[...by].map(([name, c]) => `${name} ${c.ok} accepted${c.failed.size ? `, not accepted ${JSON.stringify(Object.fromEntries(c.failed))}` : ''}`).join('; ') || 'none'}`;
+}
+
 /** One run: steady, (flood), the primary stops, DNS moves; counts rounds from the run's own batches. */
 async function failover(withFlood: boolean): Promise<FailoverRun> {
   const batches: { batch: ObservationBatch; posts: readonly PostResult[] }[] = [];
@@ -61,7 +75,8 @@ async function failover(withFlood: boolean): Promise<FailoverRun> {
   }
   const stoppedAt = Date.now();
   await e.primary().stop();
-  await waitFor('DNS to serve the secondary', async () => (await e!.answer()).join() === SECONDARY_IP, INTERVAL_S * 1000 * 20);
+  await waitFor('DNS to serve the secondary', async () => (await e!.answer()).join() === SECONDARY_IP, INTERVAL_S * 1000 * 20)
+    .catch((err: Error) => { throw new Error(`${err.message} (${withFlood ? 'with' : 'without'} the flood); ${honestSince(batches, stoppedAt)}`); });
   const floodCounts = withFlood ? await sender!.done : undefined;
   const reports = await e.status();
   const decidedAt = Math.min(...reports.map((r) => r.services[0]!.lastDecision?.at ?? Infinity));
