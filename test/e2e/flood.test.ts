@@ -2,8 +2,9 @@
  * Issue 14: an anonymous flood neither slows a failover nor reaches storage. 2,000 unsigned and
  * 2,000 badly signed requests (16 in flight) go at both coordinators (the Lambda handler over
  * dynalite, the Worker's gate in workerd) while the primary dies, sent from a child process
- * (test/e2e/flood-sender.ts) so the flood competes with the system for the machine as an outside
- * attacker's traffic would, not for this process's event loop. Judged by counts, never by time:
+ * (test/e2e/flood-sender.ts, at a lower CPU priority): the sender's own work no longer runs on the
+ * event loop that hosts the probes and the AWS coordinator, so what is measured is the
+ * coordinators refusing the flood, not the harness sending it. Judged by counts, never by time:
  * rounds of probing until the decision (against a no-flood control run in the same test and the
  * policy's bound), honest batches all accepted, refusals counted (not stored) and the audit free
  * of per-request rows, and both coordinators' status showing the decision.
