@@ -5,7 +5,7 @@
  * list). Nothing a signed body holds may reach a 500.
  */
 import * as z from 'zod';
-import { formatPath } from '../config/validate.ts';
+import { formatPath } from '../config/path.ts';
 import {
   FAILURE_KINDS, OVERRIDE_ACTIONS, TARGET_ROLES, VERDICTS, type BatchResult, type ObservationBatch, type VantagePoint,
 } from '../model.ts';

@@ -33,7 +33,7 @@ export default defineProject({
   ],
   resolve: {
     alias: {
-      'lifeboat-config': here('./fixture.config.ts'),
+      'lifeboat-config': here('./checked.config.ts'),
       // As in wrangler.jsonc: the browser build of xml-builder needs DOMParser (TOOLCHAIN.md).
       '@aws-sdk/xml-builder': here('../../../node_modules/@aws-sdk/xml-builder/dist-cjs/index.js'),
     },
