@@ -86,8 +86,12 @@ export class Route53Client {
         $metadata: {},
       };
     }
-    const xml = await this.call({ method: 'GET', path: `${API}/change/${bareId(command.input.Id).replace(/^change\//, '')}` });
-    return { ChangeInfo: changeInfo(xml), $metadata: {} };
+    if (command instanceof GetChangeCommand) {
+      const xml = await this.call({ method: 'GET', path: `${API}/change/${bareId(command.input.Id).replace(/^change\//, '')}` });
+      return { ChangeInfo: changeInfo(xml), $metadata: {} };
+    }
+    // E.g. a command built from the real SDK module while this client was aliased in only partly.
+    throw new TypeError('Route53Client (Worker): only ChangeResourceRecordSets, ListResourceRecordSets and GetChange commands from this module are supported');
   }
 
   private async call(call: Call): Promise<string> {
