@@ -18,7 +18,7 @@ export interface WorkerBundleOptions {
   readonly outDir: string;
 }
 
-/** Bundles the Worker as wrangler does (ESM, workerd conditions, the config and xml-builder aliases). */
+/** Bundles the Worker as wrangler does (ESM, workerd conditions, the config and Route 53 client aliases of wrangler.jsonc). */
 export async function bundleWorker({ configPath, outDir }: WorkerBundleOptions): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, 'index.js');
@@ -34,7 +34,7 @@ export async function bundleWorker({ configPath, outDir }: WorkerBundleOptions):
     external: ['cloudflare:*', 'node:*'],
     alias: {
       'lifeboat-config': resolve(configPath),
-      '@aws-sdk/xml-builder': join(repo, 'node_modules/@aws-sdk/xml-builder/dist-cjs/index.js'),
+      '@aws-sdk/client-route-53': join(repo, 'workers/route53-client.ts'),
     },
     minify: false,
     logLevel: 'silent',

@@ -10,7 +10,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CoordinatorInputError, type Coordinator } from '../coordinator/coordinator.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
-import { vantagePointsOf } from '../config/validate.ts';
+import { vantagePointsOf } from '../config/access.ts';
 import type { OverrideCommand } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
 import { speaksFor, type KeyResolver, type KeyScope } from '../signing/keys.ts';

@@ -1,8 +1,9 @@
 import * as z from 'zod';
-import { rfc2136RecordSchema } from '../dns/rfc2136.ts';
+import { rfc2136RecordSchema } from './rfc2136-schema.ts';
 import { normaliseName } from '../model.ts';
 import { NOTIFY_EVENTS } from '../engine/decision.ts';
-import { policySchema, DEFAULT_INTERVAL_SECONDS } from '../engine/policy.ts';
+import { DEFAULT_INTERVAL_SECONDS } from '../engine/policy.ts';
+import { policySchema } from './policy-schema.ts';
 import { TIME_RE, TIMEZONE_RE, WEEKDAYS } from '../engine/maintenance.ts';
 import { isP256PublicKeyText } from '../signing/ecdsa.ts';
 

@@ -1,10 +1,15 @@
 import type * as z from 'zod';
 import { configSchema, keyWarnings, type LifeboatConfig, type ServiceConfig } from './schema.ts';
-import { resolvePolicy, decisionDeadlineMs, type Policy } from '../engine/policy.ts';
-import type { VantagePoint } from '../model.ts';
+import { decisionDeadlineMs } from '../engine/policy.ts';
+import { policyFor } from './access.ts';
+import { formatPath } from './path.ts';
 import { ConfigurationError } from '../errors.ts';
 import { keyEnvVar } from '../signing/keys.ts';
 import { MAX_DELAY_SECONDS } from '../probe/chain.ts';
+
+// Re-exported for existing callers; runtime code imports them from the zod-free modules.
+export { policyFor, vantagePointsOf } from './access.ts';
+export { formatPath } from './path.ts';
 
 /** One thing wrong (or worth a look) in a config, located by its path. */
 export interface ConfigProblem {
@@ -16,16 +21,6 @@ export interface ConfigProblem {
 export type ConfigResult =
   | { readonly ok: true; readonly config: LifeboatConfig; readonly warnings: readonly ConfigProblem[] }
   | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
-
-/** Formats a zod path the way people write it in code: `services[0].dns[1].ttl`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
 
 function problemsOf(error: z.ZodError): ConfigProblem[] {
   return error.issues.flatMap((issue) => {
@@ -57,19 +52,6 @@ export class ConfigError extends ConfigurationError {
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(`invalid config:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
   }
-}
-
-/** Every vantage point the config declares, in a stable order. */
-export function vantagePointsOf(config: LifeboatConfig): VantagePoint[] {
-  return [
-    ...config.vantagePoints.aws.map((r) => `aws:${r}` as const),
-    ...config.vantagePoints.cloudflare.map((h) => `cloudflare:${h}` as const),
-  ];
-}
-
-/** The resolved policy of one service: service fields over global fields over defaults. */
-export function policyFor(config: LifeboatConfig, service: ServiceConfig): Policy {
-  return resolvePolicy({ ...config.policy, ...service.policy }, config.probing.intervalSeconds);
 }
 
 /** What one provider's vantage points can do on their own under a service's policy. */

@@ -11,7 +11,7 @@
  * makes that idempotent.
  */
 import type { LifeboatConfig, ServiceConfig } from '../config/schema.ts';
-import { policyFor, vantagePointsOf } from '../config/validate.ts';
+import { policyFor, vantagePointsOf } from '../config/access.ts';
 import { evaluate } from '../engine/decide.ts';
 import { inMaintenance } from '../engine/maintenance.ts';
 import type { Action, AuditEntry, FlipOutcome } from '../engine/actions.ts';

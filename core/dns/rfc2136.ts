@@ -7,7 +7,6 @@
  * when there was none), and whose update section replaces the service's RRsets and that TXT. The
  * server applies all of it or none; a rival's write in between makes it answer NXRRSET/YXRRSET.
  */
-import * as z from 'zod';
 import { normaliseName } from '../model.ts';
 import { realSleep, type Sleep } from '../ports.ts';
 import {
@@ -25,27 +24,14 @@ import {
   type RecordType, type ServiceDns, type StateRecord,
 } from './types.ts';
 import { LifeboatError } from '../errors.ts';
+import type { Rfc2136RecordConfig } from '../config/rfc2136-schema.ts';
 
 // 'rfc2136' is not yet in DnsProviderName (core/dns/types.ts is widened when this is wired in).
 const PROVIDER: DnsProviderName = 'rfc2136';
 
-const hostname = z.string().min(1).max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?$/i, 'must be a DNS name such as example.com');
-
-/** The config entry of a service's `dns` list for an RFC 2136 server. */
-export const rfc2136RecordSchema = z.strictObject({
-  provider: z.literal('rfc2136'),
-  server: z.union([z.ipv4(), z.ipv6(), hostname]).describe('The primary (master) server that accepts updates: an address or host name.'),
-  port: z.number().int().min(1).max(65_535).default(53),
-  zone: hostname.describe('The zone apex the service name lives in, e.g. example.com.'),
-  keyName: hostname.describe('The TSIG key name, as the server knows it (tsig-keygen NAME).'),
-  algorithm: z.literal(TSIG_ALGORITHM).default(TSIG_ALGORITHM),
-  secretFrom: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be a secret name such as LIFEBOAT_TSIG_SECRET')
-    .describe('Name of the secret holding the base64 TSIG secret (SSM parameter suffix, Worker secret, or environment variable).'),
-  ttl: z.number().int().min(1).max(86_400).default(60),
-  tcp: z.boolean().default(true).describe('TCP (default; the only choice in a Worker) or UDP.'),
-});
-export type Rfc2136RecordConfig = z.output<typeof rfc2136RecordSchema>;
+// The config entry's schema (zod) is core/config/rfc2136-schema.ts: a runtime gets the entry
+// already validated and must not bundle zod for it.
+export type { Rfc2136RecordConfig } from '../config/rfc2136-schema.ts';
 
 export interface Rfc2136ProviderOptions {
   readonly server: DnsServerAddress;

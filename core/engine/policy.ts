@@ -1,34 +1,35 @@
-import * as z from 'zod';
+// The config-file schema (zod) lives in core/config/policy-schema.ts: the runtimes resolve
+// already-validated policies and must not bundle zod for it.
 
-/**
- * The failover policy of one service. Config values are in seconds for people; the engine works
- * on the resolved form in milliseconds (`Policy`).
- */
-export const policySchema = z.strictObject({
-  minVotes: z.number().int().min(1).default(3)
-    .describe('Unhealthy fresh votes needed, at least, before a failover.'),
-  providerMinVotes: z.number().int().min(1).default(2)
-    .describe('Fresh votes a provider (aws, cloudflare) needs to give a verdict of its own. Every provider with a verdict must agree before any automatic change; a provider with fewer fresh votes (e.g. silent) does not block the other.'),
-  quorumFraction: z.number().gt(0.5).lt(1).default(2 / 3)
-    .describe('Unhealthy votes must be MORE than this share of fresh votes.'),
-  failAfter: z.number().int().min(1).max(60).default(2)
-    .describe('Consecutive evaluations, one interval apart, that must agree before acting.'),
-  freshnessIntervals: z.number().int().min(1).max(20).default(3)
-    .describe('A vote counts for this many probe intervals after it was received.'),
-  failback: z.enum(['manual', 'auto']).default('manual')
-    .describe('manual: stay on the secondary until an operator acts. auto: return after recoverAfterSeconds.'),
-  recoverAfterSeconds: z.number().int().min(0).default(600)
-    .describe('With failback auto, how long the primary must be quorum-healthy before returning.'),
-  minDwellSeconds: z.number().int().min(0).default(900)
-    .describe('At most one automatic failover per this window (flap damping).'),
-  degradedFailureRate: z.number().min(0).max(1).default(0.2)
-    .describe('Gray failures: raise one `degraded` alert when every provider sees at least this share of primary votes unhealthy over degradedWindowSeconds (0: off). No DNS change.'),
-  degradedWindowSeconds: z.number().int().min(10).max(3600).default(300)
-    .describe('The window the degraded failure rate is measured over.'),
-});
+/** The policy as the config writes it, every field present (policy-schema.ts checks it matches the schema's output). */
+export interface PolicyConfig {
+  readonly minVotes: number;
+  readonly providerMinVotes: number;
+  readonly quorumFraction: number;
+  readonly failAfter: number;
+  readonly freshnessIntervals: number;
+  readonly failback: 'manual' | 'auto';
+  readonly recoverAfterSeconds: number;
+  readonly minDwellSeconds: number;
+  readonly degradedFailureRate: number;
+  readonly degradedWindowSeconds: number;
+}
 
-export type PolicyInput = z.input<typeof policySchema>;
-export type PolicyConfig = z.output<typeof policySchema>;
+export type { PolicyInput } from '../config/policy-schema.ts';
+
+/** Every policy field's default; the config schema's `.default()`s are these values. */
+export const POLICY_DEFAULTS: PolicyConfig = {
+  minVotes: 3,
+  providerMinVotes: 2,
+  quorumFraction: 2 / 3,
+  failAfter: 2,
+  freshnessIntervals: 3,
+  failback: 'manual',
+  recoverAfterSeconds: 600,
+  minDwellSeconds: 900,
+  degradedFailureRate: 0.2,
+  degradedWindowSeconds: 300,
+};
 
 /** The policy as the engine uses it. */
 export interface Policy {
@@ -49,8 +50,13 @@ export interface Policy {
 
 export const DEFAULT_INTERVAL_SECONDS = 10;
 
+/**
+ * The engine's policy from a validated partial one (config or scenario, already checked by its
+ * schema): absent or undefined fields take their defaults.
+ */
 export function resolvePolicy(config: Partial<PolicyConfig>, intervalSeconds: number): Policy {
-  const p = policySchema.parse(config);
+  const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as Partial<PolicyConfig>;
+  const p: PolicyConfig = { ...POLICY_DEFAULTS, ...given };
   const intervalMs = intervalSeconds * 1000;
   return {
     intervalMs,

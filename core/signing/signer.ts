@@ -4,7 +4,7 @@
  * loaded, once, and never re-decided per adapter.
  */
 import type { KeyConfig, LifeboatConfig } from '../config/schema.ts';
-import { vantagePointsOf } from '../config/validate.ts';
+import { vantagePointsOf } from '../config/access.ts';
 import type { UnixMs, VantagePoint } from '../model.ts';
 import type { SecretSource } from '../ports.ts';
 import { importPrivateKey, KeyFormatError } from './ecdsa.ts';

@@ -3,7 +3,7 @@
  * seconds of virtual time from the start of the run.
  */
 import { z } from 'zod';
-import { policySchema } from '../engine/policy.ts';
+import { policySchema } from '../config/policy-schema.ts';
 import { CLOUDFLARE_LOCATION_HINTS } from '../config/schema.ts';
 
 const seconds = z.number().nonnegative();

@@ -8,7 +8,8 @@ import {
   CLASS, OPCODE, TYPE, decodeAAAA, decodeMessage, encodeAAAA, encodeMessage, encodeName, encodeTxt, decodeTxt, readName,
 } from '#core/dns/dns-wire.ts';
 import { DnsTransportError, type DnsTransport } from '#core/dns/dns-transport.ts';
-import { Rfc2136Error, Rfc2136Provider, createRfc2136Provider, rfc2136RecordSchema } from '#core/dns/rfc2136.ts';
+import { Rfc2136Error, Rfc2136Provider, createRfc2136Provider } from '#core/dns/rfc2136.ts';
+import { rfc2136RecordSchema } from '#core/config/rfc2136-schema.ts';
 import { encodeStateRecord, stateRecordName } from '#core/dns/state-record.ts';
 import { decodeTsigSecret, importTsigKey, signMessage, verifyResponse } from '#core/dns/tsig.ts';
 import { DnsError, DnsRetryExhaustedError, type RecordSet, type StateRecord } from '#core/dns/types.ts';

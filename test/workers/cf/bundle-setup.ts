@@ -13,6 +13,8 @@ import { gzipSync } from 'node:zlib';
 import { Miniflare } from 'miniflare';
 import type { TestProject } from 'vitest/node';
 import { keyEnvVar } from '#core/signing/keys.ts';
+import { loadConfig } from '#core/config/validate.ts';
+import bundleConfig from './bundle.config.ts';
 import { OPERATOR_KEY, PROBE_KEY, type BundleReport } from './shared.ts';
 
 interface WranglerJson { main: string; alias: Record<string, string>; $schema?: string }
@@ -25,7 +27,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // copy of the real config with only the `lifeboat-config` alias (and paths) changed.
   const config = JSON.parse((await readFile(here('../../../workers/wrangler.jsonc'), 'utf8')).replace(/^\s*\/\/.*$/gm, '')) as WranglerJson;
   config.main = here('../../../workers/index.ts');
-  config.alias = Object.fromEntries(Object.entries(config.alias).map(([k, v]) => [k, k === 'lifeboat-config' ? here('./bundle.config.ts') : here(`../../../workers/${v}`)]));
+  // As `lifeboat deploy cloudflare` does: the Worker bundles the checked config, as JSON.
+  const checkedConfig = join(outdir, 'lifeboat-config.json');
+  await writeFile(checkedConfig, JSON.stringify(loadConfig(bundleConfig)));
+  config.alias = Object.fromEntries(Object.entries(config.alias).map(([k, v]) => [k, k === 'lifeboat-config' ? checkedConfig : here(`../../../workers/${v}`)]));
   delete config.$schema;
   const configPath = join(outdir, 'wrangler.json');
   await writeFile(configPath, JSON.stringify(config));

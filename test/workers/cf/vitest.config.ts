@@ -33,9 +33,9 @@ export default defineProject({
   ],
   resolve: {
     alias: {
-      'lifeboat-config': here('./fixture.config.ts'),
-      // As in wrangler.jsonc: the browser build of xml-builder needs DOMParser (TOOLCHAIN.md).
-      '@aws-sdk/xml-builder': here('../../../node_modules/@aws-sdk/xml-builder/dist-cjs/index.js'),
+      'lifeboat-config': here('./checked.config.ts'),
+      // As in wrangler.jsonc: the Worker's own Route 53 client, not the AWS SDK.
+      '@aws-sdk/client-route-53': here('../../../workers/route53-client.ts'),
     },
   },
   test: {
