@@ -4,11 +4,12 @@
  * ListResourceRecordSets, GetChange) over fetch, signed with AWS Signature Version 4 through
  * WebCrypto. The SDK with its schemas, protocols and retry stack is ~220 KB of the Worker; this is
  * ~6 KB. Same surface as the SDK for those calls: `new Route53Client(config).send(command)`,
- * answers shaped like the SDK's outputs, errors carrying `name` (Route 53's error code), `message`
+ * answers shaped like the SDK's outputs, errors carrying `code` (Route 53's error code), `message`
  * and `$metadata.httpStatusCode`, no retries of its own (core's provider retries, as with
  * ROUTE53_CLIENT_DEFAULTS' maxAttempts 1). The signature is checked against the SDK's signer in
  * test/dns/route53-worker-client.test.ts, which also runs the whole Route 53 provider suite on it.
  */
+import { LifeboatError, MissingDependencyError } from '#core/errors.ts';
 import type {
   Change, ChangeResourceRecordSetsCommandInput, ChangeResourceRecordSetsCommandOutput, GetChangeCommandInput,
   GetChangeCommandOutput, ListResourceRecordSetsCommandInput, ListResourceRecordSetsCommandOutput, ResourceRecordSet,
@@ -41,12 +42,17 @@ export class GetChangeCommand {
   constructor(readonly input: GetChangeCommandInput) {}
 }
 
-/** What Route 53 answered with an error: `name` is its error code, as the SDK names its exceptions. */
-export class Route53ServiceError extends Error {
+/**
+ * What Route 53 answered with an error. `code` is its error code (the SDK puts it in `name`;
+ * core/dns/route53.ts reads either), `$metadata` as the SDK's.
+ */
+export class Route53ServiceError extends LifeboatError {
+  override readonly name: string = 'Route53ServiceError';
+  readonly code: string;
   readonly $metadata: { readonly httpStatusCode: number; readonly requestId?: string };
   constructor(code: string, message: string, status: number, requestId?: string) {
     super(message);
-    this.name = code;
+    this.code = code;
     this.$metadata = { httpStatusCode: status, ...(requestId ? { requestId } : {}) };
   }
 }
@@ -91,7 +97,7 @@ export class Route53Client {
       return { ChangeInfo: changeInfo(xml), $metadata: {} };
     }
     // E.g. a command built from the real SDK module while this client was aliased in only partly.
-    throw new TypeError('Route53Client (Worker): only ChangeResourceRecordSets, ListResourceRecordSets and GetChange commands from this module are supported');
+    throw new MissingDependencyError('Route53Client (Worker): only ChangeResourceRecordSets, ListResourceRecordSets and GetChange commands from this module are supported');
   }
 
   private async call(call: Call): Promise<string> {

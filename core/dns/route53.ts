@@ -74,8 +74,13 @@ interface RawSet { readonly name: string; readonly type: string; readonly ttl: n
 const SERVICE_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CNAME'];
 const THROTTLES = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete']);
 
-interface AwsErrorLike { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }
-const awsError = (err: unknown): AwsErrorLike => (typeof err === 'object' && err !== null ? err as AwsErrorLike : {});
+interface AwsErrorLike { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } }
+/** The SDK's exceptions carry the AWS error code as `name`; the Worker's small client (workers/route53-client.ts) as `code`. */
+const awsError = (err: unknown): AwsErrorLike => {
+  if (typeof err !== 'object' || err === null) return {};
+  const e = err as AwsErrorLike;
+  return typeof e.code === 'string' ? { ...e, name: e.code, message: e.message, $metadata: e.$metadata } : e;
+};
 const statusOf = (err: unknown): number | undefined => awsError(err).$metadata?.httpStatusCode;
 const isServerError = (err: unknown): boolean => (statusOf(err) ?? 0) >= 500;
 const isRetryable = (err: unknown): boolean => THROTTLES.has(awsError(err).name ?? '') || isServerError(err);

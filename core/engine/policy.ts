@@ -15,8 +15,6 @@ export interface PolicyConfig {
   readonly degradedWindowSeconds: number;
 }
 
-export type { PolicyInput } from '../config/policy-schema.ts';
-
 /** Every policy field's default; the config schema's `.default()`s are these values. */
 export const POLICY_DEFAULTS: PolicyConfig = {
   minVotes: 3,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '#core/config/validate.ts';
 import type { LifeboatConfigInput } from '#core/config/schema.ts';
-import type { PolicyInput } from '#core/engine/policy.ts';
+import type { PolicyInput } from '#core/config/policy-schema.ts';
 import { jsonLogger } from '#core/log.ts';
 import { parseStateRecord } from '#core/dns/state-record.ts';
 import { startLocalRun, type LocalRun, type LocalRunOptions } from '../../cli/local/run.ts';
