@@ -27,10 +27,14 @@ const handler = createProbeHandler({
 });
 const event = (slot: number): SQSEvent => ({ Records: [{ body: JSON.stringify({ v: 1, slot }) } as SQSEvent['Records'][number]] });
 const invocationMs: number[] = [];
+const cpuMs: number[] = [];
 const slot0 = Math.floor(Date.now() / (input.config.probing.intervalSeconds * 1000));
 for (let i = 0; i < input.rounds; i++) {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await handler(event(slot0 + i));
   invocationMs.push(Math.round(performance.now() - started));
+  const used = process.cpuUsage(cpu);
+  cpuMs.push(Math.round((used.user + used.system) / 1000));
 }
-console.log(JSON.stringify({ invocationMs, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
+console.log(JSON.stringify({ invocationMs, cpuMs, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
