@@ -21,28 +21,36 @@ export interface RoundScaleSample {
   readonly load: number;
 }
 
-/** The targets: answer every request after `latency` ms; GET /peak reports (and resets) the most held at once. */
+/**
+ * The targets: answer every request after `latency` ms; GET /peak reports (and resets) the most
+ * held at once. With `close`, every answer closes its connection: each probe then opens its own,
+ * as in production, where every target is its own origin and no connection outlives the interval.
+ */
 const TARGET_SERVER = `
 const { createServer } = require('node:http');
 const latency = Number(process.argv[1]);
+const close = process.argv[2] === 'close';
 let held = 0, peak = 0;
 const server = createServer((req, res) => {
   if (req.url === '/peak') { res.end(String(peak)); peak = 0; return; }
   held++; peak = Math.max(peak, held);
-  setTimeout(() => { held--; res.end('ok'); }, latency);
+  setTimeout(() => { held--; if (close) res.setHeader('connection', 'close'); res.end('ok'); }, latency);
 });
 server.keepAliveTimeout = 60000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 `;
 
-async function startTargets(latencyMs: number): Promise<{ base: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['-e', TARGET_SERVER, String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startTargets(latencyMs: number, connections: TargetConnections): Promise<{ base: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-e', TARGET_SERVER, String(latencyMs), connections === 'new' ? 'close' : 'keep'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await once(child.stdout!, 'data') as [Buffer];
   return { base: `http://127.0.0.1:${line.toString().trim()}`, child };
 }
 
-export async function benchRoundScale(services: number, latencyMs: number, concurrency: number, rounds = 1): Promise<RoundScaleSample[]> {
-  const { base, child } = await startTargets(latencyMs);
+/** `new`: a connection per probe (production: distinct origins); `kept`: one origin, connections reused across rounds. */
+export type TargetConnections = 'new' | 'kept';
+
+export async function benchRoundScale(services: number, latencyMs: number, concurrency: number, rounds = 1, connections: TargetConnections = 'kept'): Promise<RoundScaleSample[]> {
+  const { base, child } = await startTargets(latencyMs, connections);
   try {
     const config = loadConfig({
       services: Array.from({ length: services }, (_, i) => ({
