@@ -42,8 +42,9 @@ export const LAMBDA_MB_PER_VCPU = 1_769;
 /**
  * CPU a Node prober spends per target when each probe opens its own connection (as in
  * production: every target its own origin, and no connection outlives a 10 s interval):
- * bench/round-scale.ts measured 1.85 ms in a fresh process and 0.75 ms once warm, plain HTTP on
- * loopback (docs/benchmarks.md); 2 ms leaves room for the first round and TLS handshakes.
+ * bench/round-scale.ts measured 1.85–2.4 ms in a fresh process and 0.75–1.5 ms once warm, plain
+ * HTTP on loopback at load 14–17 (docs/benchmarks.md). A chain's container stays warm between
+ * rounds; 2 ms leaves room for TLS handshakes, which loopback HTTP does not measure.
  */
 export const NODE_CPU_MS_PER_TARGET = 2;
 
