@@ -20,6 +20,7 @@ import { MemoryNonceStore } from '#core/signing/nonce-store.ts';
 import { DynamoSlotClaims } from '../../functions/chain-claims.ts';
 import { SqsChainQueue } from '../../functions/chain-sqs.ts';
 import { createProbeHandler, WATCHDOG_EVENT, type ProbeHandler, type ProbeHandlerDeps } from '../../functions/probe.ts';
+import { lambdaMemoryMb } from '../../functions/probe-deps.ts';
 import { SsmSecretSource } from '../../functions/secrets.ts';
 import { startDynalite, type Dynalite } from './dynamo/dynalite.ts';
 import { PROBE_KEY, SERVICE, testConfig } from './helpers.ts';
@@ -269,6 +270,13 @@ describe('probe handler: a round sharded across chains', () => {
     expect(lambdaShardCount(base, 192, 3_000)).toBe(1);
     expect(lambdaShardCount(many, undefined, 3_000)).toBe(1);
     expect(lambdaShardCount(shardedDeps().config!(), 2, 1_000)).toBe(3);
+  });
+
+  it('reads the memory size Lambda sets, refusing anything but a whole number of MB, naming the variable', () => {
+    expect(lambdaMemoryMb({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '320' })).toBe(320);
+    expect(lambdaMemoryMb({})).toBeUndefined();
+    expect(() => lambdaMemoryMb({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '320MB' })).toThrow('AWS_LAMBDA_FUNCTION_MEMORY_SIZE');
+    expect(() => lambdaMemoryMb({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '0' })).toThrow('AWS_LAMBDA_FUNCTION_MEMORY_SIZE');
   });
 
   it('probes every service exactly once per slot across the shards, each shard posting its own batch', async () => {
