@@ -16,6 +16,7 @@ import { build } from 'esbuild';
 import type { LifeboatConfig, LifeboatConfigInput } from '#core/config/schema.ts';
 import { loadConfig } from '#core/config/validate.ts';
 import { BUNDLING } from '../infra/constructs/lifeboat-function.ts';
+import { probeMemoryMb } from '#core/cost/probe-sizing.ts';
 import production from '../examples/production.config.ts';
 
 export interface ProbeCostSample {
@@ -23,7 +24,13 @@ export interface ProbeCostSample {
   readonly services: number;
   readonly latencyMs: number;
   readonly invocationMs: { readonly median: number; readonly max: number };
+  /** CPU time (user + system) of the invocation: what it costs whatever the machine's load. */
+  readonly cpuMs: { readonly median: number; readonly max: number };
   readonly maxRssMb: number;
+  /** The memory size the probe ran with (core/cost/probe-sizing.ts, as the stack configures it). */
+  readonly memoryMb: number;
+  /** Invocations per round: the shards that memory size plans (each its own invocation). */
+  readonly shards: number;
 }
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -92,18 +99,28 @@ async function bundleChild(): Promise<string> {
   return outfile;
 }
 
-export async function benchProbeCost(opts: { rounds?: number; latencyMs?: number; sizes?: readonly number[] } = {}): Promise<ProbeCostSample[]> {
+export interface ProbeCostOptions {
+  readonly rounds?: number;
+  readonly latencyMs?: number;
+  readonly sizes?: readonly number[];
+  /** Extra node flags for the child (e.g. --cpu-prof to see where an invocation's CPU goes). */
+  readonly nodeArgs?: readonly string[];
+}
+
+export async function benchProbeCost(opts: ProbeCostOptions = {}): Promise<ProbeCostSample[]> {
   const rounds = opts.rounds ?? 3;
   const latencyMs = opts.latencyMs ?? 100;
   const child = await bundleChild();
   const target = await serve(latencyMs);
   const run = async (label: string, config: LifeboatConfig): Promise<ProbeCostSample> => {
     const inputFile = join(child, '..', 'input.json');
-    writeFileSync(inputFile, JSON.stringify({ config, keyId: KEY.id, secretHex: KEY.hex, rounds }));
-    const { stdout } = await promisify(execFile)(process.execPath, [child, inputFile], { maxBuffer: 1 << 20 })
+    const memoryMb = probeMemoryMb(config.services.length);
+    writeFileSync(inputFile, JSON.stringify({ config, keyId: KEY.id, secretHex: KEY.hex, rounds, memoryMb }));
+    const { stdout } = await promisify(execFile)(process.execPath, [...(opts.nodeArgs ?? []), child, inputFile], { maxBuffer: 1 << 20 })
       .catch((error: { stderr?: string }) => { throw new Error(`probe child failed (${label}): ${error.stderr?.slice(-2_000) ?? String(error)}`); });
-    const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { invocationMs: number[]; maxRssMb: number };
-    return { label, services: config.services.length, latencyMs, invocationMs: { median: median(r.invocationMs), max: Math.max(...r.invocationMs) }, maxRssMb: r.maxRssMb };
+    const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { invocationMs: number[]; cpuMs: number[]; shards: number; maxRssMb: number };
+    const spread = (xs: number[]) => ({ median: median(xs), max: Math.max(...xs) });
+    return { label, services: config.services.length, latencyMs, invocationMs: spread(r.invocationMs), cpuMs: spread(r.cpuMs), maxRssMb: r.maxRssMb, memoryMb, shards: r.shards };
   };
   try {
     const samples = [await run('production example', productionOnLoopback(target.url, target.port))];
@@ -117,7 +134,7 @@ export async function benchProbeCost(opts: { rounds?: number; latencyMs?: number
 }
 
 export function formatProbeCost(samples: readonly ProbeCostSample[]): string {
-  return samples.map((s) => `  ${s.label.padEnd(32)} invocation median ${s.invocationMs.median} ms, worst ${s.invocationMs.max} ms; peak RSS ${s.maxRssMb} MB`).join('\n');
+  return samples.map((s) => `  ${s.label.padEnd(32)} ${s.memoryMb} MB, ${s.shards} invocation${s.shards === 1 ? '' : 's'} a round; invocation median ${s.invocationMs.median} ms, worst ${s.invocationMs.max} ms (CPU median ${s.cpuMs.median} ms, worst ${s.cpuMs.max} ms); peak RSS ${s.maxRssMb} MB`).join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -98,8 +98,8 @@ if (want('cost')) {
 if (want('round-scale')) {
   console.log('round-scale: one vantage point, 1,000 services (2,000 loopback targets, 200 ms each)');
   for (const cap of [512, 6]) {
-    const r = await benchRoundScale(1_000, 200, cap);
-    console.log(`  cap ${cap}: ${r.results} results in ${r.wallMs} ms wall, at most ${r.peak} requests held by the server`);
+    const rounds = await benchRoundScale(1_000, 200, cap, 3);
+    for (const [i, r] of rounds.entries()) console.log(`  cap ${cap}, round ${i + 1}${i === 0 ? ' (new connections)' : ''}: ${r.results} results in ${r.wallMs} ms wall, ${r.cpuMs} ms CPU, at most ${r.peak} requests held by the server (load ${r.load})`);
   }
   console.log('');
 }

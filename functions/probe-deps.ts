@@ -14,6 +14,7 @@ import { DynamoSlotClaims } from './chain-claims.ts';
 import { SqsChainQueue } from './chain-sqs.ts';
 import { COORDINATOR_URL_ENV, lambdaLogger, requireEnv, withAwsCoordinatorUrl } from './lambda-env.ts';
 import { SsmSecretSource } from './secrets.ts';
+import { ConfigurationError } from '#core/errors.ts';
 
 export interface ProbeHandlerDeps {
   readonly config: () => LifeboatConfig;
@@ -34,6 +35,12 @@ export interface ProbeHandlerDeps {
   readonly clock?: Clock;
   readonly sleep?: Sleep;
   readonly postTimeoutMs?: number;
+  /**
+   * The function's memory size (Lambda's AWS_LAMBDA_FUNCTION_MEMORY_SIZE): its CPU share, which
+   * decides how many chains a round is sharded into (core/probe/shard.ts lambdaShardCount).
+   * Absent: one chain.
+   */
+  readonly memoryMb?: number;
 }
 
 export function defaultProbeDeps(env: NodeJS.ProcessEnv = process.env): ProbeHandlerDeps {
@@ -41,6 +48,7 @@ export function defaultProbeDeps(env: NodeJS.ProcessEnv = process.env): ProbeHan
   const queueUrl = requireEnv(env, 'LIFEBOAT_CHAIN_QUEUE_URL');
   const claimsTable = requireEnv(env, 'LIFEBOAT_CHAIN_TABLE');
   const coordinatorUrl = env[COORDINATOR_URL_ENV];
+  const memoryMb = lambdaMemoryMb(env);
   let config: LifeboatConfig | undefined;
   return {
     // The coordinator URL came from this region's SSM at deploy time (infra/coordinator-url.ts).
@@ -54,5 +62,15 @@ export function defaultProbeDeps(env: NodeJS.ProcessEnv = process.env): ProbeHan
     // The chain's queue and claims are this region's own: no region waits on another to probe.
     queue: () => new SqsChainQueue(new SQSClient({ region }), queueUrl),
     claims: () => new DynamoSlotClaims(new DynamoDBClient({ region }), claimsTable),
+    ...(memoryMb !== undefined && { memoryMb }),
   };
+}
+
+/** Lambda sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE; anything but a positive whole number is a clear error. */
+export function lambdaMemoryMb(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+  if (raw === undefined || raw === '') return undefined;
+  const mb = Number(raw);
+  if (!Number.isSafeInteger(mb) || mb <= 0) throw new ConfigurationError(`AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be a whole number of MB, got "${raw}"`);
+  return mb;
 }

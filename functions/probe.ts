@@ -9,7 +9,8 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import type { VantagePoint } from '#core/model.ts';
-import { decodeChainMessage, hop, watchdog, type ChainDeps, type NextHop, type WatchdogOutcome } from '#core/probe/chain.ts';
+import { decodeChainMessage, hop, watchdogShards, type ChainDeps, type NextHop, type WatchdogOutcome } from '#core/probe/chain.ts';
+import { lambdaShardCount, type ProbeShard } from '#core/probe/shard.ts';
 import { configuredCoordinators, DEFAULT_POST_TIMEOUT_MS, type PostResult } from '#core/probe/post.ts';
 import { runVantageRound } from '#core/probe/vantage.ts';
 import { realSleep, systemClock } from '#core/ports.ts';
@@ -27,9 +28,13 @@ export const WATCHDOG_EVENT = { lifeboat: 'watchdog' } as const;
 export type WatchdogEvent = typeof WATCHDOG_EVENT;
 
 export type ProbeOutcome =
-  | { readonly kind: 'round'; readonly slot: number; readonly next: NextHop; readonly posts: readonly PostResult[] }
+  /** `shard` is set when the round is sharded: this invocation probed that slice of the services. */
+  | { readonly kind: 'round'; readonly slot: number; readonly next: NextHop; readonly posts: readonly PostResult[]; readonly shard?: ProbeShard }
   /** The slot was already claimed: a second chain (or a redelivery) stops here, unprobed. */
-  | { readonly kind: 'duplicate'; readonly slot: number }
+  | { readonly kind: 'duplicate'; readonly slot: number; readonly shard?: ProbeShard }
+  /** The message was planned for another shard count (the config or memory changed): its chain ends. */
+  | { readonly kind: 'stale-shard'; readonly slot: number; readonly shard?: ProbeShard; readonly shards: number }
+  /** One per shard's chain (one when the round is not sharded). */
   | { readonly kind: 'watchdog'; readonly outcome: WatchdogOutcome };
 
 export interface ProbeSummary {
@@ -57,10 +62,10 @@ export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
     (keyId) => keyParameterName(deps.keyParameterPrefix, keyId), deps.keyId)
     .catch((error: unknown) => { signer = undefined; throw error; });
 
-  async function round(config: LifeboatConfig, slot: number): Promise<readonly PostResult[]> {
+  async function round(config: LifeboatConfig, slot: number, shard: ProbeShard | undefined): Promise<readonly PostResult[]> {
     const roundSigner = await loadSigner(config);
     const { posts } = await runVantageRound(
-      { config, vantagePoint, round: slot, ranIn: deps.region, endpoints: configuredCoordinators(config.coordinators) },
+      { config, vantagePoint, round: slot, ranIn: deps.region, endpoints: configuredCoordinators(config.coordinators), ...(shard !== undefined && { shard }) },
       { fetch: fetchFn, tcpConnect: deps.tcpConnect ?? nodeTcpConnect, sleep, clock, logger, signer: roundSigner, postTimeoutMs },
     );
     return posts;
@@ -69,26 +74,37 @@ export function createProbeHandler(deps: ProbeHandlerDeps): ProbeHandler {
   return async (event) => {
     const config = deps.config();
     const intervalMs = config.probing.intervalSeconds * 1000;
+    // The watchdog and every hop plan the same count: same config, same memory size.
+    const shards = lambdaShardCount(config, deps.memoryMb, postTimeoutMs);
     if (isWatchdog(event)) {
-      const outcome = await watchdog(clock.now(), intervalMs, vantagePoint, chainDeps());
-      if (outcome.kind === 'restarted') logger.warn('probe chain was not running: restarted', { vantagePoint, newestClaimed: outcome.newest ?? null, slot: outcome.next.slot, delaySeconds: outcome.next.delaySeconds });
-      return { vantagePoint, outcomes: [{ kind: 'watchdog', outcome }] };
+      const outcomes = await watchdogShards(clock.now(), intervalMs, vantagePoint, chainDeps(), shards);
+      for (const outcome of outcomes) {
+        if (outcome.kind === 'restarted') logger.warn('probe chain was not running: restarted', { vantagePoint, ...shardFields(outcome.shard), newestClaimed: outcome.newest ?? null, slot: outcome.next.slot, delaySeconds: outcome.next.delaySeconds });
+      }
+      return { vantagePoint, outcomes: outcomes.map((outcome) => ({ kind: 'watchdog', outcome })) };
     }
     if (!Array.isArray(event.Records)) throw new InputError('probe event: neither the watchdog\'s {"lifeboat":"watchdog"} nor an SQS batch with "Records"');
     const outcomes: ProbeOutcome[] = [];
     for (const record of event.Records) {
-      const result = await hop(decodeChainMessage(record.body), clock.now(), intervalMs, vantagePoint, chainDeps());
+      const result = await hop(decodeChainMessage(record.body), clock.now(), intervalMs, vantagePoint, chainDeps(), shards);
       if (result.kind === 'duplicate') {
-        logger.info('slot already claimed: this message stops here', { vantagePoint, slot: result.slot });
+        logger.info('slot already claimed: this message stops here', { vantagePoint, slot: result.slot, ...shardFields(result.shard) });
         outcomes.push(result);
         continue;
       }
-      const posts = await round(config, result.slot);
-      outcomes.push({ kind: 'round', slot: result.slot, next: result.next, posts });
+      if (result.kind === 'stale-shard') {
+        logger.info('message of another shard plan: this chain ends, the watchdog starts the current ones', { vantagePoint, slot: result.slot, ...shardFields(result.shard), shards });
+        outcomes.push(result);
+        continue;
+      }
+      const posts = await round(config, result.slot, result.shard);
+      outcomes.push({ kind: 'round', slot: result.slot, next: result.next, posts, ...(result.shard !== undefined && { shard: result.shard }) });
     }
     return { vantagePoint, outcomes };
   };
 }
+
+const shardFields = (shard: ProbeShard | undefined) => (shard === undefined ? {} : { shard: `${shard.index + 1}/${shard.count}` });
 
 let production: ProbeHandler | undefined;
 

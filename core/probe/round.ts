@@ -8,6 +8,7 @@ import { silentLogger, type Clock, type Fetch, type Logger, type Sleep } from '.
 import { hadNetworkAnswer } from './classify.ts';
 import { ConnectionGate, RUNTIME_LIMITS } from './connections.ts';
 import { startDeadline } from './deadline.ts';
+import { BODY_NOT_NEEDED } from './http.ts';
 import { probeWithRecheck } from './probe.ts';
 import type { TcpConnect } from './ports.ts';
 import { servicesOfShard, type ProbeShard } from './shard.ts';
@@ -83,7 +84,7 @@ export async function reachesAnyControl(urls: readonly string[], fetch: Fetch, t
   try {
     const check = async (url: string): Promise<void> => {
       const response = await fetch(url, { method: 'HEAD', redirect: 'manual', signal: controller.signal });
-      await response.body?.cancel().catch(() => {});
+      await response.body?.cancel(BODY_NOT_NEEDED).catch(() => {});
     };
     await Promise.race([aborted, Promise.any(urls.map((url) => (gate ? gate.run(() => check(url)) : check(url))))]);
     return true;

@@ -1,6 +1,6 @@
 /** The probe chain's pure rules (core/probe/chain.ts): next hop, liveness, message format. */
 import { describe, expect, it } from 'vitest';
-import { chainAlive, decodeChainMessage, encodeChainMessage, nextHop, roundStartAt } from '#core/probe/chain.ts';
+import { chainAlive, chainKey, decodeChainMessage, encodeChainMessage, nextHop, roundStartAt } from '#core/probe/chain.ts';
 
 const VP = 'aws:eu-west-1';
 const I = 10_000;
@@ -33,5 +33,18 @@ describe('probe chain rules', () => {
     expect(() => decodeChainMessage('nope')).toThrow('not JSON');
     expect(() => decodeChainMessage('{"v":2,"slot":1}')).toThrow('field "v"');
     expect(() => decodeChainMessage('{"v":1,"slot":-1}')).toThrow('field "slot"');
+  });
+
+  it('carries a shard only when the round is sharded, so unsharded chains keep the original message and claim key', () => {
+    expect(encodeChainMessage(42, { index: 0, count: 1 })).toBe(encodeChainMessage(42));
+    expect(JSON.parse(encodeChainMessage(42))).toEqual({ v: 1, slot: 42 });
+    expect(decodeChainMessage(encodeChainMessage(42, { index: 2, count: 3 }))).toEqual({ v: 1, slot: 42, shard: { index: 2, count: 3 } });
+    expect(decodeChainMessage('{"v":1,"slot":42,"shard":{"index":0,"count":1}}')).toEqual({ v: 1, slot: 42 });
+    expect(chainKey(VP)).toBe(VP);
+    expect(chainKey(VP, { index: 0, count: 1 })).toBe(VP);
+    expect(chainKey(VP, { index: 1, count: 3 })).toBe(`${VP}#1/3`);
+    expect(() => decodeChainMessage('{"v":1,"slot":1,"shard":{"index":3,"count":3}}')).toThrow('field "shard.index"');
+    expect(() => decodeChainMessage('{"v":1,"slot":1,"shard":{"index":0,"count":0}}')).toThrow('field "shard.count"');
+    expect(() => decodeChainMessage('{"v":1,"slot":1,"shard":7}')).toThrow('field "shard"');
   });
 });

@@ -10,7 +10,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLogger } from '#core/log.ts';
-import { decodeChainMessage, roundStartAt } from '#core/probe/chain.ts';
+import { chainKey, decodeChainMessage, encodeChainMessage, roundStartAt } from '#core/probe/chain.ts';
+import { lambdaShardCount } from '#core/probe/shard.ts';
 import { slotOf } from '#core/probe/schedule.ts';
 import type { ObservationBatch } from '#core/model.ts';
 import { staticKeyResolver } from '#core/signing/keys.ts';
@@ -19,6 +20,7 @@ import { MemoryNonceStore } from '#core/signing/nonce-store.ts';
 import { DynamoSlotClaims } from '../../functions/chain-claims.ts';
 import { SqsChainQueue } from '../../functions/chain-sqs.ts';
 import { createProbeHandler, WATCHDOG_EVENT, type ProbeHandler, type ProbeHandlerDeps } from '../../functions/probe.ts';
+import { lambdaMemoryMb } from '../../functions/probe-deps.ts';
 import { SsmSecretSource } from '../../functions/secrets.ts';
 import { startDynalite, type Dynalite } from './dynamo/dynalite.ts';
 import { PROBE_KEY, SERVICE, testConfig } from './helpers.ts';
@@ -39,6 +41,9 @@ const keys = staticKeyResolver([{ id: PROBE_KEY.id, scope: 'probe', secret: new 
 const nonces = new MemoryNonceStore();
 const ssm = new SsmFixture().put(`/lifeboat/keys/${PROBE_KEY.id}`, PROBE_KEY.hex);
 let primary = '';
+/** Every target path the recording target was asked for. */
+const recorded: string[] = [];
+let recording = '';
 let secondary = '';
 let fast = '';
 let slow = '';
@@ -49,6 +54,7 @@ const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 beforeAll(async () => {
   primary = await serve((_req, res) => { res.writeHead(503); res.end('down'); });
   secondary = await serve((_req, res) => { res.writeHead(200); res.end('ok'); });
+  recording = await serve((req, res) => { recorded.push(req.url!); res.writeHead(200); res.end('ok'); });
   fast = await serve((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -239,6 +245,97 @@ describe('probe handler: the chain', () => {
     const r = await rig({ keyId: 'probe-nowhere' });
     await r.handler(WATCHDOG_EVENT);
     await expect(deliverNext(r)).rejects.toThrow('probe key "probe-nowhere" is not in the config');
+    await r.sqs.stop();
+  });
+});
+
+/** Six services on the recording target; `memoryMb` 2 gives 3 shards of 2 (a real Lambda has 128 MB or more: fewer services would need no shards). */
+function shardedDeps(extra: Partial<ProbeHandlerDeps> = {}): Partial<ProbeHandlerDeps> {
+  const base = deps();
+  const config = { ...base.config(), services: Array.from({ length: 6 }, (_, i) => ({
+    ...base.config().services[0]!, name: `s${i}.example.com`,
+    primary: { url: `${recording}/s${i}/primary`, a: ['198.51.100.10'] },
+    secondary: { url: `${recording}/s${i}/secondary`, a: ['198.51.100.20'] },
+  })) };
+  return { config: () => config, memoryMb: 2, ...extra };
+}
+
+describe('probe handler: a round sharded across chains', () => {
+  it('plans the shards from the function memory: 1,000 services need 4 chains at 320 MB, 1 at a full vCPU (1,769 MB)', () => {
+    const base = deps().config();
+    const many = { ...base, services: Array.from({ length: 1_000 }, (_, i) => ({ ...base.services[0]!, name: `s${i}.example.com` })) };
+    // 10 s interval less the 3 s posts' timeout: 7 s x (320 / 1,769) of a core / (2 targets x 2 ms) = 316 services a chain.
+    expect(lambdaShardCount(many, 320, 3_000)).toBe(4);
+    expect(lambdaShardCount(many, 1_769, 3_000)).toBe(1);
+    expect(lambdaShardCount(base, 192, 3_000)).toBe(1);
+    expect(lambdaShardCount(many, undefined, 3_000)).toBe(1);
+    expect(lambdaShardCount(shardedDeps().config!(), 2, 1_000)).toBe(3);
+  });
+
+  it('reads the memory size Lambda sets, refusing anything but a whole number of MB, naming the variable', () => {
+    expect(lambdaMemoryMb({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '320' })).toBe(320);
+    expect(lambdaMemoryMb({})).toBeUndefined();
+    expect(() => lambdaMemoryMb({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '320MB' })).toThrow('AWS_LAMBDA_FUNCTION_MEMORY_SIZE');
+    expect(() => lambdaMemoryMb({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '0' })).toThrow('AWS_LAMBDA_FUNCTION_MEMORY_SIZE');
+  });
+
+  it('probes every service exactly once per slot across the shards, each shard posting its own batch', async () => {
+    received.length = 0;
+    recorded.length = 0;
+    const r = await rig(shardedDeps());
+    const start = await r.handler(WATCHDOG_EVENT);
+    expect(start.outcomes.map((o) => o.kind === 'watchdog' && o.outcome.kind)).toEqual(['restarted', 'restarted', 'restarted']);
+    expect(r.sqs.sent.map((m) => decodeChainMessage(m.body).shard)).toEqual([0, 1, 2].map((index) => ({ index, count: 3 })));
+    const slot0 = decodeChainMessage(r.sqs.sent[0]!.body).slot;
+    // Three rounds: each delivery hands the three shards' messages of one slot to three invocations.
+    for (let i = 0; i < 3; i++) expect((await deliverNext(r)).flatMap((s) => s.outcomes.map((o) => o.kind))).toEqual(['round', 'round', 'round']);
+    const targets = Array.from({ length: 6 }, (_, i) => [`/s${i}/primary/healthz`, `/s${i}/secondary/healthz`]).flat();
+    expect([...recorded].sort()).toEqual([...targets, ...targets, ...targets].sort());
+    for (const slot of [slot0, slot0 + 1, slot0 + 2]) {
+      const batches = received.filter((x) => x.batch.round === slot);
+      expect(batches).toHaveLength(3);
+      expect(batches.every((x) => x.verified)).toBe(true);
+      const services = batches.flatMap((x) => x.batch.results.map((res) => `${res.service}/${res.target}`)).sort();
+      expect(services).toEqual(Array.from({ length: 6 }, (_, i) => [`s${i}.example.com/primary`, `s${i}.example.com/secondary`]).flat().sort());
+    }
+    for (let index = 0; index < 3; index++) expect(await r.claims.newest(chainKey(VP, { index, count: 3 }))).toBe(slot0 + 2);
+    await r.sqs.stop();
+  });
+
+  it('never doubles a shard: two watchdogs start each shard twice, one message per shard and slot probes; a running plan gets nothing from the watchdog', async () => {
+    received.length = 0;
+    recorded.length = 0;
+    const r = await rig(shardedDeps());
+    await Promise.all([r.handler(WATCHDOG_EVENT), r.handler(WATCHDOG_EVENT)]);
+    expect(r.sqs.sent).toHaveLength(6);
+    const kinds = (await deliverNext(r)).flatMap((s) => s.outcomes.map((o) => o.kind)).sort();
+    expect(kinds).toEqual(['duplicate', 'duplicate', 'duplicate', 'round', 'round', 'round']);
+    expect(recorded).toHaveLength(12);
+    expect(r.sqs.depth).toBe(3);
+    const alive = await r.handler(WATCHDOG_EVENT);
+    expect(alive.outcomes.map((o) => o.kind === 'watchdog' && o.outcome.kind)).toEqual(['alive', 'alive', 'alive']);
+    expect(r.sqs.sent).toHaveLength(9);
+    // Shard 2's chain breaks (its message is lost); shards 1 and 3 keep probing for five more slots.
+    const pending = r.sqs.due(Infinity);
+    r.clock.t = Math.max(r.clock.t, ...pending.map((m) => m.visibleAt));
+    for (const m of pending.filter((m) => decodeChainMessage(m.body).shard?.index !== 1)) await r.handler(sqsEvent([m]));
+    for (let i = 0; i < 5; i++) await deliverNext(r);
+    const sentBefore = r.sqs.sent.length;
+    const partly = await r.handler(WATCHDOG_EVENT);
+    expect(partly.outcomes.map((o) => o.kind === 'watchdog' && o.outcome.kind)).toEqual(['alive', 'restarted', 'alive']);
+    expect(r.sqs.sent.slice(sentBefore).map((m) => decodeChainMessage(m.body).shard)).toEqual([{ index: 1, count: 3 }]);
+    await r.sqs.stop();
+  });
+
+  it('ends a chain planned for another shard count (an unsharded message after the plan grew): nothing probed, nothing sent', async () => {
+    recorded.length = 0;
+    const r = await rig(shardedDeps());
+    const now = r.clock.now();
+    const old = { id: 'old', body: encodeChainMessage(Math.floor(now / INTERVAL)), delaySeconds: 0, sentAt: now, visibleAt: now };
+    const summary = await r.handler(sqsEvent([old]));
+    expect(summary.outcomes).toEqual([{ kind: 'stale-shard', slot: Math.floor(now / INTERVAL), shards: 3 }]);
+    expect(r.sqs.sent).toHaveLength(0);
+    expect(recorded).toHaveLength(0);
     await r.sqs.stop();
   });
 });

@@ -10,7 +10,7 @@ import { loadConfig } from '#core/config/validate.ts';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { ConnectionGate, RUNTIME_LIMITS } from '#core/probe/connections.ts';
 import { runRound, roundConcurrency } from '#core/probe/round.ts';
-import { servicesOfShard, servicesPerShard, shardCount } from '#core/probe/shard.ts';
+import { allShards, lambdaCpuBudget, servicesOfShard, servicesPerShard, shardCount } from '#core/probe/shard.ts';
 
 const SERVICES = 1_000;
 let server: Server;
@@ -94,6 +94,18 @@ describe('shards', () => {
     // Fast targets: time would allow 6 x 8,000 probes, the 1,000 subrequests do not.
     expect(servicesPerShard(cfg, { ...RUNTIME_LIMITS.workers, windowMs: 8_000, expectedLatencyMs: 1 })).toBe(Math.floor((1_000 - 16) / 4));
     expect(servicesPerShard(cfg, { connections: 512, windowMs: 8_000, expectedLatencyMs: 200 })).toBe(10_240);
+  });
+
+  it('keeps a shard inside the CPU an invocation gets (a Lambda: in proportion to its memory)', () => {
+    const cfg = config(SERVICES);
+    // 7 s x (320 / 1,769) of a core / (2 targets x 2 ms).
+    expect(servicesPerShard(cfg, { ...RUNTIME_LIMITS.lambda, windowMs: 7_000, cpu: lambdaCpuBudget(320) })).toBe(316);
+    expect(shardCount(cfg, { ...RUNTIME_LIMITS.lambda, windowMs: 7_000, cpu: lambdaCpuBudget(320) })).toBe(4);
+    // Node uses one core at most: memory past 1,769 MB buys no more.
+    expect(lambdaCpuBudget(3_538).share).toBe(1);
+    expect(() => lambdaCpuBudget(0)).toThrow(/memory size/);
+    const names = allShards(4).flatMap((shard) => servicesOfShard(cfg.services, shard).map((s) => s.name));
+    expect(names).toEqual(cfg.services.map((s) => s.name));
   });
 
   it('refuses a shard outside the count, naming the field', () => {
