@@ -156,19 +156,32 @@ describe('runRound', () => {
   });
 
   it('keeps at most `concurrency` probes in flight', async () => {
+    const TARGETS = 10; // 5 services x primary and secondary
     let inFlight = 0;
     let peak = 0;
+    let arrived = 0;
+    let target = 3;
+    const held: import('node:http').ServerResponse[] = [];
+    const releaseAll = () => { for (const res of held.splice(0)) { inFlight--; res.end(); } };
+    // Answers are held until `target` probes are in flight at once (or the round's last one came),
+    // then let go a moment later, so a prober over its cap would show it; events, not a race
+    // against a fixed delay (a busy machine must not make the probes look serial). The 5 s
+    // fallback only ends a run whose prober never reaches `target`, which then fails the peak.
     const slow = await serve((_req, res) => {
+      arrived++;
       peak = Math.max(peak, ++inFlight);
-      setTimeout(() => { inFlight--; res.end(); }, 40);
+      held.push(res);
+      if (inFlight >= target || arrived % TARGETS === 0) setTimeout(releaseAll, 20);
+      else setTimeout(releaseAll, 5_000);
     });
     const services = Array.from({ length: 5 }, (_, i) => service(`s${i}.example.com`, slow, slow));
     const input = { config: config(services), vantagePoint: 'aws:ap-northeast-2' as const, round: 8 };
     await runRound(input, deps({ concurrency: 3 }));
     expect(peak).toBe(3);
     peak = 0;
+    target = TARGETS;
     await runRound(input, deps());
-    expect(peak).toBe(10);
+    expect(peak).toBe(TARGETS);
   });
 });
 
