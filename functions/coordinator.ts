@@ -129,8 +129,8 @@ const clock = (deps: CoordinatorHandlerDeps) => deps.clock ?? systemClock;
  * data-plane service, and the peer's when the peer watch read it this tick, as EMF lines (no API
  * call, no IAM) that the alarms behind the CLOUDWATCH_METRIC health checks read.
  */
-async function publishVerdicts(
-  deps: CoordinatorHandlerDeps,
+export async function publishVerdicts(
+  deps: Pick<CoordinatorHandlerDeps, 'config' | 'writeMetric'>,
   memory: VerdictMemory,
   coordinator: { states(): Promise<readonly { state: { service: ServiceName; active: TargetRole } }[]> },
   peer: { verdicts(): ReadonlyMap<string, TargetRole> | null } | null,
