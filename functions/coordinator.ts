@@ -104,7 +104,10 @@ export function createCoordinatorHandler(deps: CoordinatorHandlerDeps): Coordina
       const decisions = await coordinator.tick();
       // The aggregate refusal entry (one a minute at most) and the check of the Cloudflare coordinator.
       await housekeeping();
-      await publishVerdicts(deps, memory, coordinator, peer, clock(deps));
+      // A verdict not published this minute is held by the alarm's LastKnownStatus: never worth a failed tick.
+      await publishVerdicts(deps, memory, coordinator, peer, clock(deps)).catch((err: unknown) => {
+        deps.logger.error('data-plane verdicts not published', { error: err instanceof Error ? err.message : String(err) });
+      });
       deps.logger.info('tick', { coordinator: name, decisions: decisions.length, changed: decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch })) });
       return { ticked: true, decisions: decisions.length };
     }
