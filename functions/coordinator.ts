@@ -10,13 +10,15 @@ import { systemClock, type Logger } from '#core/ports.ts';
 import { defaultCoordinatorDeps, type CoordinatorHandlerDeps } from './coordinator-deps.ts';
 import { DynamoNonceStore } from './dynamo/nonce-store.ts';
 import { DynamoStateStore } from './dynamo/state-store.ts';
-import { emfSink } from './emf.ts';
 import { BadEventError, isFunctionUrlEvent, jsonResult, requestFromEvent, resultFromResponse } from './http-event.ts';
 import { ssmSecretNames } from './lambda-env.ts';
 import { nodeDnsTransport } from './runtime/node-dns-transport.ts';
 import { InputError } from '#core/errors.ts';
 import { verdictPages, verdictResponse, type VerdictPages } from '#core/api/verdict.ts';
 import { DATA_PLANE_SECRET_ENV, DataPlaneSecretError, VERDICT_PATH_PREFIX, parseDataPlaneSecret } from '#core/dns/data-plane.ts';
+import { VerdictMemory } from '#core/dns/data-plane-memory.ts';
+import { normaliseName, type ServiceName, type TargetRole } from '#core/model.ts';
+import { emfSink, verdictEmfLine } from './emf.ts';
 
 export { defaultCoordinatorDeps, type CoordinatorHandlerDeps } from './coordinator-deps.ts';
 
@@ -81,6 +83,8 @@ export function createCoordinatorHandler(deps: CoordinatorHandlerDeps): Coordina
   let setup: ReturnType<typeof build> | undefined;
   const name = deps.name ?? 'aws';
   let verdicts: VerdictPages | null | undefined;
+  // Data-plane memory lives in this instance: a cold start forgets only a pending "supersede".
+  const memory = new VerdictMemory(name, name === 'aws' ? 'cloudflare' : 'aws');
   return async (event) => {
     if (isFunctionUrlEvent(event) && event.requestContext.http.method === 'GET' && event.rawPath.startsWith(VERDICT_PATH_PREFIX)) {
       verdicts ??= fastVerdicts(deps);
@@ -95,11 +99,15 @@ export function createCoordinatorHandler(deps: CoordinatorHandlerDeps): Coordina
       setup = build(deps);
       setup.catch(() => { setup = undefined; }); // a failed cold start (SSM throttled) retries next time
     }
-    const { app, coordinator, housekeeping } = await setup;
+    const { app, coordinator, housekeeping, peer } = await setup;
     if (isScheduledEvent(event)) {
       const decisions = await coordinator.tick();
       // The aggregate refusal entry (one a minute at most) and the check of the Cloudflare coordinator.
       await housekeeping();
+      // A verdict not published this minute is held by the alarm's LastKnownStatus: never worth a failed tick.
+      await publishVerdicts(deps, memory, coordinator, peer, clock(deps)).catch((err: unknown) => {
+        deps.logger.error('data-plane verdicts not published', { error: err instanceof Error ? err.message : String(err) });
+      });
       deps.logger.info('tick', { coordinator: name, decisions: decisions.length, changed: decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch })) });
       return { ticked: true, decisions: decisions.length };
     }
@@ -115,6 +123,28 @@ export function createCoordinatorHandler(deps: CoordinatorHandlerDeps): Coordina
     // after it verified, and refusals are counted in memory (core/api/refusals.ts).
     return resultFromResponse(await app.fetch(request));
   };
+}
+
+const clock = (deps: CoordinatorHandlerDeps) => deps.clock ?? systemClock;
+
+/**
+ * Data-plane memory (core/dns/data-plane-memory.ts): every tick, this coordinator's verdict per
+ * data-plane service, and the peer's when the peer watch read it this tick, as EMF lines (no API
+ * call, no IAM) that the alarms behind the CLOUDWATCH_METRIC health checks read.
+ */
+export async function publishVerdicts(
+  deps: Pick<CoordinatorHandlerDeps, 'config' | 'writeMetric'>,
+  memory: VerdictMemory,
+  coordinator: { states(): Promise<readonly { state: { service: ServiceName; active: TargetRole } }[]> },
+  peer: { verdicts(): ReadonlyMap<string, TargetRole> | null } | null,
+  now: { now(): number },
+): Promise<void> {
+  const services = deps.config().services.filter((s) => s.mode === 'data-plane').map((s) => normaliseName(s.name));
+  if (services.length === 0) return;
+  const saved = new Map((await coordinator.states()).map(({ state }) => [state.service, state.active] as const));
+  const own = new Map(services.map((s) => [s, saved.get(s) ?? 'primary'] as const));
+  const at = now.now();
+  for (const point of memory.datapoints(own, peer?.verdicts() ?? null)) deps.writeMetric(verdictEmfLine(point, at));
 }
 
 let production: CoordinatorHandler | undefined;

@@ -58,7 +58,7 @@ export const costCommand: Command = {
     out.push(`Lifeboat total              ${usd(est.totalUsd)} / month  (${usd(est.perEndpointUsd)} per endpoint)`);
     out.push(`  without monitoring        ${usd(est.totalExcludingMonitoringUsd)} / month  (monitoring lines: ${usd(est.monitoringUsd)})`);
     out.push(`Route 53 health checks      ${usd(est.route53.totalUsd)} / month  (${est.route53.checks} x ${usd(est.route53.perCheckUsd)})`);
-    if (dataPlane.services) out.push(`Data-plane mode           + ${usd(dataPlane.totalUsd)} / month  (${dataPlane.endpointChecks} verdict checks + ${dataPlane.calculatedChecks} calculated = ${usd(dataPlane.healthChecksUsd)}; checkers send ${dataPlane.requestsPerSecondPerCoordinator.toFixed(1)} requests/s to each coordinator)`);
+    if (dataPlane.services) out.push(`Data-plane mode           + ${usd(dataPlane.totalUsd)} / month  (${dataPlane.endpointChecks} verdict checks + ${dataPlane.calculatedChecks} calculated = ${usd(dataPlane.healthChecksUsd)}; memory ${usd(dataPlane.memory.usd)}: ${dataPlane.memory.alarms} alarms on EMF metrics, ${dataPlane.memory.delaySeconds.min}-${dataPlane.memory.delaySeconds.max} s behind the pages; checkers send ${dataPlane.requestsPerSecondPerCoordinator.toFixed(1)} requests/s to each coordinator)`);
     out.push(`Cloudflare side fits Workers Free: ${est.fitsWorkersFree ? 'yes' : 'no (Workers Paid needed)'}`);
     out.push('', ...est.notes.map((n) => `note: ${n}`));
     if (values.prices) {

@@ -28,7 +28,9 @@ const PROVIDERS_HELP = `Providers come from each service's "dns" list:
   cloudflare  CLOUDFLARE_API_TOKEN (Zone DNS Edit), LIFEBOAT_CLOUDFLARE_API_URL for another API base
   data-plane  (a service with mode: 'data-plane') show reads each coordinator's verdict page
               instead of records: LIFEBOAT_DATA_PLANE_SECRET (the deploy secret, hex) and the
-              config's coordinators or LIFEBOAT_COORDINATORS=aws=https://..,cloudflare=https://..`;
+              config's coordinators or LIFEBOAT_COORDINATORS=aws=https://..,cloudflare=https://..;
+              plan and apply write nothing for it (the CDK stack owns its failover records;
+              apply exits 1): move it with lifeboat override <service> --to primary|secondary`;
 
 const HELP = `Usage: lifeboat dns <show|plan|apply|serve> [options]
 
@@ -174,6 +176,23 @@ function planSummary(planned: readonly Planned[]): string {
 const isDataPlane = (config: LifeboatConfig, t: DnsTarget) => t.record.provider === 'route53'
   && config.services.some((s) => s.mode === 'data-plane' && normaliseName(s.name) === t.service);
 
+/**
+ * plan/apply leave data-plane services alone: their PRIMARY/SECONDARY failover records belong to
+ * the CDK stack and move with the coordinators' verdicts; a plain record written beside them would
+ * be refused by Route 53 or fight the stack.
+ */
+const DATA_PLANE_SKIP = 'data-plane mode: its failover records belong to the CDK stack; nothing is planned or written here';
+const dataPlaneHint = (t: DnsTarget, to: TargetRole) => `to move it, make the coordinators decide: lifeboat override ${t.service} --to ${to} --reason "..."`;
+const skippedJson = (t: DnsTarget, ok: boolean) => ({ ...base(t), mode: 'data-plane', ok, skipped: true, reason: `${DATA_PLANE_SKIP}; ${dataPlaneHint(t, 'secondary').replace(' --to secondary', ' --to <primary|secondary>')}` });
+function splitDataPlane(config: LifeboatConfig, targets: readonly DnsTarget[]): { dataPlane: DnsTarget[]; records: DnsTarget[] } {
+  return { dataPlane: targets.filter((t) => isDataPlane(config, t)), records: targets.filter((t) => !isDataPlane(config, t)) };
+}
+function printSkipped(io: CliIo, dataPlane: readonly DnsTarget[], to: TargetRole): void {
+  for (const t of dataPlane) io.out(`${heading(t)}
+    ${DATA_PLANE_SKIP}
+    ${dataPlaneHint(t, to)}`);
+}
+
 type ShowRow = { t: DnsTarget; current?: CurrentRecords; verdicts?: VerdictPageState[]; error?: Error };
 
 async function showRow(ctx: Context, t: DnsTarget): Promise<ShowRow> {
@@ -220,18 +239,22 @@ async function show(ctx: Context): Promise<ExitCode> {
 
 async function plan(ctx: Context): Promise<ExitCode> {
   const to = role(ctx.values.to);
-  const { targets } = dnsTargets(ctx.config, { env: ctx.io.env, zoneDir: ctx.zoneDir, services: ctx.services });
+  const { dataPlane, records: targets } = splitDataPlane(ctx.config, dnsTargets(ctx.config, { env: ctx.io.env, zoneDir: ctx.zoneDir, services: ctx.services }).targets);
   const planned = await planAll(targets, to);
   const failed = planned.some((p) => p.error);
   if (ctx.values.json) {
     ctx.io.out(JSON.stringify({
       to, ok: !failed,
-      providers: planned.map((p) => p.plan ? { ...base(p.target), ok: true, ...planJson(p.plan) } : { ...base(p.target), ok: false, error: errorJson(p.error) }),
+      providers: [
+        ...planned.map((p) => p.plan ? { ...base(p.target), ok: true, ...planJson(p.plan) } : { ...base(p.target), ok: false, error: errorJson(p.error) }),
+        ...dataPlane.map((t) => skippedJson(t, true)),
+      ],
     }, null, 2));
     return failed ? EXIT.failed : EXIT.ok;
   }
   ctx.io.out(`Plan: serve ${to} (nothing is written)\n`);
   printPlans(ctx.io, planned);
+  printSkipped(ctx.io, dataPlane, to);
   ctx.io.out(`\n${planSummary(planned)}`);
   return failed ? EXIT.failed : EXIT.ok;
 }
@@ -239,12 +262,13 @@ async function plan(ctx: Context): Promise<ExitCode> {
 async function apply(ctx: Context): Promise<ExitCode> {
   const to = role(ctx.values.to);
   const { io, values } = ctx;
-  const { targets } = dnsTargets(ctx.config, { env: io.env, zoneDir: ctx.zoneDir, services: ctx.services });
+  const { dataPlane, records: targets } = splitDataPlane(ctx.config, dnsTargets(ctx.config, { env: io.env, zoneDir: ctx.zoneDir, services: ctx.services }).targets);
   const planned = await planAll(targets, to);
   const changing = planned.filter((p) => p.plan && !isNoop(p.plan));
   if (!values.json) {
     io.out(`Plan: serve ${to}\n`);
     printPlans(io, planned);
+    printSkipped(io, dataPlane, to);
     io.out(`\n${planSummary(planned)}`);
   }
   if (changing.length > 0 && !values.yes) {
@@ -268,16 +292,20 @@ async function apply(ctx: Context): Promise<ExitCode> {
     }
   }));
   const okOf = (r: (typeof results)[number]) => r.result !== undefined && r.result.outcome !== 'conflict';
-  const allOk = results.every(okOf);
+  // A data-plane service asked to flip was not flipped: the command did not do what was asked.
+  const allOk = results.every(okOf) && dataPlane.length === 0;
   if (values.json) {
     io.out(JSON.stringify({
       to, ok: allOk,
-      results: results.map((r) => ({
-        ...base(r.p.target), ok: okOf(r),
-        ...(r.result ? resultJson(r.result) : {}),
-        ...(r.p.plan ? { plan: planJson(r.p.plan) } : {}),
-        ...(r.error ? { error: errorJson(r.error) } : {}),
-      })),
+      results: [
+        ...results.map((r) => ({
+          ...base(r.p.target), ok: okOf(r),
+          ...(r.result ? resultJson(r.result) : {}),
+          ...(r.p.plan ? { plan: planJson(r.p.plan) } : {}),
+          ...(r.error ? { error: errorJson(r.error) } : {}),
+        })),
+        ...dataPlane.map((t) => skippedJson(t, false)),
+      ],
     }, null, 2));
     return allOk ? EXIT.ok : EXIT.failed;
   }
@@ -290,6 +318,7 @@ async function apply(ctx: Context): Promise<ExitCode> {
       : `failed: ${r.error!.message}`;
     io.out(`  ${heading(r.p.target)}: ${what}`);
   }
+  for (const t of dataPlane) io.out(`  ${heading(t)}: not written (data-plane mode; ${dataPlaneHint(t, to)})`);
   return allOk ? EXIT.ok : EXIT.failed;
 }
 

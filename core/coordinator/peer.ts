@@ -56,11 +56,19 @@ export class PeerWatch {
   private unreachable: Incident | null = null;
   /** Per service: since when the peer has served another target. */
   private readonly disagreeing = new Map<string, Incident>();
+  /** What the last read reported (null: not read), for data-plane memory (core/dns/data-plane-memory.ts). */
+  private lastRead: { at: UnixMs; active: ReadonlyMap<string, TargetRole> | null } | null = null;
 
   constructor(private readonly o: PeerWatchOptions) {}
 
   health(): PeerHealth | null {
     return this.last;
+  }
+
+  /** The peer's active target per service from a read at most `maxAgeMs` old; null when it could not be read. */
+  verdicts(maxAgeMs: number = this.o.checkEveryMs ?? PEER_CHECK_EVERY_MS): ReadonlyMap<string, TargetRole> | null {
+    if (!this.lastRead || this.o.clock.now() - this.lastRead.at > maxAgeMs) return null;
+    return this.lastRead.active;
   }
 
   /** Checks unless one ran less than `checkEveryMs` ago (the DO's alarm runs every interval). */
@@ -74,6 +82,7 @@ export class PeerWatch {
     const now = this.o.clock.now();
     this.lastCheckAt = now;
     const read = await this.readPeer(now);
+    this.lastRead = { at: now, active: read.ok ? read.active : null };
     if (!read.ok) {
       this.unreachable ??= { since: now, notifiedAt: null, detail: read.detail };
       this.unreachable.detail = read.detail;

@@ -6,12 +6,15 @@
  * incident nothing here is called: Route 53's checkers read the coordinators' verdicts.
  */
 import { createHmac } from 'node:crypto';
-import { Fn, Token } from 'aws-cdk-lib';
+import { Fn, Stack, Token } from 'aws-cdk-lib';
+import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnHealthCheck, CfnRecordSet } from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { targetRecords } from '#core/dns/desired.ts';
 import { parseDataPlaneSecret, VERDICT_PATH_PREFIX } from '#core/dns/data-plane.ts';
+import { SERVICE_DIMENSION, VERDICT_METRIC } from '#core/dns/data-plane-memory.ts';
+import { COORDINATOR_DIMENSION, METRIC_NAMESPACE } from '../../functions/emf.ts';
 import { normaliseName } from '#core/model.ts';
 import { DeployConfigError } from '../config.ts';
 
@@ -19,6 +22,8 @@ import { DeployConfigError } from '../config.ts';
 export const DATA_PLANE_REQUEST_INTERVAL = 10;
 /** Two results in a row: one lost request does not move a child. */
 export const DATA_PLANE_FAILURE_THRESHOLD = 2;
+/** The AWS coordinator publishes each verdict once a tick (a minute): one period, one datapoint. */
+export const VERDICT_ALARM_PERIOD_SECONDS = 60;
 
 export interface DataPlaneProps {
   readonly config: LifeboatConfig;
@@ -70,12 +75,15 @@ export class DataPlane extends Construct {
           healthCheckTags: [{ key: 'Name', value: `lifeboat ${service.name} verdict of ${name}` }],
         });
       });
+      const memories = coordinators.map(([name]) => this.memory(label, service.name, name));
+      const all = [...children, ...memories];
       const calculated = new CfnHealthCheck(this, `${label}Calculated`, {
         healthCheckConfig: {
           type: 'CALCULATED',
-          childHealthChecks: children.map((c) => c.attrHealthCheckId),
-          // Every child must say "stay": either coordinator's failover verdict takes effect.
-          healthThreshold: children.length,
+          childHealthChecks: all.map((c) => c.attrHealthCheckId),
+          // Every child must say "stay": either coordinator's failover verdict takes effect, from
+          // its page while it answers and from its memory after it stops.
+          healthThreshold: all.length,
           inverted: false,
         },
         healthCheckTags: [{ key: 'Name', value: `lifeboat ${service.name} primary` }],
@@ -100,6 +108,40 @@ export class DataPlane extends Construct {
           }
         }
       });
+    });
+  }
+
+  /**
+   * One coordinator's remembered verdict (core/dns/data-plane-memory.ts): an alarm on the metric
+   * the AWS coordinator publishes each tick (1 = fail over) and a CLOUDWATCH_METRIC check on it.
+   * OK -> healthy, ALARM -> unhealthy; when the publisher stops, the alarm has no data and
+   * `LastKnownStatus` keeps the check where it was, so losing coordinators never moves DNS.
+   */
+  private memory(label: string, service: string, coordinator: string): CfnHealthCheck {
+    const alarm = new CfnAlarm(this, `${label}Memory${coordinator}Alarm`, {
+      alarmDescription: `lifeboat: ${service} failover verdict of ${coordinator} (1 = fail over), read by a Route 53 health check`,
+      namespace: METRIC_NAMESPACE,
+      metricName: VERDICT_METRIC,
+      dimensions: [{ name: SERVICE_DIMENSION, value: normaliseName(service) }, { name: COORDINATOR_DIMENSION, value: coordinator }],
+      // Route 53 accepts standard-resolution metrics with a basic statistic only.
+      statistic: 'Maximum',
+      period: VERDICT_ALARM_PERIOD_SECONDS,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      // A minute without a datapoint is INSUFFICIENT_DATA, never OK: the check keeps its last status.
+      treatMissingData: 'missing',
+      actionsEnabled: false,
+    });
+    return new CfnHealthCheck(this, `${label}Memory${coordinator}`, {
+      healthCheckConfig: {
+        type: 'CLOUDWATCH_METRIC',
+        alarmIdentifier: { name: alarm.ref, region: Stack.of(this).region },
+        insufficientDataHealthStatus: 'LastKnownStatus',
+        inverted: false,
+      },
+      healthCheckTags: [{ key: 'Name', value: `lifeboat ${service} remembered verdict of ${coordinator}` }],
     });
   }
 }

@@ -47,13 +47,45 @@ describe('data-plane resources', () => {
     expect(hosts.some((h) => typeof h === 'object' && JSON.stringify(h).includes('Fn::Select'))).toBe(true);
   });
 
-  it('a calculated check needing every child healthy, not inverted', () => {
+  it('a calculated check needing every child healthy (two verdict pages, two memories), not inverted', () => {
     template.hasResourceProperties('AWS::Route53::HealthCheck', {
-      HealthCheckConfig: { Type: 'CALCULATED', HealthThreshold: 2, Inverted: false, ChildHealthChecks: Match.arrayWith([Match.objectLike({ 'Fn::GetAtt': Match.anyValue() })]) },
+      HealthCheckConfig: { Type: 'CALCULATED', HealthThreshold: 4, Inverted: false, ChildHealthChecks: Match.arrayWith([Match.objectLike({ 'Fn::GetAtt': Match.anyValue() })]) },
     });
     const calc = Object.values(template.findResources('AWS::Route53::HealthCheck', { Properties: { HealthCheckConfig: { Type: 'CALCULATED' } } }));
     expect(calc).toHaveLength(1);
-    expect((calc[0] as { Properties: { HealthCheckConfig: { ChildHealthChecks: unknown[] } } }).Properties.HealthCheckConfig.ChildHealthChecks).toHaveLength(2);
+    const children = (calc[0] as { Properties: { HealthCheckConfig: { ChildHealthChecks: { 'Fn::GetAtt': [string, string] }[] } } }).Properties.HealthCheckConfig.ChildHealthChecks;
+    expect(children).toHaveLength(4);
+    // Every endpoint check and every memory check is a child, each once.
+    const ids = Object.keys(template.findResources('AWS::Route53::HealthCheck', { Properties: { HealthCheckConfig: { Type: Match.stringLikeRegexp('^(HTTPS_STR_MATCH|CLOUDWATCH_METRIC)$') } } }));
+    expect(children.map((c) => c['Fn::GetAtt'][0]).sort()).toEqual(ids.sort());
+  });
+
+  it('memory: per coordinator, an alarm on its published verdict (missing data -> INSUFFICIENT_DATA)', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'FailoverVerdict' } })).map((r) => (r as { Properties: Record<string, unknown> }).Properties);
+    expect(alarms).toHaveLength(2);
+    for (const coordinator of ['aws', 'cloudflare']) {
+      const a = alarms.find((p) => JSON.stringify(p.Dimensions).includes(`"Value":"${coordinator}"`));
+      expect(a).toMatchObject({
+        Namespace: 'Lifeboat', MetricName: 'FailoverVerdict',
+        Dimensions: [{ Name: 'Service', Value: 'app.example.com' }, { Name: 'Coordinator', Value: coordinator }],
+        // Route 53 supports standard-resolution metrics and the basic statistics only.
+        Statistic: 'Maximum', Period: 60, EvaluationPeriods: 1, DatapointsToAlarm: 1,
+        Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'missing',
+      });
+      expect(a!.ActionsEnabled ?? false).toBe(false);
+    }
+  });
+
+  it('memory: a CLOUDWATCH_METRIC check per alarm, keeping its last known status when the alarm has no data', () => {
+    const checks = Object.values(template.findResources('AWS::Route53::HealthCheck', { Properties: { HealthCheckConfig: { Type: 'CLOUDWATCH_METRIC' } } }))
+      .map((r) => (r as { Properties: { HealthCheckConfig: Record<string, any> } }).Properties.HealthCheckConfig);
+    expect(checks).toHaveLength(2);
+    const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'FailoverVerdict' } }));
+    for (const c of checks) {
+      expect(c).toMatchObject({ InsufficientDataHealthStatus: 'LastKnownStatus', Inverted: false, AlarmIdentifier: { Region: 'us-east-1' } });
+      expect(alarmIds).toContain(c.AlarmIdentifier.Name.Ref);
+    }
+    expect(new Set(checks.map((c) => c.AlarmIdentifier.Name.Ref)).size).toBe(2);
   });
 
   it('PRIMARY failover record carries the calculated check; SECONDARY has no check', () => {
@@ -85,6 +117,7 @@ describe('data-plane resources', () => {
     const t = Template.fromStack(synth(plain));
     t.resourceCountIs('AWS::Route53::HealthCheck', 0);
     t.resourceCountIs('AWS::Route53::RecordSet', 0);
+    expect(Object.keys(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'FailoverVerdict' } }))).toEqual([]);
   });
 });
 
