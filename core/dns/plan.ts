@@ -7,7 +7,7 @@ import { sameState } from './state-record.ts';
 import { normaliseName } from '../model.ts';
 import {
   UnsafePlanError,
-  type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type DnsProviderName, type RecordChange, type RecordSet, type ServiceDns,
+  type AliasTarget, type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type DnsProviderName, type RecordChange, type RecordSet, type ServiceDns,
 } from './types.ts';
 
 export interface PlanInput {
@@ -27,7 +27,29 @@ export interface PlanInput {
 
 export function sameRecordSet(a: RecordSet, b: RecordSet): boolean {
   return a.name === b.name && a.type === b.type && a.ttl === b.ttl && (a.proxied ?? false) === (b.proxied ?? false)
-    && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i]);
+    && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i])
+    && sameAlias(a.alias, b.alias);
+}
+
+function sameAlias(a: AliasTarget | undefined, b: AliasTarget | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.dnsName === b.dnsName && a.hostedZoneId === b.hostedZoneId && a.evaluateTargetHealth === b.evaluateTargetHealth;
+}
+
+/** How a record set reads in messages and plans: its values, or `alias <dnsName>`. */
+export function describeValues(set: RecordSet): string {
+  return set.alias ? `alias ${set.alias.dnsName} (zone ${set.alias.hostedZoneId}${set.alias.evaluateTargetHealth ? ', evaluate target health' : ''})` : set.values.join(', ');
+}
+
+/**
+ * Only Route 53 holds alias records. Every other provider calls this before writing, so a
+ * config that slipped past validation still fails with a message saying what to do instead.
+ */
+export function refuseAliases(sets: readonly RecordSet[], where: Pick<DnsProvider, 'name' | 'zone'>): void {
+  const alias = sets.find((s) => s.alias);
+  if (!alias) return;
+  const instead = where.name === 'cloudflare' ? 'Cloudflare has no Route 53 alias: give the target a cname to the resource\'s DNS name' : 'give the target a, aaaa or cname records';
+  throw new UnsafePlanError(`${where.name} zone ${where.zone} cannot hold ${alias.name} ${alias.type} as a Route 53 alias to ${alias.alias!.dnsName}; ${instead}`, where.name, where.zone, alias.name);
 }
 
 export function planChange({ provider, zone, dns, current, to, at, epoch }: PlanInput): DnsPlan {
@@ -48,7 +70,7 @@ export function planChange({ provider, zone, dns, current, to, at, epoch }: Plan
   }
   for (const before of current.records) {
     if (!desired.some((d) => d.type === before.type)) {
-      refuse(`serving ${to} would delete the ${before.type} record (${before.values.join(', ')}); fix the records by hand or make both targets use the same record types`, before.name);
+      refuse(`serving ${to} would delete the ${before.type} record (${describeValues(before)}); fix the records by hand or make both targets use the same record types`, before.name);
     }
   }
   if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) refuse(`epoch ${epoch} is not a whole number >= 0`);
