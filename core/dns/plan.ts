@@ -59,6 +59,7 @@ export function planChange({ provider, zone, dns, current, to, at, epoch }: Plan
     throw new UnsafePlanError(`refusing to plan ${provider} zone ${zone}: ${message}`, provider, zone, record);
   };
   if (desired.length === 0) refuse('the target has no records, and Lifeboat never empties a name');
+  if (provider !== 'route53') refuseAliases(desired, { name: provider, zone });
   for (const set of [...desired, ...current.records]) {
     if (normaliseName(set.name) !== name) refuse(`record ${set.name} is not the configured name ${name}`, set.name);
   }
@@ -92,6 +93,9 @@ export function isNoop(plan: DnsPlan): boolean {
  * plan needs a write. One rule for `apply` and `applyMany` of every provider.
  */
 export function answerWithoutWriting(plan: DnsPlan, where: Pick<DnsProvider, 'name' | 'zone'>): ApplyResult | UnsafePlanError | null {
+  if (where.name !== 'route53') {
+    try { refuseAliases(plan.changes.flatMap((c) => (c.kind === 'delete' ? [] : [c.after])), where); } catch (err) { return err as UnsafePlanError; }
+  }
   const deletes = plan.changes.find((c) => c.kind === 'delete');
   if (deletes?.kind === 'delete') return new UnsafePlanError('a plan may not delete records', where.name, where.zone, deletes.before.name);
   if (isNoop(plan)) return { provider: where.name, zone: where.zone, outcome: 'unchanged', state: plan.expectedState };
