@@ -265,14 +265,19 @@ export class Route53Provider implements BatchDnsProvider {
     }
   }
 
+  /** One GetChange: true once Route 53 reports the change INSYNC on all its name servers. */
+  async isInSync(changeId: string): Promise<boolean> {
+    const out = await this.send(() => this.client.send(new GetChangeCommand({ Id: bareChangeId(changeId) })), `change ${changeId}`);
+    return out.ChangeInfo?.Status === 'INSYNC';
+  }
+
   /** Polls GetChange until the change is INSYNC; false if it was still PENDING at the deadline. */
   async waitForSync(changeId: string, options: { timeoutMs: number; pollMs?: number }): Promise<boolean> {
     const pollMs = Math.max(1, options.pollMs ?? 2_000);
     const polls = Math.max(1, Math.ceil(options.timeoutMs / pollMs));
     for (let i = 0; i < polls; i++) {
       if (i > 0) await this.retry.sleep(pollMs);
-      const out = await this.send(() => this.client.send(new GetChangeCommand({ Id: bareChangeId(changeId) })), `change ${changeId}`);
-      if (out.ChangeInfo?.Status === 'INSYNC') return true;
+      if (await this.isInSync(changeId)) return true;
     }
     return false;
   }
