@@ -80,18 +80,26 @@ export class PropagationTracker {
         } else if (now - e.checkedAt >= this.options.pollMs) due.push(e);
       }
     }
-    await Promise.all(due.map(async (e) => {
-      e.checking = true;
-      const view = e.view;
+    // One batch carries many services' changes under one id (a mass failover): ask once per id.
+    const byChange = new Map<string, Entry[]>();
+    for (const e of due) {
+      const key = `${e.view.provider}|${e.view.zone}|${e.view.changeId}`;
+      const list = byChange.get(key);
+      if (list) list.push(e);
+      else byChange.set(key, [e]);
+    }
+    await Promise.all([...byChange.values()].map(async (entries) => {
+      const first = entries[0]!;
+      const views = entries.map((e) => e.view);
+      for (const e of entries) e.checking = true;
       try {
-        const live = await e.provider.isInSync(view.changeId);
-        // A newer change may have replaced this entry's view meanwhile: only settle the one checked.
-        if (live && e.view === view) e.view = { ...view, state: 'propagated', propagatedAt: now };
+        const live = await first.provider.isInSync(first.view.changeId);
+        // A newer change may have replaced an entry's view meanwhile: only settle the one checked.
+        if (live) entries.forEach((e, i) => { if (e.view === views[i]) e.view = { ...views[i]!, state: 'propagated', propagatedAt: now }; });
       } catch (err) {
-        logger.warn('could not check whether a DNS change is live', { provider: view.provider, zone: view.zone, changeId: view.changeId, error: err instanceof Error ? err.message : String(err) });
+        logger.warn('could not check whether a DNS change is live', { provider: first.view.provider, zone: first.view.zone, changeId: first.view.changeId, error: err instanceof Error ? err.message : String(err) });
       } finally {
-        e.checkedAt = now;
-        e.checking = false;
+        for (const e of entries) { e.checkedAt = now; e.checking = false; }
       }
     }));
   }

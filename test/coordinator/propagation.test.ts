@@ -9,6 +9,7 @@ import { statusReport } from '#core/api/status.ts';
 import { summarise } from '#core/api/status-summary.ts';
 import { loadConfig } from '#core/config/validate.ts';
 import { Coordinator } from '#core/coordinator/coordinator.ts';
+import { PropagationTracker, type SyncCheckingProvider } from '#core/coordinator/propagation.ts';
 import { MemoryStateStore } from '#core/coordinator/store.ts';
 import { serviceDns } from '#core/dns/desired.ts';
 import { ROUTE53_CLIENT_DEFAULTS, Route53Provider } from '#core/dns/route53.ts';
@@ -105,5 +106,20 @@ describe('following a Route 53 change to INSYNC', () => {
     await t.coordinator.tick();
     expect(t.getChanges()).toBe(before);
     expect(await propagationOf(t.coordinator, t.now())).toBeUndefined();
+  });
+});
+
+describe('PropagationTracker', () => {
+  it('asks once per change id: 1,000 services flipped in one batch cost one GetChange per check, not 1,000', async () => {
+    const asked: string[] = [];
+    const provider = { name: 'route53', zone: 'ZMASS', read: async () => ({ records: [], state: null }), apply: async () => { throw new Error('unused'); },
+      isInSync: async (id: string) => { asked.push(id); return asked.length > 1; } } as SyncCheckingProvider;
+    const tracker = new PropagationTracker({ pollMs: 10_000, giveUpMs: 600_000 });
+    for (let i = 0; i < 1_000; i++) tracker.record(`app${i}.example.com`, provider, { changeId: 'C1', epoch: 2 }, 0);
+    await tracker.follow(10_000, silentLogger);
+    expect(asked).toEqual(['C1']);
+    await tracker.follow(20_000, silentLogger);
+    expect(asked).toEqual(['C1', 'C1']);
+    expect(tracker.view('app999.example.com')).toEqual([{ provider: 'route53', zone: 'ZMASS', changeId: 'C1', epoch: 2, state: 'propagated', since: 0, propagatedAt: 20_000 }]);
   });
 });
