@@ -3,20 +3,22 @@ import { isNoop } from '#core/dns/plan.ts';
 import { stateRecordName } from '#core/dns/state-record.ts';
 import type { ApplyResult, CurrentRecords, DnsPlan, RecordChange, RecordSet, ServiceDns, StateRecord } from '#core/dns/types.ts';
 import type { TargetRole } from '#core/model.ts';
-import { sameRecordSet } from '#core/dns/plan.ts';
+import { describeValues, sameRecordSet } from '#core/dns/plan.ts';
 import type { DnsTarget } from './dns-providers.ts';
 
 export const stateText = (s: StateRecord | null): string =>
   s ? `${s.active} epoch ${s.epoch} at ${new Date(s.at).toISOString()}` : 'none';
 
-const values = (set: RecordSet) => set.values.join(', ');
+const values = (set: RecordSet) => describeValues(set);
+/** An alias has no TTL of its own (Route 53 answers with the resource's). */
+const ttlText = (set: RecordSet) => (set.alias ? 'alias' : `ttl ${set.ttl}`);
 
 export function changeLine(change: RecordChange): string {
   switch (change.kind) {
     case 'create':
-      return `* Create  ${change.after.name} ${change.after.type}  ${values(change.after)}  (ttl ${change.after.ttl})`;
+      return `* Create  ${change.after.name} ${change.after.type}  ${values(change.after)}  (${ttlText(change.after)})`;
     case 'update': {
-      const ttl = change.before.ttl === change.after.ttl ? `ttl ${change.after.ttl}` : `ttl ${change.before.ttl} -> ${change.after.ttl}`;
+      const ttl = ttlText(change.before) === ttlText(change.after) ? ttlText(change.after) : `${ttlText(change.before)} -> ${ttlText(change.after)}`;
       return `* Update  ${change.after.name} ${change.after.type}  ${values(change.before)} -> ${values(change.after)}  (${ttl})`;
     }
     case 'delete':
@@ -37,7 +39,7 @@ export const heading = (t: Pick<DnsTarget, 'service' | 'where'>) => `${t.service
 
 export const errorJson = (e: Error) => ({ name: e.name, message: e.message });
 
-const setJson = (s: RecordSet) => ({ ttl: s.ttl, values: [...s.values], ...(s.proxied === undefined ? {} : { proxied: s.proxied }) });
+const setJson = (s: RecordSet) => ({ ttl: s.ttl, values: [...s.values], ...(s.proxied === undefined ? {} : { proxied: s.proxied }), ...(s.alias ? { alias: s.alias } : {}) });
 
 export function planJson(plan: DnsPlan) {
   return {
@@ -70,7 +72,7 @@ export function serving(current: CurrentRecords, dns: ServiceDns): TargetRole | 
 export function recordLines(current: CurrentRecords): string[] {
   const lines = current.records.length === 0
     ? ['    (no records)']
-    : current.records.map((r) => `    ${r.type.padEnd(5)} ${values(r)}  (ttl ${r.ttl}${r.proxied ? ', proxied' : ''})`);
+    : current.records.map((r) => `    ${r.type.padEnd(5)} ${values(r)}  (${ttlText(r)}${r.proxied ? ', proxied' : ''})`);
   lines.push(`    state ${stateText(current.state)}`);
   return lines;
 }

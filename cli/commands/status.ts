@@ -29,6 +29,7 @@ function serviceLines(s: ServiceSummary, now: number): string[] {
   for (const c of s.perCoordinator) lines.push(`  ${c.coordinator.padEnd(11)} active ${c.active}, epoch ${c.epoch}${c.override ? `, override ${c.override}` : ''}`);
   if (s.override) lines.push(`  override   ${s.override.action} by ${s.override.by}${s.override.until ? ` until ${new Date(s.override.until).toISOString()}` : ' (until cleared)'}: ${s.override.reason}`);
   if (s.hold) lines.push(`  hold       ${s.hold.reason} since ${ageText(Math.round((now - s.hold.since) / 1000))} ago`);
+  for (const p of s.propagation) lines.push(`  dns        ${p}`);
   const vps = Object.entries(s.votes);
   if (vps.length) {
     const width = Math.max(14, ...vps.map(([vp]) => vp.length));

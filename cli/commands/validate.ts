@@ -47,7 +47,7 @@ export function summarise(config: LifeboatConfig): string {
   lines.push(`services (${config.services.length}):`);
   for (const s of config.services) {
     const p = policyFor(config, s);
-    const records = (t: typeof s.primary) => t.cname ? `CNAME ${t.cname}` : [...(t.a ?? []), ...(t.aaaa ?? [])].join(', ');
+    const records = (t: typeof s.primary) => t.cname ? `CNAME ${t.cname}` : t.alias ? `alias ${t.alias.dnsName}` : [...(t.a ?? []), ...(t.aaaa ?? [])].join(', ');
     lines.push(`  ${s.name}`);
     lines.push(`    primary    ${s.primary.url}  -> ${records(s.primary)}`);
     lines.push(`    secondary  ${s.secondary.url}  -> ${records(s.secondary)}`);

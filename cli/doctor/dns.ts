@@ -3,7 +3,9 @@
  * Cloudflare zone read, RFC 2136 query, embedded zone file), and a dry-run plan per service to each
  * target: what a failover or a failback would write, computed and never applied.
  */
+import { CloudflareApiError } from '#core/dns/cloudflare.ts';
 import { planFlip } from '#core/dns/flip.ts';
+import { Route53ApiError } from '#core/dns/route53.ts';
 import { isNoop } from '#core/dns/plan.ts';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { TARGET_ROLES } from '#core/model.ts';
@@ -28,7 +30,23 @@ export async function checkDns(config: LifeboatConfig, env: Readonly<Record<stri
       const changes = plans.map((p, i) => `to ${TARGET_ROLES[i]}: ${isNoop(p) ? 'no change' : `${p.changes.length} change(s)`}`).join(', ');
       return ok(name, `readable; dry-run plan ${changes}`);
     } catch (err) {
-      return fail(name, `read failed: ${reason(err)}`, fix);
+      return fail(name, `read failed: ${reason(err)}`, fixFor(err) ?? fix);
     }
   }));
+}
+
+/** The fix for the refusals that say exactly what is wrong: missing rights, a zone not in the account, a refused token. */
+function fixFor(err: unknown): string | null {
+  if (err instanceof Route53ApiError) {
+    if (err.code === 'AccessDenied' || err.status === 403) {
+      return `the credentials may not read hosted zone ${err.zone}: grant route53:ListResourceRecordSets, route53:ChangeResourceRecordSets and route53:GetChange on arn:aws:route53:::hostedzone/${err.zone}`;
+    }
+    if (err.code === 'NoSuchHostedZone') {
+      return `hosted zone ${err.zone} is not in the account of these credentials: check hostedZoneId (aws route53 list-hosted-zones) and AWS_PROFILE`;
+    }
+  }
+  if (err instanceof CloudflareApiError && (err.status === 401 || err.status === 403)) {
+    return `Cloudflare refused CLOUDFLARE_API_TOKEN (${err.status}): make a token with "Zone DNS: Edit" on zone ${err.zone} and set it`;
+  }
+  return null;
 }

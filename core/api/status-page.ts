@@ -69,6 +69,7 @@ function serviceCard(s: ServiceSummary): string {
 <h2>${esc(s.service)} <span class="badge state-${esc(s.state.split(/[ :]/)[0])}">${esc(s.state)}</span>
 <span class="badge ${s.agree ? 'agree' : 'disagree'}">${s.agree ? 'coordinators agree' : 'coordinators DISAGREE'}</span></h2>
 ${failing.map((f) => `<p class="failing">${esc(f)}</p>`).join('')}
+${s.propagation.map((t) => `<p class="propagation">DNS ${esc(t)}</p>`).join('')}
 <p>active <b>${esc(s.active)}</b>, epoch ${s.epoch} — ${coords}</p>
 ${s.override ? `<p class="override">override <b>${esc(s.override.action)}</b> by ${esc(s.override.by)}${s.override.until ? ` until ${esc(iso(s.override.until))}` : ''}: ${esc(s.override.reason)}</p>` : ''}
 ${s.hold ? `<p class="hold">holding since ${esc(iso(s.hold.since))}: ${esc(s.hold.reason)}</p>` : ''}

@@ -37,6 +37,8 @@ export interface ServiceSummary {
   readonly dnsFailing: readonly { readonly coordinator: string; readonly pendingFlip: NonNullable<ServiceStatus['pendingFlip']> }[];
   /** The last hour of votes, merged across coordinators (empty series when none kept any). */
   readonly history: ServiceHistory;
+  /** Per coordinator and zone: "route53 Z123 epoch 4: propagated at 12:00:41Z (aws)" or "pending since …". */
+  readonly propagation: readonly string[];
 }
 
 export function serviceState(s: ServiceStatus): string {
@@ -49,6 +51,16 @@ export function serviceState(s: ServiceStatus): string {
   if (s.hold) return `hold: ${s.hold.reason}`;
   if (s.tally.primary.fresh === 0 && s.tally.secondary.fresh === 0) return 'no fresh votes';
   return s.active === 'secondary' ? 'failed over' : 'healthy';
+}
+
+const hms = (t: UnixMs) => `${new Date(t).toISOString().slice(11, 19)}Z`;
+
+/** One line per followed DNS change: where, which epoch, and whether it is live on every name server. */
+export function propagationTexts(s: ServiceStatus, coordinator: string): string[] {
+  return (s.propagation ?? []).map((p) => `${p.provider} ${p.zone} epoch ${p.epoch}: ${
+    p.state === 'propagated' ? `propagated at ${hms(p.propagatedAt!)}`
+      : p.state === 'pending' ? `pending since ${hms(p.since)}`
+        : `not confirmed live (written ${hms(p.since)})`} (${coordinator})`);
 }
 
 export function evidenceText(s: ServiceStatus): string {
@@ -92,6 +104,7 @@ export function summarise(reports: readonly StatusReport[]): ServiceSummary[] {
       pendingFlip: lead.pendingFlip, providers: providersText(lead),
       dnsFailing: views.flatMap(({ r, s }) => (s.pendingFlip?.failingSince ? [{ coordinator: r.coordinator, pendingFlip: s.pendingFlip }] : [])),
       history: mergeHistory(views.map(({ s }) => s.history), Math.max(...views.map(({ r }) => r.now))),
+      propagation: views.flatMap(({ r, s }) => propagationTexts(s, r.coordinator)),
     };
   });
 }

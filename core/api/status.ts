@@ -1,5 +1,6 @@
 /** `GET /v1/status`: every service's state, each vantage point's latest vote, recent decisions. */
 import type { Coordinator } from '../coordinator/coordinator.ts';
+import type { PropagationView } from '../coordinator/propagation.ts';
 import type { Evidence, TallyCounts } from '../engine/evidence.ts';
 import { historyOf, type ServiceHistory } from './status-history.ts';
 import type { PendingFlip } from '../engine/state.ts';
@@ -30,6 +31,11 @@ export interface ServiceStatus {
   readonly tally: Readonly<Record<TargetRole, TallyCounts>>;
   readonly votes: Readonly<Record<VantagePoint, Partial<Record<TargetRole, VoteView>>>>;
   readonly lastDecision: { at: UnixMs; from: TargetRole; to: TargetRole; cause: string; summary: string } | null;
+  /**
+   * The latest DNS change per zone that can be followed until live (Route 53: GetChange INSYNC),
+   * as this coordinator instance wrote it: pending since, propagated at, or unconfirmed.
+   */
+  readonly propagation?: readonly PropagationView[];
   /** The last hour of votes in 1-minute buckets, as this coordinator instance saw them (core/api/status-history.ts). */
   readonly history?: ServiceHistory;
 }
@@ -74,11 +80,13 @@ export async function statusReport(coordinator: Coordinator, now: UnixMs): Promi
     }
     history.sample(state.service, state.votes, now);
     const d = state.lastDecision;
+    const propagation = coordinator.propagation(state.service);
     return {
       service: state.service, active: state.active, epoch: state.epoch, changedAt: state.changedAt,
       override: state.override, hold: state.hold, pendingFlip: state.pendingFlip, providers, tally: evidence.tally, votes,
       lastDecision: d ? { at: d.at, from: d.from, to: d.to, cause: d.cause, summary: d.summary } : null,
       history: history.view(state.service, now),
+      ...(propagation.length ? { propagation } : {}),
     };
   });
   const recent = (await coordinator.audit({ limit: 50 })).map((e): RecentEntry => ({

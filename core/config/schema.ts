@@ -57,19 +57,39 @@ const tcpCheck = z.strictObject({
 
 export const healthCheckSchema = z.discriminatedUnion('type', [httpCheck, tcpCheck]);
 
+/** Route 53 hosted zone ids: Z and up to 31 upper-case letters and digits. */
+const route53ZoneId = z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC');
+
+/**
+ * A Route 53 alias record (an ALB, NLB, CloudFront distribution, API Gateway...): the name is
+ * answered with the resource's own addresses. `hostedZoneId` is the resource's zone (the ALB's
+ * CanonicalHostedZoneID, Z2FDTNDATAQYW2 for CloudFront), not the zone the record lives in.
+ */
+export const aliasTargetSchema = z.strictObject({
+  dnsName: hostname.describe('The resource\'s DNS name, e.g. my-alb-123.eu-west-1.elb.amazonaws.com or d111111abcdef8.cloudfront.net.'),
+  hostedZoneId: route53ZoneId.describe('The hosted zone id of the resource (an ALB\'s CanonicalHostedZoneID; Z2FDTNDATAQYW2 for CloudFront).'),
+  evaluateTargetHealth: z.boolean().default(false)
+    .describe('Route 53 answers only while the resource is healthy (EvaluateTargetHealth). Default false: Lifeboat decides.'),
+  ipv6: z.boolean().default(false)
+    .describe('Also write an AAAA alias (a dual-stack ALB or CloudFront with IPv6 on). Default: an A alias only.'),
+});
+
 /** One site: where probes go, and what DNS says while it is active. */
 export const targetSchema = z.strictObject({
-  url: httpUrl.describe('Base URL the health check is sent to (the check path is appended).'),
+  url: httpUrl.describe('Base URL the health check is sent to (the check path is appended). With alias, a URL that reaches the same resource with a valid certificate.'),
   a: z.array(ipv4).min(1).optional().describe('A records while this target is active.'),
   aaaa: z.array(ipv6).min(1).optional().describe('AAAA records while this target is active.'),
   cname: hostname.optional().describe('CNAME while this target is active (excludes a and aaaa).'),
+  alias: aliasTargetSchema.optional().describe('Route 53 zones only: an alias record to an AWS resource while this target is active (excludes a, aaaa and cname).'),
 }).check((ctx) => {
   const t = ctx.value;
-  if (t.cname && (t.a || t.aaaa)) {
+  if (t.alias && (t.a || t.aaaa || t.cname)) {
+    ctx.issues.push({ code: 'custom', input: t, path: ['alias'], message: `an alias cannot be combined with ${['a', 'aaaa', 'cname'].filter((k) => t[k as 'a' | 'aaaa' | 'cname'] !== undefined).join(', ')}: give alias alone` });
+  } else if (t.cname && (t.a || t.aaaa)) {
     ctx.issues.push({ code: 'custom', input: t, path: ['cname'], message: 'a CNAME cannot be combined with a or aaaa records' });
   }
-  if (!t.cname && !t.a && !t.aaaa) {
-    ctx.issues.push({ code: 'custom', input: t, path: ['a'], message: 'give the records this target serves: a, aaaa or cname' });
+  if (!t.cname && !t.a && !t.aaaa && !t.alias) {
+    ctx.issues.push({ code: 'custom', input: t, path: ['a'], message: 'give the records this target serves: a, aaaa, cname or alias (Route 53)' });
   }
 });
 
@@ -78,8 +98,10 @@ const ttl = z.number().int().min(1).max(86_400);
 export const dnsRecordSchema = z.discriminatedUnion('provider', [
   z.strictObject({
     provider: z.literal('route53'),
-    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC'),
+    hostedZoneId: route53ZoneId,
     ttl: ttl.default(60),
+    checkPropagation: z.boolean().optional()
+      .describe('After a change, follow it with GetChange until Route 53 reports it INSYNC on its name servers, and show "propagated at" in the status. Default true.'),
   }),
   z.strictObject({
     provider: z.literal('cloudflare'),
@@ -267,7 +289,19 @@ export const configSchema = z.strictObject({
     });
     const shape = (t: typeof s.primary) => (t.cname ? 'cname' : 'address');
     if (shape(s.primary) !== shape(s.secondary)) {
-      ctx.issues.push({ code: 'custom', input: s.secondary, path: ['services', i, 'secondary'], message: 'primary and secondary must both use cname, or both use a/aaaa records' });
+      ctx.issues.push({ code: 'custom', input: s.secondary, path: ['services', i, 'secondary'], message: 'primary and secondary must both use cname, or both use a/aaaa records or alias' });
+    }
+    // An alias is a Route 53 record: no other provider can hold it (Cloudflare: use a CNAME).
+    for (const role of ['primary', 'secondary'] as const) {
+      if (!s[role].alias) continue;
+      s.dns.forEach((d, j) => {
+        if (d.provider !== 'route53') {
+          ctx.issues.push({ code: 'custom', input: d, path: ['services', i, 'dns', j, 'provider'], message: `${role}.alias is a Route 53 alias record, which a ${d.provider} zone cannot hold${d.provider === 'cloudflare' ? ' (Cloudflare has no Route 53 alias: give the target a cname to the resource\'s DNS name instead)' : ''}; use Route 53 zones only for this service, or give ${role} a, aaaa or cname` });
+        }
+      });
+      if (s.mode === 'data-plane') {
+        ctx.issues.push({ code: 'custom', input: s[role].alias, path: ['services', i, role, 'alias'], message: 'alias targets are control-plane only: data-plane mode\'s failover records hold addresses (use mode "control-plane" or a/aaaa)' });
+      }
     }
   });
   cfg.maintenance.forEach((w, i) => {
@@ -307,6 +341,7 @@ export type LifeboatConfigInput = z.input<typeof configSchema>;
 export type LifeboatConfig = z.output<typeof configSchema>;
 export type ServiceConfig = z.output<typeof serviceSchema>;
 export type TargetConfig = z.output<typeof targetSchema>;
+export type AliasTargetConfig = z.output<typeof aliasTargetSchema>;
 export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
 export type HttpCheckConfig = Extract<HealthCheckConfig, { type: 'http' }>;
 export type TcpCheckConfig = Extract<HealthCheckConfig, { type: 'tcp' }>;

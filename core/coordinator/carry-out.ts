@@ -14,6 +14,7 @@ import type { Decision } from '../engine/decision.ts';
 import { classifyFlip } from '../engine/flip.ts';
 import type { ServiceName } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
+import { canCheckSync, propagationOf, type SyncCheckingProvider } from './propagation.ts';
 
 export interface FlipReport {
   readonly decision: Decision;
@@ -53,6 +54,9 @@ interface Slot { readonly work: number; readonly target: ProviderTarget }
 
 /** Carries out every piece of work; one result per piece, in order. */
 export async function carryOutDns(works: readonly DnsWork[], deps: CarryOutDeps): Promise<DnsWorkDone[]> {
+  // Earlier changes still propagating are checked alongside this round's writes, never before them.
+  const propagation = propagationOf(deps);
+  const following = propagation.follow(deps.clock.now(), deps.logger);
   const byProvider = new Map<DnsProvider, Slot[]>();
   works.forEach((w, work) => {
     for (const target of deps.dnsFor(w.config)) {
@@ -74,6 +78,9 @@ export async function carryOutDns(works: readonly DnsWork[], deps: CarryOutDeps)
         const w = works[slot.work]!;
         // A conflict means someone changed the state record between our read and write: re-plan.
         if (r.ok && r.outcome === 'conflict' && r.state && r.state.active !== w.decision.to) disagreements[slot.work]!.push(`${r.provider} ${r.zone} serves ${r.state.active} (epoch ${r.state.epoch})`);
+        if (r.ok && r.outcome === 'applied' && r.changeId && followsPropagation(w.config, slot.target.provider)) {
+          propagation.record(w.service, slot.target.provider, { changeId: r.changeId, epoch: r.plan.newState.epoch }, deps.clock.now());
+        }
         if (r.ok && r.outcome === 'conflict' && round < MAX_DNS_CONFLICT_RETRIES) retry.push(slot);
         else results[slot.work]!.push(r);
         // Reported to the engine as a conflict like any other; logged here so the give-up shows.
@@ -84,6 +91,7 @@ export async function carryOutDns(works: readonly DnsWork[], deps: CarryOutDeps)
       slots = retry;
     }
   }));
+  await following;
   return works.map((work, i) => {
     deps.onFlip?.(work.service, results[i]!);
     for (const r of results[i]!) {
@@ -96,6 +104,13 @@ export async function carryOutDns(works: readonly DnsWork[], deps: CarryOutDeps)
     const { won, complete } = classifyFlip(outcome);
     return { work, report: { decision: work.decision, results: results[i]!, won, complete }, outcome };
   });
+}
+
+/** Route 53 zones follow their changes to INSYNC unless the entry says checkPropagation: false. */
+function followsPropagation(config: ServiceConfig, provider: DnsProvider): provider is SyncCheckingProvider {
+  if (!canCheckSync(provider)) return false;
+  const entry = config.dns.find((d) => d.provider === 'route53' && d.hostedZoneId.replace(/^\/?hostedzone\//, '') === provider.zone);
+  return entry?.provider === 'route53' && entry.checkPropagation !== false;
 }
 
 function providerOutcome(r: FlipResult): ProviderOutcome {

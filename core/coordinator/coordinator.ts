@@ -22,6 +22,7 @@ import { initialServiceState, upgradeState, type ServiceState } from '../engine/
 import { evidenceOf, isFresh, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
 import type { FlipResult, ProviderTarget } from '../dns/flip.ts';
 import { carryOutDns, type DnsWork, type FlipReport } from './carry-out.ts';
+import { propagationOf, type PropagationView } from './propagation.ts';
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { AuditQuery, StateStore, StoreSnapshot, Versioned } from './store.ts';
@@ -194,6 +195,9 @@ export class Coordinator {
   async auditRejected(message: string, data: Record<string, unknown>, by?: string): Promise<void> {
     await this.deps.store.appendAudit([{ at: this.deps.clock.now(), service: null, kind: 'rejected', message, data, ...(by ? { by } : {}) }]);
   }
+
+  /** The service's latest DNS change per zone, followed until live (core/coordinator/propagation.ts). */
+  propagation(service: ServiceName): PropagationView[] { return propagationOf(this.deps).view(service); }
 
   async audit(query: AuditQuery): Promise<AuditEntry[]> {
     return this.deps.store.audit(query);

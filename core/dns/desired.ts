@@ -7,6 +7,12 @@ import type { RecordSet, ServiceDns } from './types.ts';
 export function targetRecords(name: string, target: TargetConfig, ttl: number, proxied?: boolean): RecordSet[] {
   const base = { name: normaliseName(name), ttl, ...(proxied === undefined ? {} : { proxied }) };
   if (target.cname) return [{ ...base, type: 'CNAME', values: [normaliseName(target.cname)] }];
+  if (target.alias) {
+    // Route 53 alias: no values and no TTL of its own (the resource's answers carry theirs).
+    const alias = { dnsName: normaliseName(target.alias.dnsName), hostedZoneId: target.alias.hostedZoneId, evaluateTargetHealth: target.alias.evaluateTargetHealth };
+    const types = target.alias.ipv6 ? (['A', 'AAAA'] as const) : (['A'] as const);
+    return types.map((type) => ({ ...base, ttl: 0, type, values: [], alias }));
+  }
   const sets: RecordSet[] = [];
   if (target.a) sets.push({ ...base, type: 'A', values: [...target.a].sort() });
   if (target.aaaa) sets.push({ ...base, type: 'AAAA', values: [...target.aaaa].map((v) => v.toLowerCase()).sort() });

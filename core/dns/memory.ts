@@ -5,7 +5,7 @@
  */
 import { encodeStateRecord, parseStateRecord, sameState, stateRecordName } from './state-record.ts';
 import { normaliseName } from '../model.ts';
-import { isNoop } from './plan.ts';
+import { isNoop, refuseAliases } from './plan.ts';
 import { UnsafePlanError } from './types.ts';
 import type {
   ApplyResult, CurrentRecords, DnsPlan, DnsProvider, DnsProviderName, RecordSet, RecordType, ServiceDns,
@@ -76,6 +76,8 @@ export class MemoryDnsProvider implements DnsProvider {
   async apply(plan: DnsPlan): Promise<ApplyResult> {
     await this.beforeCall?.('apply');
     const base = { provider: this.name, zone: this.zone };
+    // The embedded zone serves plain records only; an alias is Route 53's.
+    if (this.name !== 'route53') refuseAliases(plan.changes.flatMap((c) => (c.kind === 'delete' ? [] : [c.after])), this);
     if (isNoop(plan)) return { ...base, outcome: 'unchanged', state: plan.expectedState };
     const now = this.readNow(plan.service);
     if (!sameState(now.state, plan.expectedState)) return { ...base, outcome: 'conflict', state: now.state };

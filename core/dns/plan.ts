@@ -7,7 +7,7 @@ import { sameState } from './state-record.ts';
 import { normaliseName } from '../model.ts';
 import {
   UnsafePlanError,
-  type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type DnsProviderName, type RecordChange, type RecordSet, type ServiceDns,
+  type AliasTarget, type ApplyResult, type CurrentRecords, type DnsPlan, type DnsProvider, type DnsProviderName, type RecordChange, type RecordSet, type ServiceDns,
 } from './types.ts';
 
 export interface PlanInput {
@@ -27,7 +27,29 @@ export interface PlanInput {
 
 export function sameRecordSet(a: RecordSet, b: RecordSet): boolean {
   return a.name === b.name && a.type === b.type && a.ttl === b.ttl && (a.proxied ?? false) === (b.proxied ?? false)
-    && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i]);
+    && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i])
+    && sameAlias(a.alias, b.alias);
+}
+
+function sameAlias(a: AliasTarget | undefined, b: AliasTarget | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.dnsName === b.dnsName && a.hostedZoneId === b.hostedZoneId && a.evaluateTargetHealth === b.evaluateTargetHealth;
+}
+
+/** How a record set reads in messages and plans: its values, or `alias <dnsName>`. */
+export function describeValues(set: RecordSet): string {
+  return set.alias ? `alias ${set.alias.dnsName} (zone ${set.alias.hostedZoneId}${set.alias.evaluateTargetHealth ? ', evaluate target health' : ''})` : set.values.join(', ');
+}
+
+/**
+ * Only Route 53 holds alias records. Every other provider calls this before writing, so a
+ * config that slipped past validation still fails with a message saying what to do instead.
+ */
+export function refuseAliases(sets: readonly RecordSet[], where: Pick<DnsProvider, 'name' | 'zone'>): void {
+  const alias = sets.find((s) => s.alias);
+  if (!alias) return;
+  const instead = where.name === 'cloudflare' ? 'Cloudflare has no Route 53 alias: give the target a cname to the resource\'s DNS name' : 'give the target a, aaaa or cname records';
+  throw new UnsafePlanError(`${where.name} zone ${where.zone} cannot hold ${alias.name} ${alias.type} as a Route 53 alias to ${alias.alias!.dnsName}; ${instead}`, where.name, where.zone, alias.name);
 }
 
 export function planChange({ provider, zone, dns, current, to, at, epoch }: PlanInput): DnsPlan {
@@ -37,6 +59,7 @@ export function planChange({ provider, zone, dns, current, to, at, epoch }: Plan
     throw new UnsafePlanError(`refusing to plan ${provider} zone ${zone}: ${message}`, provider, zone, record);
   };
   if (desired.length === 0) refuse('the target has no records, and Lifeboat never empties a name');
+  if (provider !== 'route53') refuseAliases(desired, { name: provider, zone });
   for (const set of [...desired, ...current.records]) {
     if (normaliseName(set.name) !== name) refuse(`record ${set.name} is not the configured name ${name}`, set.name);
   }
@@ -48,7 +71,7 @@ export function planChange({ provider, zone, dns, current, to, at, epoch }: Plan
   }
   for (const before of current.records) {
     if (!desired.some((d) => d.type === before.type)) {
-      refuse(`serving ${to} would delete the ${before.type} record (${before.values.join(', ')}); fix the records by hand or make both targets use the same record types`, before.name);
+      refuse(`serving ${to} would delete the ${before.type} record (${describeValues(before)}); fix the records by hand or make both targets use the same record types`, before.name);
     }
   }
   if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 0)) refuse(`epoch ${epoch} is not a whole number >= 0`);
@@ -70,6 +93,9 @@ export function isNoop(plan: DnsPlan): boolean {
  * plan needs a write. One rule for `apply` and `applyMany` of every provider.
  */
 export function answerWithoutWriting(plan: DnsPlan, where: Pick<DnsProvider, 'name' | 'zone'>): ApplyResult | UnsafePlanError | null {
+  if (where.name !== 'route53') {
+    try { refuseAliases(plan.changes.flatMap((c) => (c.kind === 'delete' ? [] : [c.after])), where); } catch (err) { return err as UnsafePlanError; }
+  }
   const deletes = plan.changes.find((c) => c.kind === 'delete');
   if (deletes?.kind === 'delete') return new UnsafePlanError('a plan may not delete records', where.name, where.zone, deletes.before.name);
   if (isNoop(plan)) return { provider: where.name, zone: where.zone, outcome: 'unchanged', state: plan.expectedState };

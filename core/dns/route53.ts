@@ -31,7 +31,7 @@ import { encodeStateRecord, parseStateRecord, sameState, stateRecordName } from 
 import { normaliseName } from '../model.ts';
 import {
   DnsError, DnsRetryExhaustedError,
-  type ApplyResult, type CurrentRecords, type DnsPlan, type RecordSet, type RecordType,
+  type AliasTarget, type ApplyResult, type CurrentRecords, type DnsPlan, type RecordSet, type RecordType,
   type ServiceDns, type StateRecord,
 } from './types.ts';
 
@@ -69,7 +69,7 @@ export interface Route53ProviderOptions {
 const ZONE_LISTING_FROM = 8;
 
 /** An rrset as Route 53 holds it, kept raw so that a DELETE can repeat it exactly. */
-interface RawSet { readonly name: string; readonly type: string; readonly ttl: number; readonly values: readonly string[] }
+interface RawSet { readonly name: string; readonly type: string; readonly ttl: number; readonly values: readonly string[]; readonly alias?: AliasTarget }
 
 const SERVICE_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CNAME'];
 const THROTTLES = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete']);
@@ -152,8 +152,10 @@ export class Route53Provider implements BatchDnsProvider {
       }
       const rejected: number[] = [];
       const changesOf = new Map(ready.map((i) => [i, this.changesFor(plans[i]!, olds.get(plans[i]!.service))]));
+      // An alias has no ResourceRecord; counted as one, with its DNS name's characters, to stay on the safe side.
       const weights = (i: number) => {
-        const values = changesOf.get(i)!.flatMap((c) => c.ResourceRecordSet?.ResourceRecords ?? []).map((r) => r.Value ?? '');
+        const values = changesOf.get(i)!.flatMap((c) => (c.ResourceRecordSet?.AliasTarget
+          ? [c.ResourceRecordSet.AliasTarget.DNSName ?? ''] : (c.ResourceRecordSet?.ResourceRecords ?? []).map((r) => r.Value ?? '')));
         return [values.length, values.reduce((n, v) => n + v.length, 0)];
       };
       for (const chunk of chunkByWeight(ready, [this.batchRecords, this.batchCharacters], weights)) {
@@ -182,8 +184,9 @@ export class Route53Provider implements BatchDnsProvider {
   /** One service's changes: record UPSERTs, DELETE of the state TXT exactly as read, CREATE of the new one. */
   private changesFor(plan: DnsPlan, old: RawSet | undefined): Change[] {
     const changes: Change[] = plan.changes.flatMap((c) => (c.kind === 'delete' ? []
-      : [{ Action: 'UPSERT' as const, ResourceRecordSet: toAws(c.after.name, c.after.type, c.after.ttl, c.after.values) }]));
+      : [{ Action: 'UPSERT' as const, ResourceRecordSet: c.after.alias ? aliasToAws(c.after.name, c.after.type, c.after.alias) : toAws(c.after.name, c.after.type, c.after.ttl, c.after.values) }]));
     if (old) changes.push({ Action: 'DELETE', ResourceRecordSet: { Name: old.name, Type: 'TXT', TTL: old.ttl, ResourceRecords: old.values.map((Value) => ({ Value })) } });
+    // An alias has no TTL: the state record then keeps its own, or 60 s.
     const ttl = changes[0]?.ResourceRecordSet?.TTL ?? old?.ttl ?? 60;
     changes.push({ Action: 'CREATE', ResourceRecordSet: toAws(stateRecordName(plan.service), 'TXT', ttl, [quoteTxt(encodeStateRecord(plan.newState))]) });
     return changes;
@@ -267,14 +270,19 @@ export class Route53Provider implements BatchDnsProvider {
     }
   }
 
+  /** One GetChange: true once Route 53 reports the change INSYNC on all its name servers. */
+  async isInSync(changeId: string): Promise<boolean> {
+    const out = await this.send(() => this.client.send(new GetChangeCommand({ Id: bareChangeId(changeId) })), `change ${changeId}`);
+    return out.ChangeInfo?.Status === 'INSYNC';
+  }
+
   /** Polls GetChange until the change is INSYNC; false if it was still PENDING at the deadline. */
   async waitForSync(changeId: string, options: { timeoutMs: number; pollMs?: number }): Promise<boolean> {
     const pollMs = Math.max(1, options.pollMs ?? 2_000);
     const polls = Math.max(1, Math.ceil(options.timeoutMs / pollMs));
     for (let i = 0; i < polls; i++) {
       if (i > 0) await this.retry.sleep(pollMs);
-      const out = await this.send(() => this.client.send(new GetChangeCommand({ Id: bareChangeId(changeId) })), `change ${changeId}`);
-      if (out.ChangeInfo?.Status === 'INSYNC') return true;
+      if (await this.isInSync(changeId)) return true;
     }
     return false;
   }
@@ -305,12 +313,15 @@ export class Route53Provider implements BatchDnsProvider {
   }
 
   private fromAws(set: ResourceRecordSet, name: string): RawSet {
-    if (set.AliasTarget || set.SetIdentifier) {
+    if (set.SetIdentifier) {
       throw new Route53ApiError(
-        `Route 53 zone ${this.zone}: ${name} ${set.Type} is an alias or routing-policy record; Lifeboat only manages simple records`,
+        `Route 53 zone ${this.zone}: ${name} ${set.Type} is a routing-policy record (SetIdentifier ${set.SetIdentifier}); Lifeboat manages simple and alias records only`,
         this.zone, name, 'UnsupportedRecord');
     }
-    return { name: set.Name ?? name, type: set.Type ?? '', ttl: set.TTL ?? 0, values: (set.ResourceRecords ?? []).map((r) => r.Value ?? '') };
+    const base = { name: set.Name ?? name, type: set.Type ?? '', ttl: set.TTL ?? 0, values: (set.ResourceRecords ?? []).map((r) => r.Value ?? '') };
+    const a = set.AliasTarget;
+    if (!a) return base;
+    return { ...base, ttl: 0, values: [], alias: { dnsName: normaliseName(a.DNSName ?? ''), hostedZoneId: a.HostedZoneId ?? '', evaluateTargetHealth: a.EvaluateTargetHealth ?? false } };
   }
 
   private async send<T>(call: () => Promise<T>, record: string): Promise<T> {
@@ -337,8 +348,17 @@ function toAws(name: string, type: string, ttl: number, values: readonly string[
   return { Name: `${normaliseName(name)}.`, Type: type as RecordType, TTL: ttl, ResourceRecords: values.map((Value) => ({ Value })) };
 }
 
+/** An alias record set in Route 53's shape: AliasTarget instead of TTL and ResourceRecords. */
+function aliasToAws(name: string, type: string, alias: AliasTarget): ResourceRecordSet {
+  return {
+    Name: `${normaliseName(name)}.`, Type: type as RecordType,
+    AliasTarget: { HostedZoneId: alias.hostedZoneId, DNSName: `${alias.dnsName}.`, EvaluateTargetHealth: alias.evaluateTargetHealth },
+  };
+}
+
 function toRecordSet(set: RawSet): RecordSet {
   const type = set.type as RecordType;
+  if (set.alias) return { name: normaliseName(set.name), type, ttl: 0, values: [], alias: set.alias };
   const values = set.values.map((v) => (type === 'CNAME' ? normaliseName(v) : type === 'AAAA' ? v.toLowerCase() : v)).sort();
   return { name: normaliseName(set.name), type, ttl: set.ttl, values };
 }

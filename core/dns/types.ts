@@ -18,6 +18,18 @@ export interface RecordSet {
   readonly values: readonly string[];
   /** Cloudflare only: served through Cloudflare's edge. */
   readonly proxied?: boolean;
+  /**
+   * Route 53 only: an alias record (A or AAAA) pointing at an AWS resource (an ALB, CloudFront...).
+   * Its `values` are empty and its `ttl` is 0: Route 53 answers with the target's own records and TTL.
+   */
+  readonly alias?: AliasTarget;
+}
+
+/** Route 53's AliasTarget: the resource's DNS name (lower case, no final dot) and its hosted zone. */
+export interface AliasTarget {
+  readonly dnsName: string;
+  readonly hostedZoneId: string;
+  readonly evaluateTargetHealth: boolean;
 }
 
 /** What the TXT record `_lifeboat.<name>` says: which target is active, since which epoch. */
