@@ -147,9 +147,14 @@ function recordSet(xml: string): ResourceRecordSet {
 }
 
 function changeBatchXml(comment: string | undefined, changes: readonly Change[]): string {
+  // Element order as in the API reference: ... TTL, ResourceRecords, AliasTarget.
+  const records = (s: ResourceRecordSet) => s.ResourceRecords === undefined ? ''
+    : `<ResourceRecords>${s.ResourceRecords.map((r) => `<ResourceRecord><Value>${escapeXml(r.Value ?? '')}</Value></ResourceRecord>`).join('')}</ResourceRecords>`;
+  const alias = ({ AliasTarget: a }: ResourceRecordSet) => a === undefined ? ''
+    : `<AliasTarget><HostedZoneId>${escapeXml(a.HostedZoneId ?? '')}</HostedZoneId><DNSName>${escapeXml(a.DNSName ?? '')}</DNSName>`
+      + `<EvaluateTargetHealth>${a.EvaluateTargetHealth === true}</EvaluateTargetHealth></AliasTarget>`;
   const set = (s: ResourceRecordSet) => `<ResourceRecordSet><Name>${escapeXml(s.Name ?? '')}</Name><Type>${escapeXml(s.Type ?? '')}</Type>`
-    + `${s.TTL === undefined ? '' : `<TTL>${s.TTL}</TTL>`}<ResourceRecords>`
-    + `${(s.ResourceRecords ?? []).map((r) => `<ResourceRecord><Value>${escapeXml(r.Value ?? '')}</Value></ResourceRecord>`).join('')}</ResourceRecords></ResourceRecordSet>`;
+    + `${s.TTL === undefined ? '' : `<TTL>${s.TTL}</TTL>`}${records(s)}${alias(s)}</ResourceRecordSet>`;
   return `<?xml version="1.0" encoding="UTF-8"?><ChangeResourceRecordSetsRequest xmlns="${NS}"><ChangeBatch>`
     + `${comment === undefined ? '' : `<Comment>${escapeXml(comment)}</Comment>`}<Changes>`
     + `${changes.map((c) => `<Change><Action>${escapeXml(c.Action ?? '')}</Action>${c.ResourceRecordSet ? set(c.ResourceRecordSet) : ''}</Change>`).join('')}`

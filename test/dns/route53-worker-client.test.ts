@@ -1,7 +1,7 @@
 /**
  * The Worker's own Route 53 client (workers/route53-client.ts, aliased for
  * @aws-sdk/client-route-53 in the Worker bundle) under the whole Route 53 provider suite:
- * route53.test.ts, run again with the SDK module replaced by it, against the same loopback
+ * route53.test.ts and route53-alias.test.ts, run again with the SDK module replaced by it, against the same loopback
  * Route 53. And its SigV4 signature, byte for byte the SDK signer's for the same request.
  */
 import { describe, expect, it, vi } from 'vitest';
@@ -22,6 +22,7 @@ vi.mock('@aws-sdk/client-route-53', async () => {
 });
 
 await import('./route53.test.ts');
+await import('./route53-alias.test.ts');
 
 describe('SigV4 of the Worker Route 53 client', () => {
   const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
