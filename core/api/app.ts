@@ -8,14 +8,14 @@
  */
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { CoordinatorInputError, type Coordinator } from '../coordinator/coordinator.ts';
+import { BatchReplayError, CoordinatorInputError, type Coordinator, type IngestResult } from '../coordinator/coordinator.ts';
 import type { LifeboatConfig } from '../config/schema.ts';
 import { vantagePointsOf } from '../config/access.ts';
 import type { OverrideCommand } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
 import { speaksFor, type KeyResolver, type KeyScope } from '../signing/keys.ts';
 import { batchFromWire, fieldError, MAX_DATE_MS, observationBatchSchema, overrideRequestSchema, parseWire, untilToMs, WireError } from './bodies.ts';
-import { MAX_BODY_BYTES, verifyRequest } from '../signing/lb1.ts';
+import { claimNonce, MAX_BODY_BYTES, REPLAYED_DETAIL, verifyRequest, type VerifyResult } from '../signing/lb1.ts';
 import type { NonceStore } from '../signing/nonce-store.ts';
 import { statusReport } from './status.ts';
 import { RefusalCounter, type RefusalCounts, type RefusalReason } from './refusals.ts';
@@ -64,7 +64,7 @@ export interface Degradation {
   readonly detail: string;
 }
 
-type Authed = { Variables: { keyId: string; body: Uint8Array } };
+type Authed = { Variables: { keyId: string; body: Uint8Array; verified: Extract<VerifyResult, { ok: true }> } };
 
 export function createApi(deps: ApiDeps): Hono<Authed> {
   const app = new Hono<Authed>();
@@ -81,21 +81,25 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
   app.get('/healthz', (c) => c.json({ ok: true }));
   if (deps.verdicts) mountVerdicts(app, deps.verdicts, (c) => jsonError(c, 404, 'not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
 
-  const signed = (scope: KeyScope) => async (c: Context<Authed>, next: () => Promise<void>) => {
+  // `replayGuardedByCaller`: the route refuses replays itself (POST /v1/observations, below).
+  const signed = (scope: KeyScope, replayGuardedByCaller = false) => async (c: Context<Authed>, next: () => Promise<void>) => {
     const body = await readBody(c.req.raw);
     const path = new URL(c.req.url).pathname;
     // Refused unread and unverified, and like every refusal counted, not stored.
     if (body === null) return refuse(c, 413, 'body_too_large', `body is over ${MAX_BODY_BYTES} bytes`);
     const result = await verifyRequest({ method: c.req.method, path, headers: c.req.raw.headers, body }, {
-      keys: deps.keys, nonces: deps.nonces, now: clock.now(), requiredScope: scope,
+      keys: deps.keys, nonces: deps.nonces, now: clock.now(), requiredScope: scope, replayGuardedByCaller,
     });
     if (!result.ok) return refuse(c, result.status, result.error, result.detail, result.keyId);
+    c.set('verified', result);
     c.set('keyId', result.keyId);
     c.set('body', body);
     await next();
   };
 
-  app.post('/v1/observations', signed('probe'), async (c) => {
+  // No nonce item per batch: the batch's heartbeat write refuses a replay (Coordinator.ingest);
+  // the nonce store guards only a batch that records nothing (no accepted observation).
+  app.post('/v1/observations', signed('probe', true), async (c) => {
     const batch = batchFromWire(parseWire(observationBatchSchema, parseJson(c.get('body'))));
     const keyId = c.get('keyId');
     const key = keyById.get(keyId);
@@ -104,7 +108,16 @@ export function createApi(deps: ApiDeps): Hono<Authed> {
       const detail = `key "${keyId}" does not speak for vantage point ${batch.vantagePoint}${key?.speaksFor ? ` (it speaks for ${key.speaksFor.join(', ')})` : ''}`;
       return refuse(c, 403, 'vantage_point_not_allowed', detail, keyId, 'vantagePoint');
     }
-    const result = await coordinator.ingest(batch, keyId);
+    const unclaimed = c.get('verified').unclaimed!;
+    let result: IngestResult;
+    try {
+      result = await coordinator.ingest(batch, keyId, { nonce: unclaimed.nonce });
+    } catch (err) {
+      if (err instanceof BatchReplayError) return refuse(c, 401, 'replayed_nonce', REPLAYED_DETAIL, keyId);
+      throw err;
+    }
+    // Nothing was recorded, so nothing refused a replay yet: the nonce store does (this wrote nothing to undo).
+    if (!result.replayChecked && !(await claimNonce(deps.nonces, unclaimed, clock.now()))) return refuse(c, 401, 'replayed_nonce', REPLAYED_DETAIL, keyId);
     metrics.count(COORDINATOR_METRICS.observationBatches, 1, { VantagePoint: batch.vantagePoint });
     recordBatch(coordinator, batch, result, clock.now());
     return c.json({ accepted: result.accepted, ignored: result.ignored, refused: result.refused, refusedReasons: result.refusedReasons, decisions: result.decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch, cause: d.cause })) });

@@ -25,8 +25,8 @@ import { carryOutDns, type DnsWork, type FlipReport } from './carry-out.ts';
 import { propagationOf, type PropagationView } from './propagation.ts';
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
-import type { AuditQuery, StateStore, StoreSnapshot, Versioned } from './store.ts';
-import { bookOf, grayBucketsOf, indexLedger, mergeBooks, planRecord, sliceOf, sumBuckets, type Heartbeat, type LedgerIndex, type VoteSheet } from './ledger.ts';
+import { replayRefused, type AuditQuery, type StateStore, type StoreSnapshot, type Versioned } from './store.ts';
+import { bookOf, grayBucketsOf, indexLedger, mergeBooks, planRecord, sumBuckets, type Heartbeat, type LedgerIndex, type SignedBatchMark, type VoteSheet } from './ledger.ts';
 import { sameValue } from './same-value.ts';
 import { InputError, StorageError } from '../errors.ts';
 
@@ -71,6 +71,19 @@ export interface IngestResult {
   /** Count per reason, e.g. {"observedAt in the future": 2}. */
   readonly refusedReasons: Readonly<Partial<Record<TimeRefusal, number>>>;
   readonly decisions: readonly Decision[];
+  /**
+   * True when the batch's heartbeat write was its replay guard (a signed ingest with accepted
+   * observations); false when nothing was written, so the caller must guard it another way (the nonce store).
+   */
+  readonly replayChecked: boolean;
+}
+
+/** A signed observation batch already recorded (a replay), or older than its slice's last one. Maps to 401 replayed_nonce. */
+export class BatchReplayError extends InputError {
+  override readonly name: string = 'BatchReplayError';
+  constructor(readonly vantagePoint: VantagePoint, readonly slice: string) {
+    super(`a batch of ${vantagePoint} for the slice starting at ${slice} sent at the same time or later is already recorded`);
+  }
 }
 
 /** A thrown give-up: the state kept changing under every compare-and-swap attempt. */
@@ -129,8 +142,12 @@ export class Coordinator {
     return [...this.services.keys()];
   }
 
-  /** `POST /v1/observations`: one VP's round. */
-  async ingest(batch: ObservationBatch, keyId: string): Promise<IngestResult> {
+  /**
+   * `POST /v1/observations`: one VP's round (or one slice of it). With `signed` (the API passes the
+   * request's nonce), the slice's heartbeat write is the batch's replay guard: a replay, or a batch
+   * older than the one recorded, throws BatchReplayError having written nothing and counted no vote.
+   */
+  async ingest(batch: ObservationBatch, keyId: string, signed?: { readonly nonce: string }): Promise<IngestResult> {
     // Vantage point names come from the config only: the vote book can never outgrow it.
     if (!this.vantagePoints.has(batch.vantagePoint)) {
       throw new CoordinatorInputError(403, 'vantagePoint', `vantage point ${batch.vantagePoint} is not in the config`);
@@ -140,9 +157,13 @@ export class Coordinator {
     let ignored = 0;
     const refusedReasons: Partial<Record<TimeRefusal, number>> = {};
     let refused = 0;
+    // The slice is the first configured service the batch names, time-refused or not: a replay
+    // whose older results are now refused for their time still lands on the same heartbeat.
+    let slice: ServiceName | null = null;
     for (const r of batch.results) {
       const service = normaliseName(r.service);
       if (!this.services.has(service)) { ignored++; continue; }
+      if (slice === null || service < slice) slice = service;
       const reason = refuseObservationTime({ observedAt: r.observedAt, receivedAt: now }, this.policies.get(service)!);
       if (reason) { refused++; refusedReasons[reason] = (refusedReasons[reason] ?? 0) + 1; continue; }
       // controlOk=false already made every verdict `abstain` in the probe round (core/probe).
@@ -161,9 +182,16 @@ export class Coordinator {
       this.deps.logger.warn('observations refused for their time', { coordinator: this.name, vantagePoint: batch.vantagePoint, round: batch.round, keyId, refused, reasons: refusedReasons });
     }
     const decisions: Decision[] = [];
-    if (byService.size > 0) {
+    let replayChecked = false;
+    if (byService.size > 0 && slice !== null) {
+      const mark = signed ? { sentAt: batch.sentAt, round: batch.round, nonce: signed.nonce } : undefined;
       // Record first, then read: of concurrent batches, the one that reads last sees every vote.
-      const before = await this.record(batch.vantagePoint, [...byService.values()].flat(), now);
+      const before = await this.record(batch.vantagePoint, slice, [...byService.values()].flat(), now, mark);
+      if (before === 'replayed') {
+        this.deps.logger.warn('observation batch refused as a replay', { coordinator: this.name, vantagePoint: batch.vantagePoint, round: batch.round, keyId });
+        throw new BatchReplayError(batch.vantagePoint, slice);
+      }
+      replayChecked = mark !== undefined;
       const view = viewOf(await this.deps.store.snapshot(), before);
       // All services of the batch together: their DNS actions go to each provider as one batch.
       const evaluated = await this.evaluateServices([...byService].map(([service, observations]) => ({ service, observations, overrides: [] })), view);
@@ -171,7 +199,7 @@ export class Coordinator {
     }
     const accepted = batch.results.length - ignored - refused;
     this.deps.logger.debug('observations accepted', { vantagePoint: batch.vantagePoint, round: batch.round, keyId, accepted, ignored, refused });
-    return { accepted, ignored, refused, refusedReasons, decisions };
+    return { accepted, ignored, refused, refusedReasons, decisions, replayChecked };
   }
 
   /** `POST /v1/override`: takes effect at once (DNS in the same call when the target changes). */
@@ -218,12 +246,15 @@ export class Coordinator {
    * Records one batch in the vote ledger: its heartbeat, and its vote sheet when a vote changed.
    * Returns the slice's items as they were before, for evaluating the batch as news.
    */
-  private async record(vantagePoint: VantagePoint, observations: readonly Observation[], now: number): Promise<SliceBefore> {
-    const slice = sliceOf(observations);
+  private async record(vantagePoint: VantagePoint, slice: string, observations: readonly Observation[], now: number, signed?: SignedBatchMark): Promise<SliceBefore | 'replayed'> {
     const mine = await this.deps.store.ledger(vantagePoint);
     const heartbeat = mine.heartbeats.find((h) => h.slice === slice) ?? null;
     const sheet = mine.sheets.find((s) => s.slice === slice) ?? null;
-    await this.deps.store.writeLedger(planRecord({ heartbeat, sheet }, vantagePoint, slice, observations, now, this.grayWindowMs));
+    const planned = planRecord({ heartbeat, sheet }, vantagePoint, slice, observations, now, this.grayWindowMs);
+    const write = signed ? { ...planned, heartbeat: { ...planned.heartbeat, signed } } : planned;
+    // Checked before writing, so a replay writes no sheet; the store's conditional write decides races.
+    if (replayRefused(write.heartbeat, heartbeat)) return 'replayed';
+    if (await this.deps.store.writeLedger(write) === 'replayed') return 'replayed';
     return { vantagePoint, slice, heartbeat, sheet };
   }
 

@@ -36,6 +36,16 @@ export interface Heartbeat {
   readonly ranIn: string | null;
   /** Receive times of this slice's batches inside the gray window, oldest first, this one last. */
   readonly rounds: readonly UnixMs[];
+  /** The signed batch that wrote it, when it came through the API: the replay guard (core/coordinator/store.ts). */
+  readonly signed?: SignedBatchMark;
+}
+
+/** What makes a signed batch unique for its slice: a later batch must have a later `sentAt`. */
+export interface SignedBatchMark {
+  readonly sentAt: UnixMs;
+  readonly round: number;
+  /** The request's LB1 nonce (lower-cased). */
+  readonly nonce: string;
 }
 
 export interface SheetCell {

@@ -11,6 +11,13 @@ import type { AuditEntry } from '../engine/actions.ts';
 import type { ServiceState } from '../engine/state.ts';
 import type { Heartbeat, LedgerItems, LedgerWrite, VoteSheet } from './ledger.ts';
 
+/**
+ * What a ledger write did. `replayed`: the heartbeat carries a signed-batch mark (`signed`) and
+ * the stored heartbeat of its slice already holds a batch sent at the same time or later, so
+ * nothing was written (see replayRefused).
+ */
+export type LedgerWriteOutcome = 'recorded' | 'replayed';
+
 export interface Versioned<T> {
   readonly value: T;
   /** Opaque to callers; 0 never exists in a store. */
@@ -35,8 +42,10 @@ export interface VoteLedgerStore {
   /**
    * Writes the sheet (when given) then the heartbeat. Neither overwrites a newer one (a higher
    * sheet revision, a later heartbeat): a late batch of a slice never undoes a later one.
+   * A heartbeat with a `signed` mark is also the signed batch's replay guard: one atomic
+   * conditional write refuses it when replayRefused says so, and then nothing is written.
    */
-  writeLedger(write: LedgerWrite): Promise<void>;
+  writeLedger(write: LedgerWrite): Promise<LedgerWriteOutcome>;
   snapshot(): Promise<StoreSnapshot>;
 }
 
@@ -56,6 +65,15 @@ export const MEMORY_AUDIT_LIMIT = 10_000;
 /** Whether a ledger write may replace what is stored (see VoteLedgerStore.writeLedger). */
 export const sheetIsNewer = (next: VoteSheet, stored: VoteSheet | undefined): boolean => stored === undefined || next.rev > stored.rev;
 export const heartbeatIsNewer = (next: Heartbeat, stored: Heartbeat | undefined): boolean => stored === undefined || next.receivedAt >= stored.receivedAt;
+/**
+ * The replay rule of POST /v1/observations (instead of an LB1 nonce item): a signed batch is
+ * refused when its slice's heartbeat already holds a signed batch sent at the same time or later.
+ * A byte-identical replay has the same sentAt; a batch of an older round an older one. Ordered by
+ * sentAt, not by round: round numbers are slots of the interval, which shrink when it grows.
+ * Heartbeats without a mark (written before 0.3, or by a direct ingest) refuse nothing.
+ */
+export const replayRefused = (next: Heartbeat, stored: Heartbeat | null | undefined): boolean =>
+  next.signed !== undefined && stored?.signed !== undefined && next.signed.sentAt <= stored.signed.sentAt;
 
 export class MemoryStateStore implements StateStore {
   private readonly states = new Map<ServiceName, Versioned<ServiceState>>();
@@ -72,8 +90,9 @@ export class MemoryStateStore implements StateStore {
     };
   }
 
-  async writeLedger(write: LedgerWrite): Promise<void> {
+  async writeLedger(write: LedgerWrite): Promise<LedgerWriteOutcome> {
     const key = `${write.heartbeat.vantagePoint}\u0000${write.heartbeat.slice}`;
+    if (replayRefused(write.heartbeat, this.heartbeats.get(key))) return 'replayed';
     if (write.sheet && sheetIsNewer(write.sheet, this.sheets.get(key))) {
       this.sheets.set(key, structuredClone(write.sheet));
       this.writes.sheets++;
@@ -82,6 +101,7 @@ export class MemoryStateStore implements StateStore {
       this.heartbeats.set(key, structuredClone(write.heartbeat));
       this.writes.heartbeats++;
     }
+    return 'recorded';
   }
 
   async snapshot(): Promise<StoreSnapshot> {

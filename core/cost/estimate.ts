@@ -60,7 +60,7 @@ export function estimateCost(config: CostInput, assumptions: Partial<CostAssumpt
     add('aws', 'Lambda duration, coordinator (arm64)', w.coordinatorGbSeconds, 'GB-s', w.coordinatorGbSeconds * P_AWS.lambdaArmGbSecond.usd);
     const sqs = w.sqsSends + w.sqsReceives + w.sqsDeletes;
     add('aws', 'SQS requests (probe chain: send, poll, delete)', sqs, 'requests', perMillion(sqs, P_AWS.sqsRequests.usd));
-    add('aws', 'EventBridge Scheduler (probe watchdog)', w.watchdogInvocations, 'invocations', perMillion(w.watchdogInvocations, P_AWS.schedulerInvocations.usd));
+    add('aws', 'EventBridge rule (probe watchdog)', w.watchdogInvocations, 'events', w.watchdogInvocations * P_AWS.eventBridgeScheduledRule.usd);
     add('aws', 'DynamoDB writes, probe slot claims', w.claimWriteUnits, 'WRU', perMillion(w.claimWriteUnits, P_AWS.dynamoWriteRequest.usd));
     add('aws', 'DynamoDB reads, probe watchdog', w.claimReadUnits, 'RRU', perMillion(w.claimReadUnits, P_AWS.dynamoReadRequest.usd));
     add('aws', 'DynamoDB writes, coordinator (on-demand)', w.storage.dynamoWriteUnits, 'WRU', perMillion(w.storage.dynamoWriteUnits, P_AWS.dynamoWriteRequest.usd));
@@ -108,10 +108,10 @@ export function estimateCost(config: CostInput, assumptions: Partial<CostAssumpt
     route53: { checks: endpoints, perCheckUsd: ROUTE53_EQUIVALENT_CHECK_USD, totalUsd: round2(endpoints * ROUTE53_EQUIVALENT_CHECK_USD) },
     fitsWorkersFree,
     notes: [
-      'AWS list prices of us-east-1 without any free tier (Lambda, SQS, Scheduler and DynamoDB all have one).',
+      'AWS list prices of us-east-1 without any free tier (Lambda, SQS and DynamoDB all have one).',
       `Probes run every ${config.probing.intervalSeconds} s from ${awsVps + cfVps} vantage points; each probes both targets of every service.`,
       `Probe Lambdas run once per round (an SQS delay-queue chain), ${a.probeLambdaMemoryMb ?? probeMemoryMb(S)} MB, ${a.probeInvocationMs ?? probeInvocationMs(S)} ms each: modelled from LOCAL measurements (bench/cost-probe.ts, targets answering in 100 ms), not measured on Lambda.`,
-      'Coordinator storage modelled as the vote ledger (core/cost/storage.ts): per batch a heartbeat and a nonce write, two Queries; sheets and states written only on change.',
+      'Coordinator storage modelled as the vote ledger (core/cost/storage.ts): per batch one heartbeat write (also its replay guard, no nonce item), two Queries; sheets and states written only on change.',
       'Route 53 hosted zones and DNS queries are not counted: you pay for them with or without Lifeboat.',
       `Route 53 health checks for the same endpoints: non-AWS, 10 s interval, HTTPS, string match = $${ROUTE53_EQUIVALENT_CHECK_USD.toFixed(2)} each per month.`,
     ],

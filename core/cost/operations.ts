@@ -21,14 +21,13 @@ export interface CostAssumptions {
   /**
    * Item sizes of the vote ledger (bytes, DynamoDB's formula, core/cost/storage.ts itemBytes),
    * measured on the real items in test/cost/counted-operations.test.ts: a heartbeat (10 s
-   * interval: the gray window's receive times), a sheet's fixed part and per covered service,
-   * a decision state, an LB1 nonce.
+   * interval: the gray window's receive times, and the signed batch that wrote it), a sheet's
+   * fixed part and per covered service, a decision state.
    */
   readonly heartbeatItemBytes: number;
   readonly sheetBaseBytes: number;
   readonly sheetBytesPerService: number;
   readonly stateItemBytes: number;
-  readonly nonceItemBytes: number;
   /** Services one signed batch covers (64 KiB body; 2,000 results measured 231 KiB). */
   readonly servicesPerBatch: number;
   /** Vote and decision changes written per month per service (steady state: about none). */
@@ -46,11 +45,10 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   workerCpuMsPerRequest: 5,
   // Measured on the real items (test/cost/counted-operations.test.ts asserts these): 10 s
   // interval, service names of 14 characters; longer names add a byte each per service.
-  heartbeatItemBytes: 634,
+  heartbeatItemBytes: 741,
   sheetBaseBytes: 131,
   sheetBytesPerService: 197,
   stateItemBytes: 395,
-  nonceItemBytes: 66,
   servicesPerBatch: 250,
   changeWritesPerServiceMonth: 10,
   sqsPollers: 5,
@@ -115,7 +113,7 @@ export function countOperations(config: CostInput, seconds: number, assumptions:
   const storage = (ticks: number) => storageOps({
     services: S, vantagePoints: V, batches, slicesPerRound: perRound, ticks,
     heartbeatItemBytes: a.heartbeatItemBytes, sheetBaseBytes: a.sheetBaseBytes, sheetBytesPerService: a.sheetBytesPerService,
-    stateItemBytes: a.stateItemBytes, nonceItemBytes: a.nonceItemBytes,
+    stateItemBytes: a.stateItemBytes,
     changeWrites: Math.round(a.changeWritesPerServiceMonth * S * (seconds / (30 * 86_400))),
   });
   const out: { -readonly [K in keyof Operations]: Operations[K] } = { seconds, rounds, minutes, batches };

@@ -6,10 +6,10 @@
  * The vote ledger (core/coordinator/ledger.ts, functions/dynamo/state-store.ts): per signed batch
  *   - one Query of the batch's vantage point's ledger items (its heartbeats and sheets), strongly
  *     consistent: what the batch is compared with;
- *   - one conditional PutItem of the slice's heartbeat;
+ *   - one conditional PutItem of the slice's heartbeat, which is also the batch's replay guard
+ *     (since 0.3: no LB1 nonce item per batch, core/coordinator/store.ts replayRefused);
  *   - one Query of the whole state partition (every decision state, every heartbeat and sheet):
  *     what the batch's services are evaluated on;
- *   - the LB1 nonce claim, one conditional PutItem (functions/dynamo/nonce-store.ts);
  * per coordinator tick one Query of the state partition; and writes only on change: a vote sheet
  * when a verdict changes, a decision state when a decision changes.
  * A Query bills the summed size of the items it returns, rounded up to 4 KB (strongly
@@ -63,8 +63,6 @@ export interface StorageInput {
   readonly sheetBytesPerService: number;
   /** One service's decision state item. */
   readonly stateItemBytes: number;
-  /** One LB1 nonce item. */
-  readonly nonceItemBytes: number;
   /** Vote sheet and decision state writes (about 0 in steady state). */
   readonly changeWrites: number;
 }
@@ -86,12 +84,12 @@ export function storageOps(s: StorageInput): StorageOps {
   const snapshots = s.batches + s.ticks;
   const ledgerRows = s.vantagePoints * s.slicesPerRound * 2;
   return {
-    dynamoWriteRequests: s.batches * 2 + s.changeWrites,
+    dynamoWriteRequests: s.batches + s.changeWrites,
     dynamoReadRequests: s.batches + snapshots,
-    dynamoWriteUnits: s.batches * (writeUnits(s.heartbeatItemBytes) + writeUnits(s.nonceItemBytes)) + s.changeWrites * writeUnits(Math.max(sheetBytes, s.stateItemBytes)),
+    dynamoWriteUnits: s.batches * writeUnits(s.heartbeatItemBytes) + s.changeWrites * writeUnits(Math.max(sheetBytes, s.stateItemBytes)),
     dynamoReadUnits: s.batches * readUnits(ownLedgerBytes) + snapshots * readUnits(partitionBytes),
-    // SQLite (workers/storage): a heartbeat row and a nonce row (plus its expiry index row) per batch.
-    doRowsWritten: s.batches * 3 + s.changeWrites,
+    // SQLite (workers/storage): one heartbeat row per batch (lb_ledger is WITHOUT ROWID: one b-tree), no nonce row.
+    doRowsWritten: s.batches + s.changeWrites,
     doRowsRead: s.batches * s.slicesPerRound * 2 + snapshots * (s.services + ledgerRows),
   };
 }

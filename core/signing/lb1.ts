@@ -154,7 +154,11 @@ export type VerifyError =
   | 'replayed_nonce';
 
 export type VerifyResult =
-  | { readonly ok: true; readonly keyId: string; readonly scope: KeyScope; readonly scheme: typeof SCHEME | typeof ECDSA_SCHEME }
+  | {
+    readonly ok: true; readonly keyId: string; readonly scope: KeyScope; readonly scheme: typeof SCHEME | typeof ECDSA_SCHEME;
+    /** With replayGuardedByCaller only: the nonce left unclaimed, for the caller's guard or claimNonce. */
+    readonly unclaimed?: UnclaimedNonce;
+  }
   | {
     readonly ok: false;
     readonly status: 401 | 413;
@@ -179,7 +183,28 @@ export interface VerifyDeps {
   readonly nonces: NonceStore;
   readonly now: UnixMs;
   readonly requiredScope: KeyScope;
+  /**
+   * The caller guards this request against replay itself, and claims the nonce (claimNonce) only
+   * when it cannot: POST /v1/observations, whose batch's heartbeat write refuses a replay
+   * (core/coordinator/store.ts replayRefused). Every other request has its nonce claimed here.
+   */
+  readonly replayGuardedByCaller?: boolean;
 }
+
+/** A verified request's nonce (lower-cased: one nonce, one entry), and until when a claim of it must hold. */
+export interface UnclaimedNonce {
+  readonly keyId: string;
+  readonly nonce: string;
+  readonly expiresAt: UnixMs;
+}
+
+/** Claims a verified request's nonce; false when it was already used (a replay). */
+export function claimNonce(nonces: NonceStore, n: UnclaimedNonce, now: UnixMs): Promise<boolean> {
+  return nonces.claim(n.nonce, n.keyId, n.expiresAt, now);
+}
+
+/** The refusal of a replayed request, the same whichever store caught it. */
+export const REPLAYED_DETAIL = `${HEADER_NONCE} was already used`;
 
 function header(headers: VerifiableRequest['headers'], name: string): string | undefined {
   // Duck-typed: Headers from another realm or library fails `instanceof`.
@@ -238,9 +263,8 @@ export async function verifyRequest(req: VerifiableRequest, deps: VerifyDeps): P
 
   // Held for the window on both sides of the timestamp, so instances whose clocks differ (up to
   // the window) and share one store still see the replay. Lower-cased: one nonce, one entry.
-  const expiresAt = (ts + 2 * WINDOW_SECONDS) * 1000;
-  if (!(await deps.nonces.claim(nonce.toLowerCase(), keyId, expiresAt, deps.now))) {
-    return fail(401, 'replayed_nonce', `${HEADER_NONCE} was already used`, keyId);
-  }
+  const unclaimed: UnclaimedNonce = { keyId, nonce: nonce.toLowerCase(), expiresAt: (ts + 2 * WINDOW_SECONDS) * 1000 };
+  if (deps.replayGuardedByCaller) return { ok: true, keyId, scope: key.scope, scheme, unclaimed };
+  if (!(await claimNonce(deps.nonces, unclaimed, deps.now))) return fail(401, 'replayed_nonce', REPLAYED_DETAIL, keyId);
   return { ok: true, keyId, scope: key.scope, scheme };
 }

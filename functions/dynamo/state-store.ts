@@ -9,7 +9,7 @@ import {
   BatchWriteItemCommand, GetItemCommand, PutItemCommand, QueryCommand,
   type DynamoDBClient, type QueryCommandInput, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { AuditQuery, StateStore, StoreSnapshot, Versioned } from '#core/coordinator/store.ts';
+import type { AuditQuery, LedgerWriteOutcome, StateStore, StoreSnapshot, Versioned } from '#core/coordinator/store.ts';
 import type { Heartbeat, LedgerItems, LedgerWrite, VoteSheet } from '#core/coordinator/ledger.ts';
 import type { AuditEntry } from '#core/engine/actions.ts';
 import type { ServiceState } from '#core/engine/state.ts';
@@ -107,13 +107,29 @@ export class DynamoStateStore implements StateStore {
     return ledgerOf(items);
   }
 
-  async writeLedger(write: LedgerWrite): Promise<void> {
-    // Sheet first: a heartbeat never names a sheet revision that is not stored.
-    if (write.sheet) {
-      await this.putUnlessNewer(sheetSk(write.sheet), { rev: { N: String(write.sheet.rev) }, value: { S: JSON.stringify(write.sheet) } }, 'rev < :v', String(write.sheet.rev));
-    }
+  async writeLedger(write: LedgerWrite): Promise<LedgerWriteOutcome> {
     const hb = write.heartbeat;
-    await this.putUnlessNewer(heartbeatSk(hb), { receivedAt: { N: String(hb.receivedAt) }, value: { S: JSON.stringify(hb) } }, 'receivedAt <= :v', String(hb.receivedAt));
+    const attrs: Item = { receivedAt: { N: String(hb.receivedAt) }, value: { S: JSON.stringify(hb) } };
+    if (hb.signed) {
+      // The signed batch's replay guard is this one conditional write (core/coordinator/store.ts
+      // replayRefused), so it goes first: a refused replay writes nothing. A heartbeat without
+      // `sentAt` (unsigned, or before 0.3) keeps the receive-time rule.
+      const stored = await this.putUnlessNewer(heartbeatSk(hb), { ...attrs, sentAt: { N: String(hb.signed.sentAt) } },
+        '(attribute_not_exists(sentAt) AND receivedAt <= :v) OR sentAt < :sent', { ':v': { N: String(hb.receivedAt) }, ':sent': { N: String(hb.signed.sentAt) } });
+      if (!stored) return 'replayed';
+      // A crash before the sheet lands leaves the heartbeat naming a revision not stored: the
+      // slice gives no votes until its next batch, which rewrites both (ledger.ts planRecord).
+      await this.putSheet(write.sheet);
+      return 'recorded';
+    }
+    // Unsigned: sheet first, so a heartbeat never names a sheet revision that is not stored.
+    await this.putSheet(write.sheet);
+    await this.putUnlessNewer(heartbeatSk(hb), attrs, 'receivedAt <= :v', { ':v': { N: String(hb.receivedAt) } });
+    return 'recorded';
+  }
+
+  private async putSheet(sheet: VoteSheet | null): Promise<void> {
+    if (sheet) await this.putUnlessNewer(sheetSk(sheet), { rev: { N: String(sheet.rev) }, value: { S: JSON.stringify(sheet) } }, 'rev < :v', { ':v': { N: String(sheet.rev) } });
   }
 
   async snapshot(): Promise<StoreSnapshot> {
@@ -124,15 +140,20 @@ export class DynamoStateStore implements StateStore {
     return { states, ledger: ledgerOf(items) };
   }
 
-  /** A ledger item is written by its own vantage point only; the condition only keeps a late batch from undoing a later one. */
-  private async putUnlessNewer(sk: string, attrs: Item, condition: string, value: string): Promise<void> {
+  /**
+   * A ledger item is written by its own vantage point only; the condition keeps a late batch from
+   * undoing a later one (and a signed heartbeat's, a replay out). False when the condition refused it.
+   */
+  private async putUnlessNewer(sk: string, attrs: Item, condition: string, values: Item): Promise<boolean> {
     try {
       await this.client.send(new PutItemCommand({
         TableName: this.table, Item: { pk: { S: STATE_PK }, sk: { S: sk }, ...attrs },
-        ConditionExpression: `attribute_not_exists(pk) OR ${condition}`, ExpressionAttributeValues: { ':v': { N: value } },
+        ConditionExpression: `attribute_not_exists(pk) OR ${condition}`, ExpressionAttributeValues: values,
       }));
+      return true;
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
+      return false;
     }
   }
 

@@ -5,13 +5,15 @@
  * Items (pk / sk, both strings):
  *   state           / svc#<service>       current ServiceState (JSON) + numeric `version`; since 0.3
  *                                         without votes (state saved by 0.1/0.2 still holds them)
- *   state           / vp#<vp>#<slice>#hb  vote ledger heartbeat (JSON `value`, numeric `receivedAt`),
- *                                         rewritten by every batch of that slice
+ *   state           / vp#<vp>#<slice>#hb  vote ledger heartbeat (JSON `value`, numeric `receivedAt`,
+ *                                         and since 0.3 numeric `sentAt` of the signed batch: its
+ *                                         replay guard), rewritten by every batch of that slice
  *   state           / vp#<vp>#<slice>#sheet  vote ledger sheet (JSON `value`, numeric `rev`), rewritten
  *                                         only when a vote changes (core/coordinator/ledger.ts)
  *   audit           / <at:15>#<rand>      every audit entry, newest last in sort order
  *   audit#<service> / <at:15>#<rand>      the same entry again, so one service's log is a Query
- *   nonce#<key>#<n> / nonce               a claimed LB1 nonce, `expiresAtMs` decides
+ *   nonce#<key>#<n> / nonce               a claimed LB1 nonce, `expiresAtMs` decides (every signed
+ *                                         request but an observation batch that records votes)
  *
  * All states and the ledger share one partition so one Query reads everything an evaluation
  * needs, not a Scan over audit and nonce items. Writes to it: one heartbeat per vantage point and

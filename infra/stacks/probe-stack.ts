@@ -1,8 +1,9 @@
 /**
  * One region's vantage point: the probe Lambda, its chain queue, its slot-claim table and its
  * watchdog schedule (core/probe/chain.ts). Each invocation probes one round and enqueues the next
- * with SQS DelaySeconds, so nothing is billed between rounds; EventBridge Scheduler invokes the
- * probe once a minute as the watchdog that restarts a broken chain. It reads its signing key from
+ * with SQS DelaySeconds, so nothing is billed between rounds; an EventBridge scheduled rule (its
+ * events are free, unlike Scheduler's invocations) invokes the probe once a minute as the watchdog
+ * that restarts a broken chain; a duplicate delivery never doubles a chain (the slot claim). It reads its signing key from
  * SSM in its OWN region, uses only its own queue and table, and learns the coordinator URLs from
  * the embedded config, so a region never depends on another region (or on the control stack).
  */
@@ -10,8 +11,8 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { alarmTopic } from '../constructs/alerting.ts';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -80,15 +81,15 @@ export class ProbeFleetStack extends Stack {
     this.probe.role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [this.claims.tableArn] }));
     // One message per invocation: each is one round slot.
     this.probe.fn.addEventSource(new SqsEventSource(this.chainQueue, { batchSize: 1 }));
-    new Schedule(this, 'Watchdog', {
+    new Rule(this, 'Watchdog', {
       description: `Lifeboat probe chain watchdog (rounds every ${intervalS} s; restarts a stopped chain)`,
-      schedule: ScheduleExpression.rate(Duration.minutes(1)),
-      target: new LambdaInvoke(this.probe.fn, {
-        input: ScheduleTargetInput.fromObject(WATCHDOG_EVENT),
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(this.probe.fn, {
+        event: RuleTargetInput.fromObject(WATCHDOG_EVENT),
         // The next watchdog is a minute away; a late one is worthless.
         retryAttempts: 0,
         maxEventAge: Duration.minutes(1),
-      }),
+      })],
     });
     const alarms = alarmTopic(this, 'Alarms', `Lifeboat alarms (probe ${this.region})`, props.config);
     this.probe.errorsAlarm.addAlarmAction(new SnsAction(alarms));

@@ -97,5 +97,42 @@ export function stateStoreContract(name: string, makeStore: () => StateStore | P
       expect(mine.heartbeats.map((h) => [h.rev, h.receivedAt])).toEqual([[2, 5000]]);
       expect(mine.sheets.map((s) => s.rev)).toEqual([2]);
     });
+
+    // The replay guard of a signed batch (core/coordinator/store.ts replayRefused).
+    const signedHb = (slice: string, rev: number, receivedAt: number, sentAt: number, nonce = 'ab'.repeat(16)): Heartbeat =>
+      ({ ...hb('aws:us-east-1', slice, rev, receivedAt), signed: { sentAt, round: Math.floor(sentAt / 10_000), nonce } });
+
+    it('refuses a signed batch already recorded, or sent before the recorded one, and then writes nothing', async () => {
+      const store = await makeStore();
+      const first = { heartbeat: signedHb('j.example.com', 1, 20_000, 19_000), sheet: sheet('aws:us-east-1', 'j.example.com', 1) };
+      expect(await store.writeLedger(first)).toBe('recorded');
+      const recorded = await store.ledger('aws:us-east-1');
+      // A byte-identical replay arrives later and would bring a newer sheet revision: none of it is written.
+      expect(await store.writeLedger({ heartbeat: signedHb('j.example.com', 2, 25_000, 19_000), sheet: sheet('aws:us-east-1', 'j.example.com', 2) })).toBe('replayed');
+      // An older round (sent earlier), other nonce.
+      expect(await store.writeLedger({ heartbeat: signedHb('j.example.com', 2, 26_000, 9_000, 'cd'.repeat(16)), sheet: sheet('aws:us-east-1', 'j.example.com', 2) })).toBe('replayed');
+      expect(await store.ledger('aws:us-east-1')).toEqual(recorded);
+      // The next round is recorded.
+      expect(await store.writeLedger({ heartbeat: signedHb('j.example.com', 2, 30_000, 29_000, 'ef'.repeat(16)), sheet: sheet('aws:us-east-1', 'j.example.com', 2) })).toBe('recorded');
+      const mine = await store.ledger('aws:us-east-1');
+      expect(mine.heartbeats).toEqual([signedHb('j.example.com', 2, 30_000, 29_000, 'ef'.repeat(16))]);
+      expect(mine.sheets.map((s) => s.rev)).toEqual([2]);
+    });
+
+    it('records two slices of one round, and lets exactly one of concurrent copies of a signed batch through', async () => {
+      const store = await makeStore();
+      expect(await store.writeLedger({ heartbeat: signedHb('k.example.com', 1, 20_000, 19_000), sheet: sheet('aws:us-east-1', 'k.example.com', 1) })).toBe('recorded');
+      expect(await store.writeLedger({ heartbeat: signedHb('m.example.com', 1, 20_001, 19_000), sheet: sheet('aws:us-east-1', 'm.example.com', 1) })).toBe('recorded');
+      expect((await store.ledger('aws:us-east-1')).heartbeats.map((h) => h.slice).sort()).toEqual(['k.example.com', 'm.example.com']);
+      const copies = await Promise.all(Array.from({ length: 8 }, (_, i) => store.writeLedger({ heartbeat: signedHb('k.example.com', 1, 30_000 + i, 29_000), sheet: null })));
+      expect(copies.filter((o) => o === 'recorded')).toHaveLength(1);
+    });
+
+    it('takes a signed batch over a heartbeat written without a mark (before 0.3, or a direct ingest)', async () => {
+      const store = await makeStore();
+      await store.writeLedger({ heartbeat: hb('aws:us-east-1', 'n.example.com', 1, 20_000), sheet: sheet('aws:us-east-1', 'n.example.com', 1) });
+      expect(await store.writeLedger({ heartbeat: signedHb('n.example.com', 1, 30_000, 29_000), sheet: null })).toBe('recorded');
+      expect((await store.ledger('aws:us-east-1')).heartbeats).toEqual([signedHb('n.example.com', 1, 30_000, 29_000)]);
+    });
   });
 }

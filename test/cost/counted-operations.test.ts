@@ -35,7 +35,7 @@ import { SqsFixture, sqsEvent } from '../functions/probe-sqs-fixture.ts';
 const dynaliteItemSize = (createRequire(import.meta.url)('dynalite/db/index.js') as { itemSize: (item: unknown) => number }).itemSize;
 const pickSizing = (a: CostAssumptions) => ({
   heartbeatItemBytes: a.heartbeatItemBytes, sheetBaseBytes: a.sheetBaseBytes, sheetBytesPerService: a.sheetBytesPerService,
-  stateItemBytes: a.stateItemBytes, nonceItemBytes: a.nonceItemBytes,
+  stateItemBytes: a.stateItemBytes,
 });
 const KEY = { id: 'probe-count', hex: '33'.repeat(32) };
 const INTERVAL_S = 10;
@@ -153,19 +153,19 @@ describe('counted operations = the cost model', () => {
       keys: staticKeyResolver([{ id: KEY.id, scope: 'probe', secret: new Uint8Array(Buffer.from(KEY.hex, 'hex')) }]),
     });
     let n = 0;
-    // What the API does per signed batch: claim its nonce, then ingest it.
+    // What the API does per signed batch: ingest it with its nonce, the heartbeat being the replay
+    // guard (no nonce item; the API claims one only when a batch records nothing).
     const post = async (vp: string, round: number) => {
       const batch: ObservationBatch = {
         vantagePoint: `aws:${vp}`, round, sentAt: clock.t, controlOk: true, ranIn: vp,
         results: cfg.services.flatMap((s) => (['primary', 'secondary'] as const).map((t) => ({ service: s.name, target: t, verdict: 'healthy' as const, observedAt: clock.t, latencyMs: 5 }))),
       };
-      expect(await nonces.claim(`n${String(++n).padStart(6, '0')}`, KEY.id, clock.t + 300_000, clock.t)).toBe(true);
-      await coordinator.ingest(batch, KEY.id);
+      expect((await coordinator.ingest(batch, KEY.id, { nonce: (++n).toString(16).padStart(32, '0') })).replayChecked).toBe(true);
     };
     // Warm-up: past the gray window, so the heartbeats hold a full window of receive times, every
     // decision state exists and every vote sheet is settled.
     const intervalMs = INTERVAL_S * 1000;
-    for (let r = 0; r < 40; r++) { clock.t += intervalMs; if (clock.t % 60_000 === 0) await coordinator.tick(); for (const vp of vps) await post(vp, r); }
+    for (let r = 0; r < 40; r++) { clock.t += intervalMs; if (clock.t % 60_000 === 0) await coordinator.tick(); for (const vp of vps) await post(vp, clock.t / intervalMs); }
     counter.reset();
 
     const M = 12;
@@ -173,7 +173,8 @@ describe('counted operations = the cost model', () => {
     for (let r = 0; r < M; r++) {
       clock.t = start + r * intervalMs;
       if ((clock.t - start) % 60_000 === 0) await coordinator.tick();
-      for (const vp of vps) await post(vp, 100 + r);
+      // Round numbers as the probe chain makes them: the slot of the interval.
+      for (const vp of vps) await post(vp, clock.t / intervalMs);
     }
     const counted = { readUnits: counter.units.read, writeUnits: counter.units.write, calls: Object.fromEntries(counter.calls) };
     // The model takes item sizes, measured here on the real items with DynamoDB's formula.
@@ -184,12 +185,12 @@ describe('counted operations = the cost model', () => {
     const heartbeats = sizes((sk) => sk.endsWith('#hb'));
     const sheets = sizes((sk) => sk.endsWith('#sheet'));
     const states = sizes((sk, pk) => pk === 'state' && sk.startsWith('svc#'));
-    const nonceItems = sizes((_, pk) => pk.startsWith('nonce#'));
+    // Batches store no nonce item: their heartbeat is the replay guard.
+    expect(items.filter((i) => i.pk!.S!.startsWith('nonce#'))).toEqual([]);
     expect([heartbeats.length, sheets.length, states.length]).toEqual([3, 3, 4]);
-    // Every heartbeat, sheet and state of this run has one size (same-width names and numbers);
-    // nonce items differ by a byte or two (numbers lose trailing zeros), all in one 1 KB unit.
+    // Every heartbeat, sheet and state of this run has one size (same-width names and numbers).
     for (const list of [heartbeats, sheets, states]) expect(new Set(list).size).toBe(1);
-    expect(new Set(nonceItems.map(writeUnits))).toEqual(new Set([1]));
+    expect(writeUnits(heartbeats[0]!)).toBe(1);
     // A sheet's fixed part and per-service part, from the sheet's own JSON: the votes object holds one entry per service.
     const sheetItem = items.find((i) => i.sk!.S!.endsWith('#sheet'))!;
     const votes = (JSON.parse(sheetItem.value!.S!) as { votes: Record<string, unknown> }).votes;
@@ -198,7 +199,7 @@ describe('counted operations = the cost model', () => {
     const sheetBytesPerService = perService[0]!;
     const sizing = {
       heartbeatItemBytes: heartbeats[0]!, sheetBaseBytes: sheets[0]! - 4 * sheetBytesPerService, sheetBytesPerService,
-      stateItemBytes: states[0]!, nonceItemBytes: Math.max(...nonceItems), changeWritesPerServiceMonth: 0,
+      stateItemBytes: states[0]!, changeWritesPerServiceMonth: 0,
     };
     // The estimate's defaults are these measured sizes (service names of 14 characters, 10 s interval).
     expect(sizing).toEqual({ ...pickSizing(DEFAULT_ASSUMPTIONS), changeWritesPerServiceMonth: 0 });
@@ -207,8 +208,9 @@ describe('counted operations = the cost model', () => {
       readUnits: model.dynamoReadUnits, writeUnits: model.dynamoWriteUnits,
       calls: { QueryCommand: model.dynamoReadRequests, PutItemCommand: model.dynamoWriteRequests },
     });
-    // Spelled out: 3 vantage points x 12 batches, each a ledger Query, a snapshot Query, a heartbeat
-    // and a nonce PutItem; 2 ticks, each a snapshot Query; steady state writes no sheet and no state.
-    expect(counted.calls).toEqual({ QueryCommand: 3 * 12 * 2 + 2, PutItemCommand: 3 * 12 * 2 });
+    // Spelled out: 3 vantage points x 12 batches, each a ledger Query, a snapshot Query and a
+    // heartbeat PutItem (no nonce PutItem); 2 ticks, each a snapshot Query; steady state writes
+    // no sheet and no state.
+    expect(counted.calls).toEqual({ QueryCommand: 3 * 12 * 2 + 2, PutItemCommand: 3 * 12 });
   });
 });

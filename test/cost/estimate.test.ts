@@ -33,7 +33,9 @@ describe('estimateCost', () => {
     expect(e.lines.find((l) => l.item.startsWith('Lambda duration, probes'))!.quantity).toBe(Math.round(gbS));
     // Three SQS requests per hop (send, the poller's receive, its delete) and four idle pollers' long polls.
     expect(e.lines.find((l) => l.item.startsWith('SQS requests'))!.quantity).toBe(3 * 3 * rounds + 3 * 4 * 3 * minutes);
-    expect(e.lines.find((l) => l.item.startsWith('EventBridge Scheduler'))!.usd).toBeCloseTo((3 * minutes / 1e6) * AWS_PRICES.schedulerInvocations.usd, 4);
+    // The watchdog is an EventBridge scheduled rule (infra/stacks/probe-stack.ts): free events, one a minute per region.
+    expect(e.lines.find((l) => l.item === 'EventBridge rule (probe watchdog)')).toMatchObject({ quantity: 3 * minutes, unit: 'events', usd: 0 });
+    expect(e.lines.some((l) => l.item.includes('Scheduler'))).toBe(false);
     expect(e.lines.find((l) => l.item === 'DynamoDB writes, probe slot claims')!.quantity).toBe(3 * rounds);
   });
 

@@ -160,7 +160,8 @@ describe('coordinator handler: function URL events', () => {
     expect(dynamoCalls).toEqual([]);
     const replay = await http(handler, good);
     expect(json(replay).error).toBe('replayed_nonce');
-    expect(dynamoCalls).toEqual(['PutItemCommand']); // the nonce claim, only after the signature verified
+    // Only after the signature verified: the ledger read, whose heartbeat refuses the replay (no nonce item, no write).
+    expect(dynamoCalls).toEqual(['QueryCommand']);
     expect(await store.get(SERVICE)).toEqual(before);
     expect(r53.writes().length).toBe(writesBefore);
     expect(await store.audit({ limit: 50 })).toEqual(auditBefore);
@@ -204,8 +205,11 @@ describe('coordinator handler: concurrency', () => {
     const [a, b] = await rigs(2);
     await warmUp(a!.handler, a!.clock);
     const writesBefore = r53.writes().length;
-    const body = batchBody('aws:us-east-1', 'unhealthy', 'healthy', T0);
-    const [ea, eb] = await Promise.all([signedEvent(PROBE_KEY, 'POST', '/v1/observations', body, T0), signedEvent(PROBE_KEY, 'POST', '/v1/observations', body, T0)]);
+    // Two vantage points' batches, each decisive on its own (one batch signed twice is a replay since 0.3).
+    const [ea, eb] = await Promise.all([
+      signedEvent(PROBE_KEY, 'POST', '/v1/observations', batchBody('aws:us-east-1', 'unhealthy', 'healthy', T0), T0),
+      signedEvent(PROBE_KEY, 'POST', '/v1/observations', batchBody('aws:eu-west-1', 'unhealthy', 'healthy', T0), T0),
+    ]);
     const [ra, rb] = await Promise.all([http(a!.handler, ea), http(b!.handler, eb)]);
     expect([ra.statusCode, rb.statusCode]).toEqual([200, 200]);
 

@@ -79,10 +79,10 @@ describe('probe fleet', () => {
     for (const { template } of probes) {
       template.resourceCountIs('AWS::Lambda::Function', 1);
       // The one-minute schedule is now the probe chain's watchdog (test/infra/probe-stack.test.ts).
-      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
-        Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }),
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler',

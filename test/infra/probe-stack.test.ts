@@ -62,18 +62,22 @@ describe('probe stack: the chain', () => {
     });
   });
 
-  it('runs the watchdog from EventBridge Scheduler once a minute with the watchdog input, no retries; no Events rule', () => {
-    template.resourceCountIs('AWS::Events::Rule', 0);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+  it('runs the watchdog from an EventBridge scheduled rule (free events) once a minute with the watchdog input, no retries; no Scheduler', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      Target: Match.objectLike({
+      Targets: [Match.objectLike({
         Arn: arnOf('ProbeFunction'),
         Input: JSON.stringify({ lifeboat: 'watchdog' }),
         RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
-      }),
+      })],
+    });
+    // EventBridge may invoke the function: the rule, and only it.
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', FunctionName: arnOf('ProbeFunction'),
+      SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Watchdog'), 'Arn'] },
     });
   });
 

@@ -8,7 +8,7 @@
  */
 import type { AuditEntry } from '#core/engine/actions.ts';
 import type { ServiceState } from '#core/engine/state.ts';
-import { heartbeatIsNewer, sheetIsNewer, type AuditQuery, type StateStore, type StoreSnapshot, type Versioned } from '#core/coordinator/store.ts';
+import { heartbeatIsNewer, replayRefused, sheetIsNewer, type AuditQuery, type LedgerWriteOutcome, type StateStore, type StoreSnapshot, type Versioned } from '#core/coordinator/store.ts';
 import type { Heartbeat, LedgerItems, LedgerWrite, VoteSheet } from '#core/coordinator/ledger.ts';
 import type { ServiceName, UnixMs, VantagePoint } from '#core/model.ts';
 
@@ -58,13 +58,16 @@ export class DurableStateStore implements StateStore {
     return ledgerOf(this.sql.exec<LedgerRow>('SELECT kind, value FROM lb_ledger WHERE vp = ?', vantagePoint).toArray());
   }
 
-  async writeLedger(write: LedgerWrite): Promise<void> {
+  async writeLedger(write: LedgerWrite): Promise<LedgerWriteOutcome> {
     const { vantagePoint: vp, slice } = write.heartbeat;
-    this.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const stored = ledgerOf(this.sql.exec<LedgerRow>('SELECT kind, value FROM lb_ledger WHERE vp = ? AND slice = ?', vp, slice).toArray());
+      // One transaction: the signed batch's replay guard (replayRefused) and its writes cannot interleave with another's.
+      if (replayRefused(write.heartbeat, stored.heartbeats[0])) return 'replayed';
       const put = (kind: string, value: unknown) => this.sql.exec('INSERT OR REPLACE INTO lb_ledger (vp, slice, kind, value) VALUES (?, ?, ?, ?)', vp, slice, kind, JSON.stringify(value));
       if (write.sheet && sheetIsNewer(write.sheet, stored.sheets[0])) put('sheet', write.sheet);
       if (heartbeatIsNewer(write.heartbeat, stored.heartbeats[0])) put('hb', write.heartbeat);
+      return 'recorded';
     });
   }
 
