@@ -2,7 +2,7 @@
  * The probe Lambda, one per AWS region, driven by the region's probe chain (core/probe/chain.ts):
  * an SQS message owns one round slot; the invocation claims it, enqueues the next slot's message
  * with a delay, probes once (core/probe/vantage.ts) and returns, so no invocation is billed while
- * waiting for the next round. EventBridge Scheduler invokes it once a minute as the watchdog,
+ * waiting for the next round. An EventBridge rule invokes it once a minute as the watchdog,
  * which restarts a broken chain and never doubles a running one. Returns once every post has
  * settled (Lambda freezes a returned invocation).
  */
@@ -23,7 +23,7 @@ import { keyParameterName } from './secrets.ts';
 export { roundBudgetMs } from '#core/probe/schedule.ts';
 export { defaultProbeDeps, type ProbeHandlerDeps } from './probe-deps.ts';
 
-/** What the Scheduler watchdog sends (the schedule's Input): the handler tells it from an SQS batch. */
+/** What the watchdog rule sends (its target input): the handler tells it from an SQS batch. */
 export const WATCHDOG_EVENT = { lifeboat: 'watchdog' } as const;
 export type WatchdogEvent = typeof WATCHDOG_EVENT;
 
