@@ -46,6 +46,7 @@ function printEngine(label: string, r: EngineBenchResult): void {
   console.log(`engine (${label}): one evaluation of ${r.services.toLocaleString()} services x ${r.vantagePoints} vantage points`);
   console.log(`  evaluate every service (votes held; the coordinator's tick): median ${r.evaluateMs.median} ms, worst ${r.evaluateMs.max} ms`);
   console.log(`  merge a whole round (${(r.services * r.vantagePoints * 2).toLocaleString()} observations) + evaluate: median ${r.ingestAndEvaluateMs.median} ms, worst ${r.ingestAndEvaluateMs.max} ms`);
+  console.log(`  merge a whole round alone (columnar vote books): median ${r.mergeMs.median} ms, CPU median ${r.mergeCpuMs.median} ms (target < 100 ms)`);
   console.log(`  CPU time of the same (what it costs, whatever the machine's load): evaluate median ${r.evaluateCpuMs.median} ms, merge + evaluate median ${r.ingestAndEvaluateCpuMs.median} ms`);
   console.log(`  heap used: ${r.heapUsedMb} MB   (target: evaluate < 50 ms, merge + evaluate < 100 ms, heap < 200 MB)`);
 }
