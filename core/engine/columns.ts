@@ -105,6 +105,19 @@ export class VoteColumns {
     return out;
   }
 
+  /**
+   * Builds a book vote by vote without a `Vote` object (the ledger's, core/coordinator/ledger.ts):
+   * `add` a vantage point (in the order wanted), `set` its slots, then `done`.
+   */
+  static builder(capacity: number): ColumnsBuilder {
+    return new ColumnsBuilder(capacity);
+  }
+
+  /** @internal ColumnsBuilder's way in. */
+  static fromParts(vps: VantagePoint[], num: Float64Array, ranIns: (string | null)[]): VoteColumns {
+    return vps.length === 0 ? VoteColumns.EMPTY : new VoteColumns(shared(vps), num, ranIns);
+  }
+
   /** Slot `s` as a Vote, or null. */
   vote(s: number): Vote | null {
     const o = s * FIELDS;
@@ -244,4 +257,58 @@ function indexOfVp(vps: readonly string[], vp: string, hint: number): number {
   if (lo < n && vps[lo] === vp) return lo;
   for (let i = 0; i < n; i++) if (vps[i] === vp) return i;
   return -1;
+}
+
+export class ColumnsBuilder {
+  private readonly vps: VantagePoint[] = [];
+  private num: Float64Array;
+  private ranIns: (string | null)[];
+
+  constructor(capacity: number) {
+    this.num = new Float64Array(2 * capacity * FIELDS);
+    this.ranIns = new Array<string | null>(2 * capacity).fill(null);
+  }
+
+  /** Adds a vantage point with no votes; returns its index i (its slots are 2i and 2i + 1). */
+  add(vp: VantagePoint): number {
+    const i = this.vps.length;
+    if (2 * (i + 1) * FIELDS > this.num.length) {
+      const grown = new Float64Array(2 * this.num.length + 2 * FIELDS);
+      grown.set(this.num);
+      this.num = grown;
+      for (let k = this.ranIns.length; k < grown.length / FIELDS; k++) this.ranIns.push(null);
+    }
+    this.vps.push(vp);
+    return i;
+  }
+
+  has(s: number): boolean {
+    return this.num[s * FIELDS + VERDICT] !== NO_VOTE;
+  }
+
+  receivedAt(s: number): number {
+    return this.num[s * FIELDS + RECEIVED]!;
+  }
+
+  observedAt(s: number): number {
+    return this.num[s * FIELDS + OBSERVED]!;
+  }
+
+  set(s: number, verdict: Verdict, failure: string | null, observedAt: number, receivedAt: number, latencyMs: number | null, ranIn: string | null): void {
+    const o = s * FIELDS;
+    const num = this.num;
+    num[o + VERDICT] = verdictCode(verdict);
+    num[o + FAILURE] = failureCode(failure);
+    num[o + OBSERVED] = observedAt;
+    num[o + RECEIVED] = receivedAt;
+    num[o + LATENCY] = latencyMs ?? NaN;
+    this.ranIns[s] = ranIn;
+  }
+
+  done(): VoteColumns {
+    const slots = 2 * this.vps.length;
+    const num = slots * FIELDS === this.num.length ? this.num : this.num.slice(0, slots * FIELDS);
+    const ranIns = slots === this.ranIns.length ? this.ranIns : this.ranIns.slice(0, slots);
+    return VoteColumns.fromParts(this.vps, num, ranIns);
+  }
 }

@@ -35,15 +35,25 @@ export function columnsOf(state: ServiceState): VoteColumns {
  * `state.votes`, so a state built by this function is never turned into a book on the way.
  */
 export function withColumns<S extends ServiceState>(state: S, columns: VoteColumns): S {
+  const out = copyWithVotes(state, LAZY_VOTES);
+  columnsOfState.set(out, columns);
+  return out as S;
+}
+
+/** A copy of `state` (fields in the same order) whose votes are `book`, without reading `state.votes`. */
+export function withBook<S extends ServiceState>(state: S, book: VoteBook): S {
+  return copyWithVotes(state, { value: book, enumerable: true, writable: true, configurable: true }) as S;
+}
+
+function copyWithVotes(state: ServiceState, votes: PropertyDescriptor): Record<string, unknown> {
   const out = {} as Record<string, unknown>;
   let placed = false;
   for (const key of Object.keys(state)) {
     if (key === 'votes') {
-      Object.defineProperty(out, 'votes', LAZY_VOTES);
+      Object.defineProperty(out, 'votes', votes);
       placed = true;
-    } else out[key] = (state as Record<string, unknown>)[key];
+    } else out[key] = (state as unknown as Record<string, unknown>)[key];
   }
-  if (!placed) Object.defineProperty(out, 'votes', LAZY_VOTES);
-  columnsOfState.set(out, columns);
-  return out as S;
+  if (!placed) Object.defineProperty(out, 'votes', votes);
+  return out;
 }
