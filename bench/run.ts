@@ -91,6 +91,12 @@ if (want('cost')) {
   console.log('');
 }
 
+if (want('coordinator-round')) {
+  const { benchCoordinatorRound } = await import('./engine-coordinator.ts');
+  const r = await benchCoordinatorRound();
+  console.log(`coordinator-round (under tsx): ${r.services.toLocaleString()} services x ${r.vantagePoints} VPs, one round = ${r.batchesPerRound} batches through ingest: median ${r.ms.median} ms (CPU ${r.cpuMs.median} ms), worst ${r.ms.max} ms (target < 1 s)`);
+}
+
 if (want('round-scale')) {
   console.log('round-scale: one vantage point, 1,000 services (2,000 loopback targets, 200 ms each)');
   for (const cap of [512, 6]) {

@@ -29,7 +29,9 @@ const batch = fc.record({
   step: fc.integer({ min: 0, max: 12_000 }),
 });
 
-function fill(batches: fc.RecordValue<{ vp: VantagePoint; split: boolean; half: number; drop: string | undefined; verdicts: Verdict[]; secondary: boolean; step: number }>[]) {
+interface Batch { vp: VantagePoint; split: boolean; half: number; drop: string | undefined; verdicts: Verdict[]; secondary: boolean; step: number }
+
+function fill(batches: readonly Batch[]) {
   const heartbeats = new Map<string, Heartbeat>();
   const sheets = new Map<string, VoteSheet>();
   let now = T0;
