@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, printed as it finishes. The numbers are recorded by hand in
  * docs/benchmarks.md with the machine they came from; nothing here asserts a time.
  *   npm run bench                 all of them
- *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate, cost
+ *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate, cost, coordinator-round
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
