@@ -89,15 +89,6 @@ export class VoteColumns {
     return new VoteColumns(shared(vps), num, ranIns);
   }
 
-  /** Builds a book from votes given per vantage point (the ledger's): `votes[2i + t]`, null for none. */
-  static of(vps: VantagePoint[], votes: readonly (Vote | null)[]): VoteColumns {
-    if (vps.length === 0) return VoteColumns.EMPTY;
-    const num = new Float64Array(2 * vps.length * FIELDS);
-    const ranIns = new Array<string | null>(2 * vps.length).fill(null);
-    for (let s = 0; s < 2 * vps.length; s++) if (votes[s]) write(num, ranIns, s, votes[s]!);
-    return new VoteColumns(shared(vps), num, ranIns);
-  }
-
   /** The stored and shown shape: one entry per vantage point, in order, every vote field present. */
   toBook(): VoteEntry[] {
     const out = new Array<VoteEntry>(this.vps.length);
