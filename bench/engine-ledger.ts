@@ -1,17 +1,17 @@
 /**
  * Benchmark: what a coordinator does before evaluating (core/coordinator/coordinator.ts
  * withVotes): index the vote ledger of 10,000 services x 24 vantage points, then build every
- * service's vote book and gray-failure buckets from it. The ledger is filled by planRecord as
+ * service's vote book (as columns, votesOf) and gray-failure buckets from it. The ledger is filled by planRecord as
  * batches would fill it: 1,000 services a batch, several rounds, 1 service in 50 failing.
  */
-import { bookOf, grayBucketsOf, indexLedger, planRecord, type Heartbeat, type LedgerItems, type VoteSheet } from '#core/coordinator/ledger.ts';
+import { grayBucketsOf, indexLedger, votesOf, planRecord, type Heartbeat, type LedgerItems, type VoteSheet } from '#core/coordinator/ledger.ts';
 import { resolvePolicy } from '#core/engine/policy.ts';
 import type { Observation, VantagePoint } from '#core/model.ts';
 
 export interface LedgerBenchResult {
   readonly services: number;
   readonly vantagePoints: number;
-  /** indexLedger + bookOf and grayBucketsOf for every service: wall and CPU time, median and worst. */
+  /** indexLedger + votesOf and grayBucketsOf for every service: wall and CPU time, median and worst. */
   readonly ms: { median: number; max: number };
   readonly cpuMs: { median: number; max: number };
 }
@@ -63,7 +63,7 @@ export function benchLedger(): LedgerBenchResult {
     const t = performance.now();
     const index = indexLedger(items);
     for (const service of names) {
-      sink += bookOf(index, service).length;
+      sink += votesOf(index, service).size;
       sink += grayBucketsOf(index, service, now, policy.intervalMs, policy.degradedWindowMs, null).length;
     }
     const w = performance.now() - t;

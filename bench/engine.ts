@@ -4,6 +4,9 @@
  * warm-up) and heap used. Target (issue 2): under 50 ms and under 200 MB on one core.
  */
 import { evaluate } from '#core/engine/decide.ts';
+import type { VoteColumns } from '#core/engine/columns.ts';
+import { columnsOf } from '#core/engine/state-columns.ts';
+import { mergeColumns } from '#core/engine/votes.ts';
 import { resolvePolicy } from '#core/engine/policy.ts';
 import { initialServiceState, type ServiceState } from '#core/engine/state.ts';
 import type { Observation, VantagePoint } from '#core/model.ts';
@@ -21,6 +24,9 @@ export interface EngineBenchResult {
    */
   readonly evaluateCpuMs: { median: number; max: number };
   readonly ingestAndEvaluateCpuMs: { median: number; max: number };
+  /** Merging a whole round into every service's columnar vote book alone (issue 13 target: < 100 ms CPU). */
+  readonly mergeMs: { median: number; max: number };
+  readonly mergeCpuMs: { median: number; max: number };
   readonly heapUsedMb: number;
 }
 
@@ -95,6 +101,23 @@ export function benchEngine(): EngineBenchResult {
     ingestCpu.push(lastCpuMs);
   }
   gc();
+  // The merge alone: every service's book (as the evaluations left it) takes a whole round.
+  let books: VoteColumns[] = states.map((s) => columnsOf(s));
+  const merge: number[] = [];
+  const mergeCpu: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    now += policy.intervalMs;
+    const round = roundOf(names, now, 50);
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    const next = new Array<VoteColumns>(books.length);
+    for (let j = 0; j < books.length; j++) next[j] = mergeColumns(books[j]!, round.get(names[j]!)!, policy);
+    books = next;
+    merge.push(performance.now() - t);
+    const used = process.cpuUsage(cpu);
+    mergeCpu.push((used.user + used.system) / 1000);
+  }
+  gc();
   return {
     services: SERVICES,
     vantagePoints: VPS.length,
@@ -102,6 +125,8 @@ export function benchEngine(): EngineBenchResult {
     ingestAndEvaluateMs: stats(ingest),
     evaluateCpuMs: stats(tickCpu),
     ingestAndEvaluateCpuMs: stats(ingestCpu),
+    mergeMs: stats(merge),
+    mergeCpuMs: stats(mergeCpu),
     heapUsedMb: round2(process.memoryUsage().heapUsed / 1024 / 1024),
   };
 }

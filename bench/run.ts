@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, printed as it finishes. The numbers are recorded by hand in
  * docs/benchmarks.md with the machine they came from; nothing here asserts a time.
  *   npm run bench                 all of them
- *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate, cost
+ *   npm run bench -- engine ...   only the named ones: engine, bundles, worker, failover, simulate, cost, coordinator-round
  *   npm run bench -- stress-suite [--runs N]   npm test N times under stress-ng (named only, never in "all")
  */
 import { execFileSync } from 'node:child_process';
@@ -51,6 +51,7 @@ function printEngine(label: string, r: EngineBenchResult): void {
   console.log(`engine (${label}): one evaluation of ${r.services.toLocaleString()} services x ${r.vantagePoints} vantage points`);
   console.log(`  evaluate every service (votes held; the coordinator's tick): median ${r.evaluateMs.median} ms, worst ${r.evaluateMs.max} ms`);
   console.log(`  merge a whole round (${(r.services * r.vantagePoints * 2).toLocaleString()} observations) + evaluate: median ${r.ingestAndEvaluateMs.median} ms, worst ${r.ingestAndEvaluateMs.max} ms`);
+  console.log(`  merge a whole round alone (columnar vote books): median ${r.mergeMs.median} ms, CPU median ${r.mergeCpuMs.median} ms (target < 100 ms)`);
   console.log(`  CPU time of the same (what it costs, whatever the machine's load): evaluate median ${r.evaluateCpuMs.median} ms, merge + evaluate median ${r.ingestAndEvaluateCpuMs.median} ms`);
   console.log(`  heap used: ${r.heapUsedMb} MB   (target: evaluate < 50 ms, merge + evaluate < 100 ms, heap < 200 MB)`);
 }
@@ -93,6 +94,12 @@ if (want('cost')) {
   console.log('');
   console.log(formatScale(estimateScale(loadConfig(production)), 'lifeboat cost --scale examples/production.config.ts (list prices, no free tier)'));
   console.log('');
+}
+
+if (want('coordinator-round')) {
+  const { benchCoordinatorRound } = await import('./engine-coordinator.ts');
+  const r = await benchCoordinatorRound();
+  console.log(`coordinator-round (under tsx): ${r.services.toLocaleString()} services x ${r.vantagePoints} VPs, one round = ${r.batchesPerRound} batches through ingest: median ${r.ms.median} ms (CPU ${r.cpuMs.median} ms), worst ${r.ms.max} ms (target < 1 s)`);
 }
 
 if (want('round-scale')) {

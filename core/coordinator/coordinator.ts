@@ -26,7 +26,9 @@ import { propagationOf, type PropagationView } from './propagation.ts';
 import { normaliseName, type Observation, type ObservationBatch, type OverrideCommand, type ServiceName, type VantagePoint } from '../model.ts';
 import type { Clock, Logger } from '../ports.ts';
 import { replayRefused, type AuditQuery, type StateStore, type StoreSnapshot, type Versioned } from './store.ts';
-import { bookOf, grayBucketsOf, indexLedger, mergeBooks, planRecord, sumBuckets, type Heartbeat, type LedgerIndex, type SignedBatchMark, type VoteSheet } from './ledger.ts';
+import { grayBucketsOf, indexLedger, mergeBooks, planRecord, sumBuckets, votesOf, type Heartbeat, type LedgerIndex, type SignedBatchMark, type VoteSheet } from './ledger.ts';
+import { VoteColumns } from '../engine/columns.ts';
+import { withBook, withColumns } from '../engine/state-columns.ts';
 import { sameValue } from './same-value.ts';
 import { InputError, StorageError } from '../errors.ts';
 
@@ -264,7 +266,10 @@ export class Coordinator {
     const state = upgradeState(stored ?? initialServiceState(service));
     const counted = grayBucketsOf(index, service, now, policy.intervalMs, policy.degradedWindowMs, state.gray.countedFrom ?? null);
     // countedFrom always present here: the engine's restart of the count (initialGrayState) drops it, which persistable() detects.
-    return { ...state, votes: mergeBooks(state.votes, bookOf(index, service)), gray: { ...state.gray, buckets: sumBuckets(state.gray.buckets, counted), countedFrom: state.gray.countedFrom ?? null } };
+    // The ledger's votes as columns (the engine reads them so); votes saved by 0.1/0.2 are merged in the stored shape.
+    const ledger = votesOf(index, service);
+    const votes = state.votes.length === 0 ? ledger : VoteColumns.fromBook(mergeBooks(state.votes, ledger.toBook()));
+    return withColumns({ ...state, gray: { ...state.gray, buckets: sumBuckets(state.gray.buckets, counted), countedFrom: state.gray.countedFrom ?? null } }, votes);
   }
 
   /**
@@ -276,9 +281,9 @@ export class Coordinator {
     // The engine restarts the gray count on a decision or an abandoned flip (core/engine/decide.ts).
     const restarted = out.gray.countedFrom === undefined;
     const fresh = (v: { receivedAt: number } | null) => v !== null && isFresh(v, now, policy);
+    // The engine's votes are the ledger's: replaced without being built as a book (withBook).
     return {
-      ...out,
-      votes: stored.votes.filter((e) => fresh(e.primary) || fresh(e.secondary)),
+      ...withBook(out, stored.votes.filter((e) => fresh(e.primary) || fresh(e.secondary))),
       gray: {
         ...out.gray,
         // After a restart the ledger's rounds so far no longer count.

@@ -20,8 +20,8 @@
  * round and would make every round a change.
  */
 import type { FailureKind, Observation, ServiceName, TargetRole, UnixMs, Verdict, VantagePoint } from '../model.ts';
-import { TARGET_ROLES } from '../model.ts';
 import type { GrayBucket, Vote, VoteBook, VoteEntry } from '../engine/state.ts';
+import { VoteColumns } from '../engine/columns.ts';
 import { providerOf } from '../engine/votes.ts';
 import { InputError } from '../errors.ts';
 
@@ -165,17 +165,38 @@ export function planRecord(
   };
 }
 
-/** One vantage point's sheet entry for a service, with the heartbeat that dates it. */
-interface Dated {
+/**
+ * One sheet in force (its heartbeat names its revision), with what every service of it shares:
+ * the heartbeat, the provider, and the gray-window rounds worked out once per evaluation time.
+ */
+interface Source {
   readonly vantagePoint: VantagePoint;
   readonly heartbeat: Heartbeat;
-  readonly entry: SheetEntry;
+  /** Index into LedgerIndex.providers. */
+  readonly provider: number;
+  profile: RoundProfile | null;
 }
 
-/** The ledger indexed by service: built once per evaluation, read per service. */
-export type LedgerIndex = ReadonlyMap<ServiceName, readonly Dated[]>;
+/** The services of a source's sheet: parallel arrays, in source order (so by vantage point). */
+interface Rows {
+  readonly sources: number[];
+  readonly entries: SheetEntry[];
+}
+
+/**
+ * The ledger indexed by service: built once per evaluation, read per service. Sources are sorted
+ * by vantage point (stably: of one vantage point's slices, the ledger's order), so a service's
+ * rows come out in vote book order with no sort per service.
+ */
+export interface LedgerIndex {
+  readonly sources: readonly Source[];
+  /** Provider names, sorted. */
+  readonly providers: readonly string[];
+  readonly rows: ReadonlyMap<ServiceName, Rows>;
+}
 
 const itemKey = (vp: string, slice: string) => `${vp}\u0000${slice}`;
+const byVp = (a: { vantagePoint: string }, b: { vantagePoint: string }) => (a.vantagePoint < b.vantagePoint ? -1 : a.vantagePoint > b.vantagePoint ? 1 : 0);
 
 /**
  * Indexes the ledger by service. `replace` swaps one slice's items for other versions (the
@@ -188,45 +209,57 @@ export function indexLedger(items: LedgerItems, replace?: { vantagePoint: Vantag
   const sheets = items.sheets.filter((s) => itemKey(s.vantagePoint, s.slice) !== replaced);
   if (replace?.heartbeat) heartbeats.set(replaced!, replace.heartbeat);
   if (replace?.sheet) sheets.push(replace.sheet);
-  const index = new Map<ServiceName, Dated[]>();
+  const inForce: { vantagePoint: VantagePoint; heartbeat: Heartbeat; sheet: VoteSheet }[] = [];
   for (const sheet of sheets) {
     const heartbeat = heartbeats.get(itemKey(sheet.vantagePoint, sheet.slice));
-    if (!heartbeat || heartbeat.rev !== sheet.rev) continue;
-    for (const [service, entry] of Object.entries(sheet.votes)) {
-      const list = index.get(service);
-      const dated = { vantagePoint: sheet.vantagePoint, heartbeat, entry };
-      if (list) list.push(dated);
-      else index.set(service, [dated]);
+    if (heartbeat && heartbeat.rev === sheet.rev) inForce.push({ vantagePoint: sheet.vantagePoint, heartbeat, sheet });
+  }
+  inForce.sort(byVp);
+  const providers = [...new Set(inForce.map((f) => providerOf(f.vantagePoint)))].sort();
+  const sources: Source[] = [];
+  const rows = new Map<ServiceName, Rows>();
+  for (const { vantagePoint, heartbeat, sheet } of inForce) {
+    const k = sources.push({ vantagePoint, heartbeat, provider: providers.indexOf(providerOf(vantagePoint)), profile: null }) - 1;
+    const votes = sheet.votes;
+    for (const service of Object.keys(votes)) {
+      const r = rows.get(service);
+      if (r) { r.sources.push(k); r.entries.push(votes[service]!); } else rows.set(service, { sources: [k], entries: [votes[service]!] });
     }
   }
-  return index;
+  return { sources, providers, rows };
 }
 
-function voteOf(cell: SheetCell, d: Dated): Vote {
-  const [receivedAt, observedAt] = d.entry.gone ?? [d.heartbeat.receivedAt, d.heartbeat.observedAt];
-  return { verdict: cell.verdict, observedAt, receivedAt, failure: cell.failure, latencyMs: null, ranIn: d.heartbeat.ranIn };
+/** A service's votes from the ledger, as columns: per vantage point and target, its latest vote. */
+export function votesOf(index: LedgerIndex, service: ServiceName): VoteColumns {
+  const r = index.rows.get(service);
+  if (!r) return VoteColumns.EMPTY;
+  const b = VoteColumns.builder(r.sources.length);
+  let i = -1;
+  let vp: VantagePoint | null = null;
+  for (let k = 0; k < r.sources.length; k++) {
+    const src = index.sources[r.sources[k]!]!;
+    const entry = r.entries[k]!;
+    if (src.vantagePoint !== vp) { vp = src.vantagePoint; i = b.add(vp); }
+    const [receivedAt, observedAt] = entry.gone ?? [src.heartbeat.receivedAt, src.heartbeat.observedAt];
+    for (let t = 0; t < 2; t++) {
+      const cell = t === 0 ? entry.primary : entry.secondary;
+      if (!cell) continue;
+      const s = 2 * i + t;
+      // Later receipt wins, then later observation: the order core/engine/votes.ts merges by.
+      if (b.has(s) && !(receivedAt > b.receivedAt(s) || (receivedAt === b.receivedAt(s) && observedAt > b.observedAt(s)))) continue;
+      b.set(s, cell.verdict, cell.failure, observedAt, receivedAt, null, src.heartbeat.ranIn);
+    }
+  }
+  return b.done();
+}
+
+/** A service's vote book from the ledger (votesOf in the stored shape). */
+export function bookOf(index: LedgerIndex, service: ServiceName): VoteEntry[] {
+  return votesOf(index, service).toBook();
 }
 
 /** Later receipt wins, then later observation: the order core/engine/votes.ts merges by. */
 const newer = (a: Vote, b: Vote | null): boolean => b === null || a.receivedAt > b.receivedAt || (a.receivedAt === b.receivedAt && a.observedAt > b.observedAt);
-
-/** A service's vote book from the ledger: per vantage point and target, its latest vote. */
-export function bookOf(index: LedgerIndex, service: ServiceName): VoteEntry[] {
-  const dated = index.get(service);
-  if (!dated) return [];
-  const byVp = new Map<VantagePoint, { vantagePoint: VantagePoint; primary: Vote | null; secondary: Vote | null }>();
-  for (const d of dated) {
-    let e = byVp.get(d.vantagePoint);
-    if (!e) byVp.set(d.vantagePoint, e = { vantagePoint: d.vantagePoint, primary: null, secondary: null });
-    for (const target of TARGET_ROLES) {
-      const cell = d.entry[target];
-      if (!cell) continue;
-      const v = voteOf(cell, d);
-      if (newer(v, e[target])) e[target] = v;
-    }
-  }
-  return [...byVp.values()].sort((a, b) => (a.vantagePoint < b.vantagePoint ? -1 : a.vantagePoint > b.vantagePoint ? 1 : 0));
-}
 
 /** Merges two books (state saved by 0.1/0.2 still holds votes): per vantage point and target, the newer vote. */
 export function mergeBooks(a: VoteBook, b: VoteBook): VoteBook {
@@ -250,31 +283,110 @@ function verdictAt(cell: SheetCell, t: UnixMs): Verdict | null {
 }
 
 /**
+ * A heartbeat's rounds that count at one evaluation (after countedFrom, inside the window), each
+ * with its bucket's slot (interval number from the window's first bucket). Shared by every
+ * service of the sheet, so worked out once per source rather than once per service.
+ */
+interface RoundProfile {
+  readonly now: UnixMs;
+  readonly intervalMs: number;
+  readonly windowMs: number;
+  readonly countedFrom: UnixMs | null;
+  readonly rounds: readonly UnixMs[];
+  readonly slots: readonly number[];
+  /** Earliest and latest of `rounds`, and the highest slot. */
+  readonly first: UnixMs;
+  readonly last: UnixMs;
+  readonly maxSlot: number;
+}
+
+function profileOf(src: Source, now: UnixMs, intervalMs: number, windowMs: number, countedFrom: UnixMs | null, firstAt: UnixMs): RoundProfile {
+  const p = src.profile;
+  if (p && p.now === now && p.intervalMs === intervalMs && p.windowMs === windowMs && p.countedFrom === countedFrom) return p;
+  const rounds: UnixMs[] = [];
+  const slots: number[] = [];
+  let first = Infinity;
+  let last = -Infinity;
+  let maxSlot = -1;
+  for (const t of src.heartbeat.rounds) {
+    if (countedFrom !== null && t <= countedFrom) continue;
+    const at = Math.floor(t / intervalMs) * intervalMs;
+    if (at <= now - windowMs) continue;
+    const slot = Math.round((at - firstAt) / intervalMs);
+    rounds.push(t);
+    slots.push(slot);
+    first = Math.min(first, t);
+    last = Math.max(last, t);
+    maxSlot = Math.max(maxSlot, slot);
+  }
+  return (src.profile = { now, intervalMs, windowMs, countedFrom, rounds, slots, first, last, maxSlot });
+}
+
+/** Counts per slot and provider, [unhealthy, total] flat; reused from service to service. */
+let scratch = new Float64Array(256);
+
+/**
  * The gray-failure buckets of a service from the ledger: per interval and provider, the primary
  * votes received [unhealthy, healthy + unhealthy], as core/engine/gray.ts recordVotes counts them.
+ * A vote whose verdict held through all of its sheet's counted rounds (nearly every one) adds one
+ * per round without looking the verdict up; providers are listed by name in each bucket.
  */
 export function grayBucketsOf(index: LedgerIndex, service: ServiceName, now: UnixMs, intervalMs: number, windowMs: number, countedFrom: UnixMs | null = null): GrayBucket[] {
-  const dated = index.get(service);
-  if (!dated) return [];
-  const buckets = new Map<UnixMs, Record<string, [number, number]>>();
-  for (const d of dated) {
-    const cell = d.entry.primary;
+  const r = index.rows.get(service);
+  if (!r) return [];
+  const providers = index.providers;
+  const P = providers.length;
+  const firstAt = Math.floor((now - windowMs) / intervalMs) * intervalMs;
+  let slotsUsed = 0;
+  let acc = scratch;
+  for (let k = 0; k < r.sources.length; k++) {
+    const cell = r.entries[k]!.primary;
     if (!cell) continue;
-    const provider = providerOf(d.vantagePoint);
-    for (const t of d.heartbeat.rounds) {
-      if ((d.entry.gone && t > d.entry.gone[0]) || (countedFrom !== null && t <= countedFrom)) continue;
-      const at = Math.floor(t / intervalMs) * intervalMs;
-      if (at <= now - windowMs) continue;
+    const src = index.sources[r.sources[k]!]!;
+    const prof = profileOf(src, now, intervalMs, windowMs, countedFrom, firstAt);
+    const n = prof.rounds.length;
+    if (n === 0) continue;
+    const gone = r.entries[k]!.gone;
+    if (prof.maxSlot >= slotsUsed) {
+      // Slots are zeroed as they come into use.
+      const need = 2 * P * (prof.maxSlot + 1);
+      if (need > acc.length) { const grown = new Float64Array(2 * need); grown.set(acc.subarray(0, 2 * P * slotsUsed)); acc = scratch = grown; }
+      acc.fill(0, 2 * P * slotsUsed, need);
+      slotsUsed = prof.maxSlot + 1;
+    }
+    const base = 2 * src.provider;
+    if (cell.since <= prof.first && (gone === null || gone[0] >= prof.last)) {
+      // The same verdict in every counted round.
+      if (cell.verdict === 'abstain') continue;
+      const unhealthy = cell.verdict === 'unhealthy' ? 1 : 0;
+      for (let j = 0; j < n; j++) {
+        const o = 2 * P * prof.slots[j]! + base;
+        acc[o] = acc[o]! + unhealthy;
+        acc[o + 1] = acc[o + 1]! + 1;
+      }
+      continue;
+    }
+    for (let j = 0; j < n; j++) {
+      const t = prof.rounds[j]!;
+      if (gone && t > gone[0]) continue;
       const verdict = verdictAt(cell, t);
       if (verdict === null || verdict === 'abstain') continue;
-      const counts = buckets.get(at) ?? {};
-      const c = counts[provider] ??= [0, 0];
-      if (verdict === 'unhealthy') c[0]++;
-      c[1]++;
-      buckets.set(at, counts);
+      const o = 2 * P * prof.slots[j]! + base;
+      if (verdict === 'unhealthy') acc[o] = acc[o]! + 1;
+      acc[o + 1] = acc[o + 1]! + 1;
     }
   }
-  return [...buckets.entries()].sort((x, y) => x[0] - y[0]).map(([at, counts]) => ({ at, counts }));
+  const out: GrayBucket[] = [];
+  for (let slot = 0; slot < slotsUsed; slot++) {
+    let counts: Record<string, [number, number]> | null = null;
+    for (let p = 0; p < P; p++) {
+      const o = 2 * P * slot + 2 * p;
+      if (acc[o + 1] === 0) continue;
+      (counts ??= {})[providers[p]!] = [acc[o]!, acc[o + 1]!];
+    }
+    if (counts !== null) out.push({ at: firstAt + slot * intervalMs, counts });
+  }
+  return out;
 }
 
 /** Sums two bucket lists (buckets saved in a 0.1/0.2 state plus those from the ledger). */

@@ -21,7 +21,8 @@ import { classifyFlip, FLIP_FAILING_REMINDER_MS, flipRetryDelayMs } from './flip
 import { grayVerdict, initialGrayState, recordVotes } from './gray.ts';
 import type { Policy } from './policy.ts';
 import { upgradeState, type Announcement, type PendingFlip, type ServiceState } from './state.ts';
-import { evidenceOf, isFresh, judge, mergeVotes, type Judgement } from './votes.ts';
+import { columnsOf, withColumns } from './state-columns.ts';
+import { evidenceOfColumns, hasFreshVote, judgeColumns, mergeColumns, type Judgement } from './votes.ts';
 
 export interface EvaluateInput {
   readonly state: ServiceState;
@@ -65,12 +66,14 @@ export function formatTime(ms: number): string {
 export function evaluate(input: EvaluateInput): EvaluateOutput {
   const { now, policy } = input;
   const before = upgradeState(input.state);
-  const state: Mutable<ServiceState> = {
-    ...before, votes: mergeVotes(before.votes, input.observations, policy), gray: recordVotes(before.gray, input.observations, now, policy),
-  };
+  // The votes as columns (core/engine/columns.ts): merged and judged without a Vote object each.
+  const beforeVotes = columnsOf(before);
+  const votes = mergeColumns(beforeVotes, input.observations, policy);
+  const state: Mutable<ServiceState> = withColumns(before, votes);
+  state.gray = recordVotes(before.gray, input.observations, now, policy);
   // Cold start: the observing clock (re)starts when votes arrive after none was fresh.
-  if (!hasFreshVote(before, now, policy)) state.observingSince = null;
-  if (state.observingSince === null && hasFreshVote(state, now, policy)) state.observingSince = now;
+  if (!hasFreshVote(beforeVotes, now, policy)) state.observingSince = null;
+  if (state.observingSince === null && hasFreshVote(votes, now, policy)) state.observingSince = now;
 
   const actions: Action[] = [];
   let decision: Decision | null = null;
@@ -119,7 +122,7 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
     const forced: TargetRole | null = cmd.action === 'force-primary' ? 'primary' : cmd.action === 'force-secondary' ? 'secondary' : null;
     if (forced && forced !== state.active) {
       // Announced once DNS says who wrote it: the peer coordinator announces its own write.
-      change(forced, 'override', `${state.service}: ${cmd.action} by ${cmd.by} (${cmd.reason})`, evidenceOf(state.votes, now, policy), announce, by, null);
+      change(forced, 'override', `${state.service}: ${cmd.action} by ${cmd.by} (${cmd.reason})`, evidenceOfColumns(votes, now, policy), announce, by, null);
     } else {
       notify('override', text, state.override ? { override: state.override } : {});
     }
@@ -140,13 +143,13 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
     notify('override-expired', `${state.service}: ${expired.action} by ${expired.by} expired; automation is back in control`);
   }
 
-  const primary = judge(state.votes, 'primary', now, policy);
-  const secondary = judge(state.votes, 'secondary', now, policy);
+  const primary = judgeColumns(votes, 'primary', now, policy);
+  const secondary = judgeColumns(votes, 'secondary', now, policy);
   const describe = () => `primary ${fmt(primary)}; secondary ${fmt(secondary)}`;
 
   // 4. A flip nobody has written yet is dropped when its reason has gone.
   if (state.pendingFlip && !state.pendingFlip.applied && !stillHolds(state, primary, secondary)) {
-    abandon(state, state.pendingFlip, describe(), evidenceOf(state.votes, now, policy), audit, notify);
+    abandon(state, state.pendingFlip, describe(), evidenceOfColumns(votes, now, policy), audit, notify);
   }
 
   // 5. Automation, unless an override or a maintenance window holds the service.
@@ -157,7 +160,7 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
   } else {
     const warm = state.observingSince !== null && now - state.observingSince >= policy.intervalMs;
     const streakDone = (since: UnixMs) => warm && now - since >= (policy.failAfter - 1) * policy.intervalMs;
-    const evidence = () => evidenceOf(state.votes, now, policy);
+    const evidence = () => evidenceOfColumns(votes, now, policy);
     let hold: HoldReason | null = null;
     // Providers disagreeing on the active target veto any move; after failAfter they say so.
     const onActive = state.active === 'primary' ? primary : secondary;
@@ -215,15 +218,6 @@ export function evaluate(input: EvaluateInput): EvaluateOutput {
     actions.push({ type: 'dns', decision: d, epoch: pending.epoch, attempt: pending.attempts + 1 });
   }
   return { state, actions, decision };
-}
-
-function hasFreshVote(state: ServiceState, now: UnixMs, policy: Policy): boolean {
-  const votes = state.votes;
-  for (let i = 0; i < votes.length; i++) {
-    const e = votes[i]!;
-    if ((e.primary !== null && isFresh(e.primary, now, policy)) || (e.secondary !== null && isFresh(e.secondary, now, policy))) return true;
-  }
-  return false;
 }
 
 function causeOf(state: ServiceState, pending: PendingFlip): DecisionCause | null {
@@ -328,7 +322,7 @@ function fallbackDecision(state: ServiceState, pending: PendingFlip, now: UnixMs
   const from = pending.from ?? (pending.to === 'primary' ? 'secondary' : 'primary');
   return {
     service: state.service, at: pending.decidedAt, from, to: pending.to, epoch: pending.epoch, cause: causeOf(state, pending) ?? 'override',
-    summary: `${state.service}: serving ${pending.to} (epoch ${pending.epoch})`, evidence: evidenceOf(state.votes, now, policy),
+    summary: `${state.service}: serving ${pending.to} (epoch ${pending.epoch})`, evidence: evidenceOfColumns(columnsOf(state), now, policy),
   };
 }
 

@@ -6,12 +6,11 @@
  * `observedAt` lies outside [receivedAt - freshness window, receivedAt + MAX_OBSERVATION_SKEW_MS]
  * is refused: a replayed or back-dated result cannot count as fresh.
  */
-import { TARGET_ROLES, type Observation, type TargetRole, type UnixMs, type VantagePoint } from '../model.ts';
+import { TARGET_ROLES, type Observation, type TargetRole, type UnixMs, type VantagePoint, type Verdict } from '../model.ts';
+import { HEALTHY, NO_VOTE, targetIndex, UNHEALTHY, VoteColumns } from './columns.ts';
 import type { Evidence, EvidenceVote, TallyCounts } from './evidence.ts';
 import type { Policy } from './policy.ts';
-import type { Vote, VoteBook, VoteEntry } from './state.ts';
-
-const VERDICT_RANK = { healthy: 0, abstain: 1, unhealthy: 2 } as const;
+import type { Vote, VoteBook } from './state.ts';
 
 /**
  * How far ahead of the coordinator's clock an `observedAt` may lie. Probe clocks are NTP-synced
@@ -38,113 +37,40 @@ export function isFresh(vote: Pick<Vote, 'receivedAt'>, now: UnixMs, policy: Pol
   return now - vote.receivedAt <= policy.freshForMs;
 }
 
-/** A vote, or an observation about to become one (optional fields may be absent). */
-type VoteLike = Pick<Vote, 'verdict' | 'observedAt' | 'receivedAt'> & {
-  readonly failure?: Vote['failure'] | undefined;
-  readonly latencyMs?: Vote['latencyMs'] | undefined;
-  readonly ranIn?: Vote['ranIn'] | undefined;
-};
-
 /**
- * A total order on one VP's votes, so that merging is a max and so commutative: the latest
- * received by the coordinator's clock, then the newest by the VP's own clock, then ties broken on
- * content, never on arrival.
- */
-function beats(a: VoteLike, b: Vote): boolean {
-  if (a.receivedAt !== b.receivedAt) return a.receivedAt > b.receivedAt;
-  if (a.observedAt !== b.observedAt) return a.observedAt > b.observedAt;
-  if (a.verdict !== b.verdict) return VERDICT_RANK[a.verdict] > VERDICT_RANK[b.verdict];
-  const fa = a.failure ?? null;
-  if (fa !== b.failure) return (fa ?? '') > (b.failure ?? '');
-  const la = a.latencyMs ?? null;
-  if (la !== b.latencyMs) return (la ?? -1) > (b.latencyMs ?? -1);
-  return (a.ranIn ?? '') > (b.ranIn ?? '');
-}
-
-function toVote(o: Observation): Vote {
-  return {
-    verdict: o.verdict, observedAt: o.observedAt, receivedAt: o.receivedAt,
-    failure: o.failure ?? null, latencyMs: o.latencyMs ?? null, ranIn: o.ranIn ?? null,
-  };
-}
-
-type MutableEntry = { -readonly [K in keyof VoteEntry]: VoteEntry[K] };
-
-/**
- * Where `vp` sits in a book sorted by vantage point (mergeVotes, the ledger's bookOf and
- * mergeBooks keep it so): the hint first, as a batch holds one VP's results together, then the
- * next entry, then a binary search. A book that is not sorted (never written by this code) still
- * gets the plain scan.
- */
-function indexOfVp(book: readonly VoteEntry[], vp: string, hint: number): number {
-  const n = book.length;
-  if (hint < n && book[hint]!.vantagePoint === vp) return hint;
-  if (hint + 1 < n && book[hint + 1]!.vantagePoint === vp) return hint + 1;
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (book[mid]!.vantagePoint < vp) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo < n && book[lo]!.vantagePoint === vp) return lo;
-  for (let i = 0; i < n; i++) if (book[i]!.vantagePoint === vp) return i;
-  return -1;
-}
-
-/**
- * Returns a new vote book with the observations merged in (the book itself is not changed).
- * Observations with a refused time (refuseObservationTime) are left out.
- * Hot path (a whole round is 480,000 observations at 10,000 services x 24 VPs): no closures,
- * and one new object per vote kept and per entry changed, nothing else per observation.
+ * Returns a new vote book with the observations merged in (the book itself is not changed): per
+ * vantage point and target, the vote received last, then observed last, then by content
+ * (VoteColumns.merge). Observations with a refused time (refuseObservationTime) are left out.
+ * The engine merges into columns (core/engine/columns.ts); this is the same on the stored shape.
  */
 export function mergeVotes(book: VoteBook, observations: readonly Observation[], policy: Policy): VoteBook {
   if (observations.length === 0) return book;
-  const next: VoteEntry[] = book.slice();
-  // Entries created by this merge may be changed in place; the caller's entries never are.
-  let own: boolean[] | null = null;
-  let hint = 0;
-  const maxObserved = MAX_OBSERVATION_SKEW_MS;
-  const freshFor = policy.freshForMs;
-  for (let k = 0; k < observations.length; k++) {
-    const o = observations[k]!;
-    // refuseObservationTime, inline.
-    if (o.observedAt > o.receivedAt + maxObserved || o.observedAt < o.receivedAt - freshFor) continue;
-    const vp = o.vantagePoint;
-    let i = indexOfVp(next, vp, hint);
-    if (i < 0) {
-      i = 0;
-      while (i < next.length && next[i]!.vantagePoint < vp) i++;
-      next.splice(i, 0, { vantagePoint: vp, primary: null, secondary: null });
-      own ??= new Array<boolean>(next.length - 1).fill(false);
-      own.splice(i, 0, true);
-    }
-    hint = i;
-    const target = o.target;
-    const existing = next[i]![target];
-    if (existing !== null && !beats(o, existing)) continue;
-    own ??= new Array<boolean>(next.length).fill(false);
-    if (!own[i]) {
-      const e = next[i]!;
-      next[i] = { vantagePoint: e.vantagePoint, primary: e.primary, secondary: e.secondary };
-      own[i] = true;
-    }
-    (next[i] as MutableEntry)[target] = toVote(o);
-  }
-  return next;
+  const columns = VoteColumns.fromBook(book);
+  const merged = columns.merge(observations, policy, MAX_OBSERVATION_SKEW_MS);
+  return merged === columns ? book : merged.toBook();
+}
+
+/** Merges observations into a columnar book: mergeVotes without building a `Vote`. */
+export function mergeColumns(columns: VoteColumns, observations: readonly Observation[], policy: Policy): VoteColumns {
+  return columns.merge(observations, policy, MAX_OBSERVATION_SKEW_MS);
 }
 
 export function tally(book: VoteBook, target: TargetRole, now: UnixMs, policy: Policy): TallyCounts {
+  return tallyColumns(VoteColumns.fromBook(book), target, now, policy);
+}
+
+export function tallyColumns(columns: VoteColumns, target: TargetRole, now: UnixMs, policy: Policy): TallyCounts {
   let healthy = 0;
   let unhealthy = 0;
   let abstain = 0;
   let stale = 0;
-  for (let i = 0; i < book.length; i++) {
-    const vote = book[i]![target];
-    if (vote === null) continue;
-    if (!isFresh(vote, now, policy)) stale++;
-    else if (vote.verdict === 'healthy') healthy++;
-    else if (vote.verdict === 'unhealthy') unhealthy++;
+  const freshFor = policy.freshForMs;
+  for (let s = targetIndex(target); s < 2 * columns.size; s += 2) {
+    const v = columns.verdictAt(s);
+    if (v === NO_VOTE) continue;
+    if (!(now - columns.receivedAt(s) <= freshFor)) stale++;
+    else if (v === HEALTHY) healthy++;
+    else if (v === UNHEALTHY) unhealthy++;
     else abstain++;
   }
   return { healthy, unhealthy, abstain, stale, fresh: healthy + unhealthy };
@@ -198,59 +124,73 @@ export function isProviderOf(vp: string, provider: string): boolean {
 const tallyOf = (healthy: number, unhealthy: number, abstain: number, stale: number): TallyCounts =>
   ({ healthy, unhealthy, abstain, stale, fresh: healthy + unhealthy });
 
-/**
- * Judges one target: overall quorum plus agreement of every provider that has enough fresh votes.
- * One pass over the book, counting per provider in a flat array (4 counters each: healthy,
- * unhealthy, abstain, stale), as it runs twice per service on every evaluation.
- */
+/** The providers of a list of vantage points, sorted by name, and each vantage point's among them. */
+interface ProviderIndex {
+  readonly names: readonly string[];
+  readonly of: Int32Array;
+}
+
+/** Vantage point lists are shared between books (columns.ts), so this is worked out once per list. */
+const providerIndexes = new WeakMap<readonly string[], ProviderIndex>();
+
+function providerIndexOf(vps: readonly VantagePoint[]): ProviderIndex {
+  let index = providerIndexes.get(vps);
+  if (index) return index;
+  const names = [...new Set(vps.map(providerOf))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const of = new Int32Array(vps.length);
+  for (let i = 0; i < vps.length; i++) of[i] = names.indexOf(providerOf(vps[i]!));
+  index = { names, of };
+  providerIndexes.set(vps, index);
+  return index;
+}
+
+/** Judges one target: overall quorum plus agreement of every provider that has enough fresh votes. */
 export function judge(book: VoteBook, target: TargetRole, now: UnixMs, policy: Policy): Judgement {
-  const names: string[] = [];
-  const counts: number[] = [];
-  let p = -1;
-  for (let i = 0; i < book.length; i++) {
-    const entry = book[i]!;
-    const vp = entry.vantagePoint;
-    if (p < 0 || !isProviderOf(vp, names[p]!)) {
-      p = -1;
-      for (let j = 0; j < names.length; j++) if (isProviderOf(vp, names[j]!)) { p = j; break; }
-      if (p < 0) {
-        p = names.length;
-        names.push(providerOf(vp));
-        counts.push(0, 0, 0, 0);
-      }
-    }
-    const vote = entry[target];
-    if (vote === null) continue;
-    if (!isFresh(vote, now, policy)) counts[4 * p + 3]!++;
-    else if (vote.verdict === 'healthy') counts[4 * p]!++;
-    else if (vote.verdict === 'unhealthy') counts[4 * p + 1]!++;
-    else counts[4 * p + 2]!++;
+  return judgeColumns(VoteColumns.fromBook(book), target, now, policy);
+}
+
+/**
+ * judge on a columnar book. One pass, counting per provider in a flat array (4 counters each:
+ * healthy, unhealthy, abstain, stale), as it runs twice per service on every evaluation. Every
+ * provider with a vantage point in the book is listed, voting or not, sorted by name.
+ */
+export function judgeColumns(columns: VoteColumns, target: TargetRole, now: UnixMs, policy: Policy): Judgement {
+  const { names, of } = providerIndexOf(columns.vps);
+  const counts = new Array<number>(4 * names.length).fill(0);
+  const freshFor = policy.freshForMs;
+  const t = targetIndex(target);
+  for (let i = 0; i < columns.size; i++) {
+    const s = 2 * i + t;
+    const v = columns.verdictAt(s);
+    if (v === NO_VOTE) continue;
+    const p = 4 * of[i]!;
+    if (!(now - columns.receivedAt(s) <= freshFor)) counts[p + 3]!++;
+    else if (v === HEALTHY) counts[p]!++;
+    else if (v === UNHEALTHY) counts[p + 1]!++;
+    else counts[p + 2]!++;
   }
   let healthy = 0;
   let unhealthy = 0;
   let abstain = 0;
   let stale = 0;
   const providers: ProviderJudgement[] = new Array<ProviderJudgement>(names.length);
-  for (let j = 0; j < names.length; j++) {
-    const t = tallyOf(counts[4 * j]!, counts[4 * j + 1]!, counts[4 * j + 2]!, counts[4 * j + 3]!);
-    healthy += t.healthy;
-    unhealthy += t.unhealthy;
-    abstain += t.abstain;
-    stale += t.stale;
-    providers[j] = { provider: names[j]!, tally: t, verdict: providerVerdict(t, policy) };
-  }
-  if (providers.length > 1) providers.sort((a, b) => (a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : 0));
-  const all = tallyOf(healthy, unhealthy, abstain, stale);
   let allUnhealthy = true;
   let allHealthy = true;
   let saysUnhealthy = false;
   let saysOther = false;
-  for (let j = 0; j < providers.length; j++) {
-    const v = providers[j]!.verdict;
-    if (v === null) continue;
-    if (v !== 'unhealthy') { allUnhealthy = false; saysOther = true; } else saysUnhealthy = true;
-    if (v !== 'healthy') allHealthy = false;
+  for (let j = 0; j < names.length; j++) {
+    const pt = tallyOf(counts[4 * j]!, counts[4 * j + 1]!, counts[4 * j + 2]!, counts[4 * j + 3]!);
+    healthy += pt.healthy;
+    unhealthy += pt.unhealthy;
+    abstain += pt.abstain;
+    stale += pt.stale;
+    const verdict = providerVerdict(pt, policy);
+    providers[j] = { provider: names[j]!, tally: pt, verdict };
+    if (verdict === null) continue;
+    if (verdict !== 'unhealthy') { allUnhealthy = false; saysOther = true; } else saysUnhealthy = true;
+    if (verdict !== 'healthy') allHealthy = false;
   }
+  const all = tallyOf(healthy, unhealthy, abstain, stale);
   return {
     tally: all,
     providers,
@@ -262,19 +202,35 @@ export function judge(book: VoteBook, target: TargetRole, now: UnixMs, policy: P
 
 /** The evidence behind a decision: every vote, fresh or not, sorted for stable output. */
 export function evidenceOf(book: VoteBook, now: UnixMs, policy: Policy): Evidence {
+  return evidenceOfColumns(VoteColumns.fromBook(book), now, policy);
+}
+
+export function evidenceOfColumns(columns: VoteColumns, now: UnixMs, policy: Policy): Evidence {
   const votes: EvidenceVote[] = [];
-  for (const entry of book) {
-    for (const target of TARGET_ROLES) {
-      const v = entry[target];
-      if (v === null) continue;
+  const freshFor = policy.freshForMs;
+  for (let i = 0; i < columns.size; i++) {
+    for (let t = 0; t < 2; t++) {
+      const s = 2 * i + t;
+      const v = columns.verdictAt(s);
+      if (v === NO_VOTE) continue;
+      const receivedAt = columns.receivedAt(s);
+      const failure = columns.failureAt(s);
       votes.push({
-        vantagePoint: entry.vantagePoint, target, verdict: v.verdict, fresh: isFresh(v, now, policy),
-        observedAt: v.observedAt, receivedAt: v.receivedAt, ...(v.failure ? { failure: v.failure } : {}),
+        vantagePoint: columns.vps[i]!, target: TARGET_ROLES[t]!, verdict: VERDICTS_BY_CODE[v]!, fresh: now - receivedAt <= freshFor,
+        observedAt: columns.observedAt(s), receivedAt, ...(failure ? { failure } : {}),
       });
     }
   }
   return {
-    tally: { primary: tally(book, 'primary', now, policy), secondary: tally(book, 'secondary', now, policy) },
+    tally: { primary: tallyColumns(columns, 'primary', now, policy), secondary: tallyColumns(columns, 'secondary', now, policy) },
     votes,
   };
 }
+
+/** Whether any vote in the book is fresh. */
+export function hasFreshVote(columns: VoteColumns, now: UnixMs, policy: Policy): boolean {
+  for (let s = 0; s < 2 * columns.size; s++) if (columns.verdictAt(s) !== NO_VOTE && now - columns.receivedAt(s) <= policy.freshForMs) return true;
+  return false;
+}
+
+const VERDICTS_BY_CODE: readonly Verdict[] = ['healthy', 'healthy', 'abstain', 'unhealthy'];

@@ -13,7 +13,7 @@ export async function statesWithVotes(store: Pick<StateStore, 'snapshot'>): Prom
   const known = new Set(snap.states.map((s) => s.value.service));
   const states = snap.states.map((s) => ({ ...s, value: { ...s.value, votes: mergeBooks(s.value.votes, bookOf(index, s.value.service)) } }));
   // A service with votes but no decision state yet shows as version 0 with its votes.
-  for (const service of index.keys()) {
+  for (const service of index.rows.keys()) {
     if (!known.has(service)) states.push({ version: 0, value: { ...initialServiceState(service), votes: bookOf(index, service) } });
   }
   return states;
