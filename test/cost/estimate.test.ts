@@ -4,6 +4,7 @@ import { estimateCost, estimateScale } from '#core/cost/estimate.ts';
 import { probeInvocationMs, probeMemoryMb, WATCHDOG_INVOCATION_MS } from '#core/cost/probe-sizing.ts';
 import { AWS_PRICES, CLOUDFLARE_PRICES, ROUTE53_EQUIVALENT_CHECK_USD, SECONDS_PER_MONTH } from '#core/cost/prices.ts';
 import { testConfigInput } from '../support/coordinators.ts';
+import { requireConfig } from '../../cli/config-file.ts';
 
 const config = (extra = {}) => loadConfig(testConfigInput(extra));
 
@@ -53,6 +54,15 @@ describe('estimateCost', () => {
     expect(hundred!.services).toBe(100);
     expect(hundred!.perEndpointUsd).toBeLessThanOrEqual(0.25);
     expect(hundred!.route53PerEndpointUsd / hundred!.perEndpointUsd).toBeGreaterThanOrEqual(27);
+  });
+
+  it('meets issue 13: the production example costs at most $15 a month, monitoring lines excluded', async () => {
+    const { config: production } = await requireConfig('examples/production.config.ts', process.cwd(), {});
+    const e = estimateCost(production);
+    expect(e.endpoints).toBe(6);
+    expect(e.totalExcludingMonitoringUsd).toBeLessThanOrEqual(15);
+    // Every line counts: the figure is the sum of the non-monitoring lines, each priced above zero where billed.
+    expect(e.totalExcludingMonitoringUsd).toBeCloseTo(e.lines.filter((l) => !l.monitoring).reduce((t, l) => t + l.usd, 0), 2);
   });
 
   it('includes the Workers Paid base and charges Durable Object requests only above the included million', () => {
