@@ -49,8 +49,13 @@ describe('prober Durable Object', () => {
     const aws = postsFrom((await inspect()).awsPosts, 'cloudflare:weur');
     expect(aws).toHaveLength(1);
     expect(aws[0]).toMatchObject({ keyId: PROBE_KEY.id, body: { round: status.lastSlot, controlOk: true } });
-    const { nonces } = await coordinatorStorage();
-    expect(nonces).toBe(noncesBefore + 1);
+    // An observation batch claims no nonce: its vantage point's ledger heartbeat is the replay guard,
+    // and it records this round's signed batch.
+    expect((await coordinatorStorage()).nonces).toBe(noncesBefore);
+    const heartbeats = await runInDurableObject(coordinatorStub(env), async (instance) => (await (instance as unknown as CoordinatorObject).store.snapshot()).ledger.heartbeats);
+    const weur = heartbeats.filter((hb) => hb.vantagePoint === 'cloudflare:weur');
+    expect(weur).toHaveLength(1);
+    expect(weur[0]!.signed).toMatchObject({ round: status.lastSlot });
     // Votes live in the vote ledger, not in the state item (test/support/stored-votes.ts).
     const states = await runInDurableObject(coordinatorStub(env), (instance) => statesWithVotes((instance as unknown as CoordinatorObject).store));
     const vote = states.find((s) => s.value.service === SERVICE)?.value.votes.find((v) => v.vantagePoint === 'cloudflare:weur');
@@ -63,7 +68,10 @@ describe('prober Durable Object', () => {
     await stub.ensureArmed('apac');
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const first = await stub.status();
-    const noncesAfterFirst = (await coordinatorStorage()).nonces;
+    const apacHeartbeat = async () => (await runInDurableObject(coordinatorStub(env), async (instance) => (await (instance as unknown as CoordinatorObject).store.snapshot()).ledger.heartbeats))
+      .filter((hb) => hb.vantagePoint === 'cloudflare:apac');
+    const afterFirst = await apacHeartbeat();
+    expect(afterFirst).toHaveLength(1);
 
     // The re-armed alarm delivered again within the same slot (at-least-once delivery). With a
     // 300 s slot the two runs straddle a slot boundary only if one lands in its last ~0.1 s.
@@ -73,7 +81,8 @@ describe('prober Durable Object', () => {
     expect(second.lastRound).toEqual(first.lastRound);
     expect(second.alarmAt).not.toBeNull(); // the clock keeps running
     expect(postsFrom((await inspect()).awsPosts, 'cloudflare:apac')).toHaveLength(1);
-    expect((await coordinatorStorage()).nonces).toBe(noncesAfterFirst);
+    // A second post would have moved the heartbeat's signed mark (a new nonce and sentAt).
+    expect(await apacHeartbeat()).toEqual(afterFirst);
   });
 
   it('lets the clock stop for a location that is not in the config', async () => {
