@@ -115,6 +115,8 @@ export class ControlStack extends Stack {
     if (dataPlaneSecret) new DataPlane(this, 'DataPlane', { config, secret: dataPlaneSecret, coordinators: dataPlaneCoordinators(config, this.url.url) });
 
     new Rule(this, 'Tick', {
+      // Named after the stack so `lifeboat doctor` finds it by the Lifeboat prefix (ListRules).
+      ruleName: `${this.stackName}-Tick`,
       description: 'Lifeboat coordinator tick: notices silence, expires overrides, retries pending flips',
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],

@@ -82,6 +82,8 @@ export class ProbeFleetStack extends Stack {
     // One message per invocation: each is one round slot.
     this.probe.fn.addEventSource(new SqsEventSource(this.chainQueue, { batchSize: 1 }));
     new Rule(this, 'Watchdog', {
+      // Named after the stack so `lifeboat doctor` finds it by the Lifeboat prefix (ListRules).
+      ruleName: `${this.stackName}-Watchdog`,
       description: `Lifeboat probe chain watchdog (rounds every ${intervalS} s; restarts a stopped chain)`,
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(this.probe.fn, {

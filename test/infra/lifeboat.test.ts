@@ -76,10 +76,11 @@ const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 describe('probe fleet', () => {
   it('has one stack per configured region, each in its region with a one-minute schedule on its probe', () => {
     expect(probes.map((p) => p.region).sort()).toEqual([...REGIONS].sort());
-    for (const { template } of probes) {
+    for (const { region, template } of probes) {
       template.resourceCountIs('AWS::Lambda::Function', 1);
       // The one-minute schedule is now the probe chain's watchdog (test/infra/probe-stack.test.ts).
       template.hasResourceProperties('AWS::Events::Rule', {
+        Name: `LifeboatProbe-${region}-Watchdog`,
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
@@ -107,7 +108,8 @@ describe('control stack', () => {
   it('serves the coordinator on a function URL with AuthType NONE (the app checks LB1 signatures)', () => {
     control.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     control.hasOutput('CoordinatorUrl', {});
-    control.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    // Named after its stack, so `lifeboat doctor` finds the tick by the Lifeboat prefix.
+    control.hasResourceProperties('AWS::Events::Rule', { Name: 'LifeboatControl-Tick', ScheduleExpression: 'rate(1 minute)' });
     control.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x', Architectures: ['arm64'],
       Environment: { Variables: { LIFEBOAT_TABLE_NAME: { Ref: TABLE_LOGICAL_ID }, LIFEBOAT_KEY_PARAMETER_PREFIX: '/lifeboat/keys/', LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER: '/lifeboat/cloudflare-api-token' } },

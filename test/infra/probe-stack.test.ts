@@ -66,6 +66,8 @@ describe('probe stack: the chain', () => {
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.hasResourceProperties('AWS::Events::Rule', {
+      // Named after its stack, so `lifeboat doctor` finds it by the Lifeboat prefix in this region.
+      Name: 'LifeboatProbe-eu-west-1-Watchdog',
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
       Targets: [Match.objectLike({
