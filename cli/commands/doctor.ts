@@ -7,7 +7,7 @@ import { formatCheck, warn, type CheckResult } from '../doctor/checks.ts';
 import { checkCoordinators } from '../doctor/coordinators.ts';
 import { checkDns } from '../doctor/dns.ts';
 import { checkAlarms, checkSsmKeys } from '../doctor/aws.ts';
-import { checkRules } from '../doctor/rules.ts';
+import { checkSchedules } from '../doctor/schedules.ts';
 import { checkWorkerSecrets } from '../doctor/cloudflare.ts';
 
 const HELP = `Usage: lifeboat doctor [--config FILE] [options]
@@ -18,9 +18,9 @@ Checks a deployed setup end to end and prints one line per check (ok, FAIL or wa
   - each DNS provider readable with the rights it was given, and a dry-run plan per service to each
     target (computed, never applied)
   - AWS (when AWS_REGION or --region is set): every signing key in SSM where a Lambda reads it (home
-    region: the coordinator's keys; each probe region: its probe key), the EventBridge rules
-    enabled (the coordinator tick in the home region, the probe chain watchdog in each probe
-    region), CloudWatch alarms not in ALARM nor without data for a day
+    region: the coordinator's keys; each probe region: its probe key), the EventBridge Scheduler
+    schedules enabled (the coordinator tick in the home region, the probe chain watchdog in each
+    probe region), CloudWatch alarms not in ALARM nor without data for a day
   - Cloudflare (when CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN are set): the Worker has a
     secret LIFEBOAT_KEY_<ID> for every HMAC key
 Nothing is changed anywhere, and no secret value is read or printed.
@@ -31,11 +31,11 @@ Nothing is changed anywhere, and no secret value is read or printed.
   --zone-dir DIR        embedded zone files (default as lifeboat run)
   --region R            AWS home region (default $AWS_REGION)
   --parameter-root P    SSM root the stacks use (default /lifeboat, as -c parameterRoot)
-  --name-prefix P       alarm and EventBridge rule name prefix (default Lifeboat)
+  --name-prefix P       alarm and schedule name prefix (default Lifeboat)
   --worker NAME         Worker script name (default lifeboat)
   --json                print the checks as JSON
 
-AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL_EVENTBRIDGE and
+AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_CLOUDWATCH, AWS_ENDPOINT_URL_SCHEDULER and
 LIFEBOAT_CLOUDFLARE_API_URL point the checks at other endpoints.
 
 ${CREDENTIALS_HELP}
@@ -69,8 +69,8 @@ export function makeDoctorCommand(deps: CallOptions = {}): Command {
       const groups = await Promise.all<CheckResult[]>([
         checkCoordinators(caller.endpoints, caller.credentials, caller.options),
         checkDns(config, env, resolveZoneDir(io.cwd, values['zone-dir']), now),
-        awsOptions ? checkSsmKeys(config, awsOptions) : Promise.resolve([warn('aws', 'skipped: no region', 'set AWS_REGION (or --region) and AWS credentials to check SSM keys, EventBridge rules and alarms')]),
-        awsOptions ? checkRules(config, awsOptions) : Promise.resolve([]),
+        awsOptions ? checkSsmKeys(config, awsOptions) : Promise.resolve([warn('aws', 'skipped: no region', 'set AWS_REGION (or --region) and AWS credentials to check SSM keys, schedules and alarms')]),
+        awsOptions ? checkSchedules(config, awsOptions) : Promise.resolve([]),
         awsOptions ? checkAlarms(awsOptions) : Promise.resolve([]),
         cf ? checkWorkerSecrets(config, cf) : Promise.resolve([warn('cloudflare', 'skipped: no account', 'set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN to check the Worker\'s secrets')]),
       ]);

@@ -1,7 +1,7 @@
 /**
  * The AWS half: every signing key in SSM where a Lambda reads it (all HMAC keys in the home
  * region for the coordinator; the probe keys in each probe region), CloudWatch alarms not firing
- * nor without data for long (the EventBridge rules: rules.ts). Real SDK clients:
+ * nor without data for long (the EventBridge Scheduler schedules: schedules.ts). Real SDK clients:
  * AWS_ENDPOINT_URL_SSM / _CLOUDWATCH point them elsewhere (the SDK reads those).
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -13,7 +13,7 @@ export interface AwsCheckOptions {
   readonly homeRegion: string;
   /** SSM root, as `-c parameterRoot` in the CDK app (default /lifeboat). */
   readonly parameterRoot: string;
-  /** Alarms and EventBridge rules whose name starts with this are Lifeboat's. */
+  /** Alarms and EventBridge Scheduler schedules whose name starts with this are Lifeboat's. */
   readonly namePrefix: string;
   readonly now: number;
   /** How long an alarm may sit in INSUFFICIENT_DATA before it is reported. */
@@ -63,7 +63,7 @@ export async function checkAlarms(o: AwsCheckOptions): Promise<CheckResult[]> {
       const since = a.StateUpdatedTimestamp?.getTime() ?? o.now;
       if (a.StateValue === 'ALARM') return fail(`alarm ${a.AlarmName}`, `in ALARM since ${new Date(since).toISOString()}: ${a.StateReason ?? ''}`, 'see the runbook for this alarm (docs/doctor.md) and the coordinator\'s logs');
       if (a.StateValue === 'INSUFFICIENT_DATA' && o.now - since > stuckMs) {
-        return warn(`alarm ${a.AlarmName}`, `INSUFFICIENT_DATA since ${new Date(since).toISOString()}: its metric is not being published`, 'check the EventBridge rules and the function that publishes it run');
+        return warn(`alarm ${a.AlarmName}`, `INSUFFICIENT_DATA since ${new Date(since).toISOString()}: its metric is not being published`, 'check the schedules above are ENABLED and the function that publishes it runs');
       }
       return ok(`alarm ${a.AlarmName}`, a.StateValue ?? 'state unknown');
     });

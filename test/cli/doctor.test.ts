@@ -1,7 +1,7 @@
 /**
- * `lifeboat doctor` against two loopback coordinators, a loopback AWS (SSM and EventBridge:
- * awsJson1_1, CloudWatch: awsJson1_0, answered in their wire formats to the real SDK clients through
- * AWS_ENDPOINT_URL_*; per region, read from the SigV4 credential scope) and a loopback Cloudflare
+ * `lifeboat doctor` against two loopback coordinators, a loopback AWS (SSM: awsJson1_1, CloudWatch:
+ * awsJson1_0, EventBridge Scheduler: REST-JSON, answered in their wire formats to the real SDK clients
+ * through AWS_ENDPOINT_URL_*; per region, read from the SigV4 credential scope) and a loopback Cloudflare
  * API: all well first, then each piece broken in turn, each time one FAIL line naming it and its fix.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -16,10 +16,10 @@ import { fakeIo } from './fake-io.ts';
 
 interface World {
   parameters: Set<string>;
-  /** EventBridge rules per region, as ListRules returns them. */
-  rules: Record<string, { Name: string; State: 'ENABLED' | 'DISABLED' }[]>;
-  /** A region whose ListRules the caller may not call. */
-  rulesDeniedIn?: string;
+  /** EventBridge Scheduler schedules per region, as ListSchedules returns them. */
+  schedules: Record<string, { Name: string; State: 'ENABLED' | 'DISABLED'; GroupName?: string }[]>;
+  /** A region whose ListSchedules the caller may not call. */
+  schedulesDeniedIn?: string;
   alarms: { AlarmName: string; StateValue: string; StateUpdatedTimestamp: number; StateReason?: string }[];
   workerSecrets: string[];
   requests: string[];
@@ -27,18 +27,38 @@ interface World {
 
 const read = (req: IncomingMessage) => new Promise<string>((resolve) => { let b = ''; req.on('data', (c) => (b += c)); req.on('end', () => resolve(b)); });
 
-async function listen(handler: (req: IncomingMessage, body: string) => { status: number; type: string; body: unknown }): Promise<{ url: string; server: Server }> {
+interface Answer { status: number; type: string; body: unknown; headers?: Record<string, string> }
+
+async function listen(handler: (req: IncomingMessage, body: string) => Answer): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     void read(req).then((body) => {
       const r = handler(req, body);
-      res.writeHead(r.status, { 'content-type': r.type }).end(JSON.stringify(r.body));
+      res.writeHead(r.status, { 'content-type': r.type, ...r.headers }).end(JSON.stringify(r.body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-const RULES_PAGE = 1;
+const SCHEDULES_PAGE = 1;
+
+/** ListSchedules, REST-JSON: GET /schedules?NamePrefix=…&NextToken=…, the error's name in X-Amzn-ErrorType. */
+function listSchedules(world: World, region: string, url: URL): Answer {
+  if (world.schedulesDeniedIn === region) {
+    return { status: 403, type: 'application/json', headers: { 'x-amzn-errortype': 'AccessDeniedException' }, body: { Message: 'User is not authorized to perform: scheduler:ListSchedules' } };
+  }
+  // One schedule a page, so doctor must follow NextToken (AWS pages at up to 100, or fewer).
+  const prefix = url.searchParams.get('NamePrefix') ?? '';
+  const token = url.searchParams.get('NextToken');
+  const matching = (world.schedules[region] ?? []).filter((s) => s.Name.startsWith(prefix));
+  const from = token ? Number(token) : 0;
+  const page = matching.slice(from, from + SCHEDULES_PAGE).map(({ GroupName = 'default', ...s }) => ({
+    ...s, GroupName, Arn: `arn:aws:scheduler:${region}:123456789012:schedule/${GroupName}/${s.Name}`,
+    Target: { Arn: `arn:aws:lambda:${region}:123456789012:function:${s.Name.replace(/-(Tick|Watchdog)$/, '-$1Function')}` },
+    CreationDate: 1_764_000_000, LastModificationDate: 1_764_000_000,
+  }));
+  return { status: 200, type: 'application/json', body: { Schedules: page, ...(from + SCHEDULES_PAGE < matching.length ? { NextToken: String(from + SCHEDULES_PAGE) } : {}) } };
+}
 
 /** The three AWS APIs doctor reads, by their wire protocols. */
 function awsHandler(world: World, region: string) {
@@ -52,15 +72,8 @@ function awsHandler(world: World, region: string) {
         : { status: 400, type: 'application/x-amz-json-1.1', body: { __type: 'ParameterNotFound', message: '' } };
     }
     if (target.endsWith('.DescribeAlarms')) return { status: 200, type: 'application/x-amz-json-1.0', body: { MetricAlarms: world.alarms } };
-    if (target === 'AWSEvents.ListRules') {
-      if (world.rulesDeniedIn === region) return { status: 400, type: 'application/x-amz-json-1.1', body: { __type: 'AccessDeniedException', message: 'User is not authorized to perform: events:ListRules' } };
-      // One rule a page, so doctor must follow NextToken (AWS pages at up to 100, or fewer).
-      const { NamePrefix = '', NextToken } = JSON.parse(body) as { NamePrefix?: string; NextToken?: string };
-      const matching = (world.rules[region] ?? []).filter((r) => r.Name.startsWith(NamePrefix));
-      const from = NextToken ? Number(NextToken) : 0;
-      const page = matching.slice(from, from + RULES_PAGE).map((r) => ({ ...r, Arn: `arn:aws:events:${region}:123456789012:rule/${r.Name}`, ScheduleExpression: 'rate(1 minute)', EventBusName: 'default' }));
-      return { status: 200, type: 'application/x-amz-json-1.1', body: { Rules: page, ...(from + RULES_PAGE < matching.length ? { NextToken: String(from + RULES_PAGE) } : {}) } };
-    }
+    const url = new URL(req.url ?? '/', 'http://aws');
+    if (!target && req.method === 'GET' && url.pathname === '/schedules') return listSchedules(world, region, url);
     return { status: 400, type: 'application/json', body: { __type: 'UnknownOperation', message: target || req.url } };
   };
 }
@@ -76,13 +89,13 @@ beforeEach(async () => {
   const now = Date.now() / 1000;
   world = {
     parameters: new Set(['/lifeboat/keys/probe-test', '/lifeboat/keys/ops-alice'].flatMap((n) => ['us-east-1', 'eu-west-1', 'ap-northeast-2'].map((r) => `${r}${n}`))),
-    rules: {
+    schedules: {
       'us-east-1': [{ Name: 'LifeboatControl-Tick', State: 'ENABLED' }, { Name: 'LifeboatProbe-us-east-1-Watchdog', State: 'ENABLED' }],
       'eu-west-1': [{ Name: 'LifeboatProbe-eu-west-1-Watchdog', State: 'ENABLED' }],
-      'ap-northeast-2': [{ Name: 'LifeboatProbe-ap-northeast-2-Watchdog', State: 'ENABLED' }, { Name: 'SomeoneElsesRule', State: 'DISABLED' }],
+      'ap-northeast-2': [{ Name: 'LifeboatProbe-ap-northeast-2-Watchdog', State: 'ENABLED' }, { Name: 'SomeoneElsesSchedule', State: 'DISABLED', GroupName: 'theirs' }],
     },
     // Present, so that restoring the snapshot between broken cases clears it.
-    rulesDeniedIn: undefined,
+    schedulesDeniedIn: undefined,
     alarms: [{ AlarmName: 'Lifeboat-flip-failing', StateValue: 'OK', StateUpdatedTimestamp: now - 3600 }],
     workerSecrets: ['LIFEBOAT_KEY_PROBE_TEST', 'LIFEBOAT_KEY_OPS_ALICE'],
     requests: [],
@@ -105,7 +118,7 @@ beforeEach(async () => {
   servers = [aws.server, cf.server];
   cwd = mkdtempSync(join(tmpdir(), 'doctor-'));
   writeFileSync(join(cwd, 'lifeboat.config.json'), JSON.stringify(testConfigInput()));
-  for (const [k, v] of Object.entries({ AWS_ENDPOINT_URL_SSM: aws.url, AWS_ENDPOINT_URL_CLOUDWATCH: aws.url, AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'doctor-test-secret', AWS_REGION: 'us-east-1' })) vi.stubEnv(k, v);
+  for (const [k, v] of Object.entries({ AWS_ENDPOINT_URL_SSM: aws.url, AWS_ENDPOINT_URL_CLOUDWATCH: aws.url, AWS_ENDPOINT_URL_SCHEDULER: aws.url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'doctor-test-secret', AWS_REGION: 'us-east-1' })) vi.stubEnv(k, v);
   env = pair.env({ AWS_REGION: 'us-east-1', CLOUDFLARE_ACCOUNT_ID: 'acc123', CLOUDFLARE_API_TOKEN: 'cf-token', LIFEBOAT_CLOUDFLARE_API_URL: `${cf.url}/client/v4`, LIFEBOAT_CONFIG: join(cwd, 'lifeboat.config.json') });
 });
 
@@ -131,9 +144,9 @@ describe('lifeboat doctor', () => {
       /^ok   coordinator aws: GET \/healthz/, /^ok   coordinator cloudflare: signed GET \/v1\/status as ops-alice: accepted/,
       /^ok   dns app\.example\.com at embedded example\.com: readable; dry-run plan to primary: .*, to secondary: 1 change/,
       /^ok   ssm eu-west-1 \/lifeboat\/keys\/probe-test: present \(read by the probe in eu-west-1\)/, /^ok   ssm us-east-1 \/lifeboat\/keys\/ops-alice: present \(read by the coordinator\)/,
-      /^ok   rule us-east-1 LifeboatControl-Tick: ENABLED, rate\(1 minute\) \(the coordinator tick\)/,
-      /^ok   rule us-east-1 LifeboatProbe-us-east-1-Watchdog: ENABLED, rate\(1 minute\) \(the probe chain watchdog\)/,
-      /^ok   rule eu-west-1 LifeboatProbe-eu-west-1-Watchdog: ENABLED/, /^ok   rule ap-northeast-2 LifeboatProbe-ap-northeast-2-Watchdog: ENABLED/, /^ok   alarm Lifeboat-flip-failing: OK/, /^ok   worker secret LIFEBOAT_KEY_OPS_ALICE: present/,
+      /^ok   schedule us-east-1 LifeboatControl-Tick: ENABLED, invokes LifeboatControl-TickFunction \(the coordinator tick\)$/,
+      /^ok   schedule us-east-1 LifeboatProbe-us-east-1-Watchdog: ENABLED, invokes LifeboatProbe-us-east-1-WatchdogFunction \(the probe chain watchdog\)$/,
+      /^ok   schedule eu-west-1 LifeboatProbe-eu-west-1-Watchdog: ENABLED/, /^ok   schedule ap-northeast-2 LifeboatProbe-ap-northeast-2-Watchdog: ENABLED/, /^ok   alarm Lifeboat-flip-failing: OK/, /^ok   worker secret LIFEBOAT_KEY_OPS_ALICE: present/,
     ]) expect(r.lines.some((l) => expected.test(l)), `${expected}\n${r.text}`).toBe(true);
     expect(r.text).not.toMatch(/22222222|cf-token|doctor-test-secret|AQICAHh/);
   });
@@ -142,12 +155,14 @@ describe('lifeboat doctor', () => {
     const cases: [string, () => void, Record<string, string>, RegExp, RegExp][] = [
       ['probe key missing in one region', () => world.parameters.delete('eu-west-1/lifeboat/keys/probe-test'), {},
         /^FAIL ssm eu-west-1 \/lifeboat\/keys\/probe-test: missing \(the probe in eu-west-1 needs it\)/, /fix: aws ssm put-parameter --type SecureString --region eu-west-1 --name \/lifeboat\/keys\/probe-test/],
-      ['watchdog disabled in one probe region', () => { world.rules['eu-west-1']![0]!.State = 'DISABLED'; }, {},
-        /^FAIL rule eu-west-1 LifeboatProbe-eu-west-1-Watchdog: DISABLED: the probe chain watchdog in eu-west-1 does not run/, /^     fix: aws events enable-rule --name LifeboatProbe-eu-west-1-Watchdog --region eu-west-1 \(or redeploy: npx cdk deploy LifeboatProbe-eu-west-1\)$/],
-      ['coordinator tick disabled', () => { world.rules['us-east-1']![0]!.State = 'DISABLED'; }, {},
-        /^FAIL rule us-east-1 LifeboatControl-Tick: DISABLED: the coordinator tick in us-east-1 does not run/, /^     fix: aws events enable-rule --name LifeboatControl-Tick --region us-east-1 \(or redeploy: npx cdk deploy LifeboatControl\)$/],
-      ['rules not readable in one region', () => { world.rulesDeniedIn = 'ap-northeast-2'; }, {},
-        /^FAIL rules ap-northeast-2: cannot list EventBridge rules: AccessDeniedException: User is not authorized to perform: events:ListRules/, /fix: check your AWS credentials can events:ListRules in ap-northeast-2/],
+      ['watchdog disabled in one probe region', () => { world.schedules['eu-west-1']![0]!.State = 'DISABLED'; }, {},
+        /^FAIL schedule eu-west-1 LifeboatProbe-eu-west-1-Watchdog: DISABLED: the probe chain watchdog in eu-west-1 does not run \(a stopped probe chain is not restarted\)$/,
+        /^     fix: npx cdk deploy LifeboatProbe-eu-west-1 \(redeploying enables it as defined\), or aws scheduler update-schedule --region eu-west-1 --group-name default --name LifeboatProbe-eu-west-1-Watchdog --state ENABLED with its other settings as aws scheduler get-schedule shows them \(update-schedule replaces the whole schedule\)$/],
+      ['coordinator tick disabled', () => { world.schedules['us-east-1']![0]!.State = 'DISABLED'; }, {},
+        /^FAIL schedule us-east-1 LifeboatControl-Tick: DISABLED: the coordinator tick in us-east-1 does not run \(silence goes unnoticed, overrides do not expire, pending flips are not retried\)$/,
+        /^     fix: npx cdk deploy LifeboatControl \(redeploying enables it as defined\), or aws scheduler update-schedule --region us-east-1 --group-name default --name LifeboatControl-Tick --state ENABLED with/],
+      ['schedules not readable in one region', () => { world.schedulesDeniedIn = 'ap-northeast-2'; }, {},
+        /^FAIL schedules ap-northeast-2: cannot list EventBridge Scheduler schedules: AccessDeniedException: User is not authorized to perform: scheduler:ListSchedules/, /fix: check your AWS credentials can scheduler:ListSchedules in ap-northeast-2/],
       ['alarm firing', () => { world.alarms[0]!.StateValue = 'ALARM'; world.alarms[0]!.StateReason = 'Threshold Crossed'; }, {}, /^FAIL alarm Lifeboat-flip-failing: in ALARM since .*Threshold Crossed/, /fix: /],
       ['worker secret missing', () => { world.workerSecrets = ['LIFEBOAT_KEY_OPS_ALICE']; }, {}, /^FAIL worker secret LIFEBOAT_KEY_PROBE_TEST: missing/, /fix: wrangler secret put LIFEBOAT_KEY_PROBE_TEST --name lifeboat/],
       ['operator key not accepted', () => {}, { LIFEBOAT_KEY_ID: 'ops-mallory' }, /^FAIL coordinator aws: signed GET \/v1\/status as ops-mallory: /, /fix: the coordinator does not accept key "ops-mallory"/],
@@ -167,19 +182,22 @@ describe('lifeboat doctor', () => {
     }
   }, 120_000);
 
-  it('warns, without failing, when a region has no Lifeboat rule or lacks the one it needs', async () => {
-    world.rules['ap-northeast-2'] = [];
-    world.rules['us-east-1'] = world.rules['us-east-1']!.filter((r) => !r.Name.endsWith('Watchdog'));
+  it('warns, without failing, when a region has no Lifeboat schedule or lacks the one it needs', async () => {
+    world.schedules['ap-northeast-2'] = [];
+    world.schedules['us-east-1'] = world.schedules['us-east-1']!.filter((r) => !r.Name.endsWith('Watchdog'));
     const r = await doctor();
     expect(r.fails, r.text).toEqual([]);
     expect(r.code).toBe(0);
     const at = (re: RegExp) => r.lines.findIndex((l) => re.test(l));
-    const none = at(/^warn rules ap-northeast-2: no EventBridge rule named Lifeboat\* in ap-northeast-2: the probe chain watchdog is not deployed there/);
+    const none = at(/^warn schedules ap-northeast-2: no EventBridge Scheduler schedule named Lifeboat\* in ap-northeast-2: the probe chain watchdog is not deployed there/);
     expect(none, r.text).toBeGreaterThanOrEqual(0);
-    expect(r.lines[none + 1]).toMatch(/fix: deploy the stacks \(npx cdk deploy --all\), or pass --name-prefix with your rules' prefix/);
-    const lacking = at(/^warn rules us-east-1: no probe chain watchdog rule named Lifeboat\* in us-east-1$/);
+    expect(r.lines[none + 1]).toMatch(/fix: deploy the stacks \(npx cdk deploy --all\), or pass --name-prefix with your schedules' prefix/);
+    const lacking = at(/^warn schedules us-east-1: no probe chain watchdog schedule named Lifeboat\* in us-east-1$/);
     expect(lacking, r.text).toBeGreaterThanOrEqual(0);
     expect(r.lines[lacking + 1]).toMatch(/fix: deploy it \(npx cdk deploy LifeboatProbe-us-east-1\), or pass --name-prefix/);
-    expect(at(/^ok   rule us-east-1 LifeboatControl-Tick: ENABLED/), r.text).toBeGreaterThanOrEqual(0);
+    expect(at(/^ok   schedule us-east-1 LifeboatControl-Tick: ENABLED/), r.text).toBeGreaterThanOrEqual(0);
+    // Every region was asked by the Lifeboat prefix, and no EventBridge rule API was called.
+    expect(world.requests.filter((q) => q.startsWith('GET /schedules?')).every((q) => q.includes('NamePrefix=Lifeboat')), world.requests.join('\n')).toBe(true);
+    expect(world.requests.some((q) => q.includes('AWSEvents.')), world.requests.join('\n')).toBe(false);
   });
 });
