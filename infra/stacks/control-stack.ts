@@ -114,7 +114,9 @@ export class ControlStack extends Stack {
     this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     if (dataPlaneSecret) new DataPlane(this, 'DataPlane', { config, secret: dataPlaneSecret, coordinators: dataPlaneCoordinators(config, this.url.url) });
 
-    oneMinuteSchedule(this, 'Tick', {
+    // Not the id 'Tick': earlier releases' EventBridge rule holds that logical id, and CloudFormation
+    // refuses a type change under a logical id.
+    oneMinuteSchedule(this, 'TickSchedule', {
       // Named after the stack so `lifeboat doctor` finds it by the Lifeboat prefix (ListSchedules).
       name: `${this.stackName}-Tick`,
       description: 'Lifeboat coordinator tick: notices silence, expires overrides, retries pending flips',

@@ -81,7 +81,9 @@ export class ProbeFleetStack extends Stack {
     this.probe.role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [this.claims.tableArn] }));
     // One message per invocation: each is one round slot.
     this.probe.fn.addEventSource(new SqsEventSource(this.chainQueue, { batchSize: 1 }));
-    oneMinuteSchedule(this, 'Watchdog', {
+    // Not the id 'Watchdog' nor 'Schedule': earlier releases' EventBridge rules hold those logical ids, and
+    // CloudFormation refuses a type change under a logical id.
+    oneMinuteSchedule(this, 'WatchdogSchedule', {
       // Named after the stack so `lifeboat doctor` finds it by the Lifeboat prefix (ListSchedules).
       name: `${this.stackName}-Watchdog`,
       description: `Lifeboat probe chain watchdog (rounds every ${intervalS} s; restarts a stopped chain)`,

@@ -114,6 +114,8 @@ describe('control stack', () => {
     // Named after its stack, so `lifeboat doctor` finds the tick by the Lifeboat prefix.
     control.resourceCountIs('AWS::Events::Rule', 0);
     control.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    // Not `Tick<hash>`, the previous releases' rule: CloudFormation refuses a type change under a logical id.
+    expect(Object.keys(control.findResources('AWS::Scheduler::Schedule'))).toEqual([expect.stringMatching(/^TickSchedule[0-9A-F]{8}$/)]);
     control.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'LifeboatControl-Tick',
       ScheduleExpression: 'rate(1 minute)',

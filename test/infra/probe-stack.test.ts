@@ -65,6 +65,9 @@ describe('probe stack: the chain', () => {
   it('runs the watchdog from EventBridge Scheduler once a minute with the watchdog input, no retries, no flexible window; no Events rule', () => {
     template.resourceCountIs('AWS::Events::Rule', 0);
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    // A logical id of its own: the previous releases' rules were `Schedule<hash>` and `Watchdog<hash>`,
+    // and CloudFormation refuses to change a resource's type under its logical id.
+    expect(Object.keys(template.findResources('AWS::Scheduler::Schedule'))).toEqual([expect.stringMatching(/^WatchdogSchedule[0-9A-F]{8}$/)]);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       // Named after its stack, so `lifeboat doctor` finds it by the Lifeboat prefix in this region.
       Name: 'LifeboatProbe-eu-west-1-Watchdog',
