@@ -1,6 +1,6 @@
 /**
  * The AWS coordinator Lambda: core's coordinator and API (core/coordinator/compose.ts) behind a
- * function URL, plus the one-minute EventBridge schedule that runs `tick()`. State and nonces in
+ * function URL, plus the one-minute EventBridge Scheduler schedule that runs `tick()`. State and nonces in
  * DynamoDB, secrets from SSM; everything else, including what a missing secret means, is core's.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, ScheduledEvent } from 'aws-lambda';
@@ -22,7 +22,8 @@ import { emfSink, verdictEmfLine } from './emf.ts';
 
 export { defaultCoordinatorDeps, type CoordinatorHandlerDeps } from './coordinator-deps.ts';
 
-export type CoordinatorEvent = APIGatewayProxyEventV2 | ScheduledEvent;
+/** A function URL request; a tick from the schedule (TICK_EVENT), or from an Events rule as before. */
+export type CoordinatorEvent = APIGatewayProxyEventV2 | ScheduledEvent | TickEvent;
 export interface TickResult { readonly ticked: true; readonly decisions: number }
 export type CoordinatorHandler = (event: CoordinatorEvent, context?: Context) => Promise<APIGatewayProxyStructuredResultV2 | TickResult>;
 
@@ -30,8 +31,16 @@ export class UnsupportedEventError extends InputError {
   override readonly name: string = 'UnsupportedEventError';
 }
 
-const isScheduledEvent = (event: unknown): event is ScheduledEvent =>
-  typeof event === 'object' && event !== null && (event as ScheduledEvent)['detail-type'] === 'Scheduled Event';
+/**
+ * The input of the tick's EventBridge Scheduler schedule (infra/stacks/control-stack.ts). Scheduler
+ * passes its input verbatim, with no envelope, so it carries the detail-type of the Events rule's
+ * event that drove the tick before: both are told apart from a function URL request the same way.
+ */
+export const TICK_EVENT = { 'detail-type': 'Scheduled Event', source: 'lifeboat.scheduler', detail: {} } as const;
+export type TickEvent = Pick<ScheduledEvent, 'detail-type' | 'source' | 'detail'>;
+
+const isScheduledEvent = (event: unknown): event is TickEvent =>
+  typeof event === 'object' && event !== null && (event as TickEvent)['detail-type'] === 'Scheduled Event';
 
 /** Logs notifications where the operator's CloudWatch alarms and Logs Insights find them. */
 const logNotifier = (logger: Logger): Notifier => ({
@@ -111,7 +120,7 @@ export function createCoordinatorHandler(deps: CoordinatorHandlerDeps): Coordina
       deps.logger.info('tick', { coordinator: name, decisions: decisions.length, changed: decisions.map((d) => ({ service: d.service, to: d.to, epoch: d.epoch })) });
       return { ticked: true, decisions: decisions.length };
     }
-    if (!isFunctionUrlEvent(event)) throw new UnsupportedEventError('expected a function URL (payload 2.0) or an EventBridge scheduled event');
+    if (!isFunctionUrlEvent(event)) throw new UnsupportedEventError('expected a function URL (payload 2.0) or a scheduled tick (detail-type "Scheduled Event")');
     let request: Request;
     try {
       request = requestFromEvent(event);

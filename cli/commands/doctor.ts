@@ -6,7 +6,8 @@ import { resolveZoneDir } from '../local/embedded-zones.ts';
 import { formatCheck, warn, type CheckResult } from '../doctor/checks.ts';
 import { checkCoordinators } from '../doctor/coordinators.ts';
 import { checkDns } from '../doctor/dns.ts';
-import { checkAlarms, checkSchedules, checkSsmKeys } from '../doctor/aws.ts';
+import { checkAlarms, checkSsmKeys } from '../doctor/aws.ts';
+import { checkSchedules } from '../doctor/schedules.ts';
 import { checkWorkerSecrets } from '../doctor/cloudflare.ts';
 
 const HELP = `Usage: lifeboat doctor [--config FILE] [options]
@@ -17,8 +18,9 @@ Checks a deployed setup end to end and prints one line per check (ok, FAIL or wa
   - each DNS provider readable with the rights it was given, and a dry-run plan per service to each
     target (computed, never applied)
   - AWS (when AWS_REGION or --region is set): every signing key in SSM where a Lambda reads it (home
-    region: the coordinator's keys; each probe region: its probe key), EventBridge Scheduler
-    schedules enabled, CloudWatch alarms not in ALARM nor without data for a day
+    region: the coordinator's keys; each probe region: its probe key), the EventBridge Scheduler
+    schedules enabled (the coordinator tick in the home region, the probe chain watchdog in each
+    probe region), CloudWatch alarms not in ALARM nor without data for a day
   - Cloudflare (when CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN are set): the Worker has a
     secret LIFEBOAT_KEY_<ID> for every HMAC key
 Nothing is changed anywhere, and no secret value is read or printed.
@@ -68,7 +70,7 @@ export function makeDoctorCommand(deps: CallOptions = {}): Command {
         checkCoordinators(caller.endpoints, caller.credentials, caller.options),
         checkDns(config, env, resolveZoneDir(io.cwd, values['zone-dir']), now),
         awsOptions ? checkSsmKeys(config, awsOptions) : Promise.resolve([warn('aws', 'skipped: no region', 'set AWS_REGION (or --region) and AWS credentials to check SSM keys, schedules and alarms')]),
-        awsOptions ? checkSchedules(awsOptions) : Promise.resolve([]),
+        awsOptions ? checkSchedules(config, awsOptions) : Promise.resolve([]),
         awsOptions ? checkAlarms(awsOptions) : Promise.resolve([]),
         cf ? checkWorkerSecrets(config, cf) : Promise.resolve([warn('cloudflare', 'skipped: no account', 'set CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN to check the Worker\'s secrets')]),
       ]);

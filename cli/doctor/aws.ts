@@ -1,12 +1,11 @@
 /**
  * The AWS half: every signing key in SSM where a Lambda reads it (all HMAC keys in the home
- * region for the coordinator; the probe keys in each probe region), EventBridge Scheduler
- * schedules enabled, CloudWatch alarms not firing nor without data for long. Real SDK clients:
- * AWS_ENDPOINT_URL_SSM / _CLOUDWATCH / _SCHEDULER point them elsewhere (the SDK reads those).
+ * region for the coordinator; the probe keys in each probe region), CloudWatch alarms not firing
+ * nor without data for long (the EventBridge Scheduler schedules: schedules.ts). Real SDK clients:
+ * AWS_ENDPOINT_URL_SSM / _CLOUDWATCH point them elsewhere (the SDK reads those).
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { LifeboatConfig } from '#core/config/schema.ts';
 import { fail, ok, reason, warn, type CheckResult } from './checks.ts';
 
@@ -14,7 +13,7 @@ export interface AwsCheckOptions {
   readonly homeRegion: string;
   /** SSM root, as `-c parameterRoot` in the CDK app (default /lifeboat). */
   readonly parameterRoot: string;
-  /** Alarms and schedules whose name starts with this (case-insensitive) are Lifeboat's. */
+  /** Alarms and EventBridge Scheduler schedules whose name starts with this are Lifeboat's. */
   readonly namePrefix: string;
   readonly now: number;
   /** How long an alarm may sit in INSUFFICIENT_DATA before it is reported. */
@@ -53,22 +52,6 @@ export async function checkSsmKeys(config: LifeboatConfig, o: AwsCheckOptions): 
   }
 }
 
-export async function checkSchedules(o: AwsCheckOptions): Promise<CheckResult[]> {
-  const client = new SchedulerClient({ region: o.homeRegion, maxAttempts: 2 });
-  try {
-    const out = await client.send(new ListSchedulesCommand({ NamePrefix: o.namePrefix }));
-    const schedules = out.Schedules ?? [];
-    if (schedules.length === 0) return [warn(`scheduler ${o.homeRegion}`, `no schedule named ${o.namePrefix}*`, 'deploy the stacks (npx cdk deploy --all), or pass --name-prefix with your schedules\' prefix')];
-    return schedules.map((s) => (s.State === 'ENABLED'
-      ? ok(`schedule ${s.Name}`, 'enabled')
-      : fail(`schedule ${s.Name}`, `${s.State ?? 'state unknown'}: probes or the coordinator tick do not run`, `aws scheduler update-schedule --name ${s.Name} --state ENABLED ... (or redeploy the stack)`)));
-  } catch (err) {
-    return [fail(`scheduler ${o.homeRegion}`, `cannot list schedules: ${reason(err)}`, 'check your AWS credentials can scheduler:ListSchedules')];
-  } finally {
-    client.destroy();
-  }
-}
-
 export async function checkAlarms(o: AwsCheckOptions): Promise<CheckResult[]> {
   const client = new CloudWatchClient({ region: o.homeRegion, maxAttempts: 2 });
   const stuckMs = o.insufficientDataMs ?? 86_400_000;
@@ -80,7 +63,7 @@ export async function checkAlarms(o: AwsCheckOptions): Promise<CheckResult[]> {
       const since = a.StateUpdatedTimestamp?.getTime() ?? o.now;
       if (a.StateValue === 'ALARM') return fail(`alarm ${a.AlarmName}`, `in ALARM since ${new Date(since).toISOString()}: ${a.StateReason ?? ''}`, 'see the runbook for this alarm (docs/doctor.md) and the coordinator\'s logs');
       if (a.StateValue === 'INSUFFICIENT_DATA' && o.now - since > stuckMs) {
-        return warn(`alarm ${a.AlarmName}`, `INSUFFICIENT_DATA since ${new Date(since).toISOString()}: its metric is not being published`, 'check the schedule and the function that publishes it run');
+        return warn(`alarm ${a.AlarmName}`, `INSUFFICIENT_DATA since ${new Date(since).toISOString()}: its metric is not being published`, 'check the schedules above are ENABLED and the function that publishes it runs');
       }
       return ok(`alarm ${a.AlarmName}`, a.StateValue ?? 'state unknown');
     });

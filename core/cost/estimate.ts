@@ -60,12 +60,12 @@ export function estimateCost(config: CostInput, assumptions: Partial<CostAssumpt
     add('aws', 'Lambda duration, coordinator (arm64)', w.coordinatorGbSeconds, 'GB-s', w.coordinatorGbSeconds * P_AWS.lambdaArmGbSecond.usd);
     const sqs = w.sqsSends + w.sqsReceives + w.sqsDeletes;
     add('aws', 'SQS requests (probe chain: send, poll, delete)', sqs, 'requests', perMillion(sqs, P_AWS.sqsRequests.usd));
-    add('aws', 'EventBridge rule (probe watchdog)', w.watchdogInvocations, 'events', w.watchdogInvocations * P_AWS.eventBridgeScheduledRule.usd);
+    add('aws', 'EventBridge Scheduler (probe watchdog)', w.watchdogInvocations, 'invocations', perMillion(w.watchdogInvocations, P_AWS.schedulerInvocations.usd));
     add('aws', 'DynamoDB writes, probe slot claims', w.claimWriteUnits, 'WRU', perMillion(w.claimWriteUnits, P_AWS.dynamoWriteRequest.usd));
     add('aws', 'DynamoDB reads, probe watchdog', w.claimReadUnits, 'RRU', perMillion(w.claimReadUnits, P_AWS.dynamoReadRequest.usd));
     add('aws', 'DynamoDB writes, coordinator (on-demand)', w.storage.dynamoWriteUnits, 'WRU', perMillion(w.storage.dynamoWriteUnits, P_AWS.dynamoWriteRequest.usd));
     add('aws', 'DynamoDB reads, coordinator (on-demand)', w.storage.dynamoReadUnits, 'RRU', perMillion(w.storage.dynamoReadUnits, P_AWS.dynamoReadRequest.usd));
-    add('aws', 'EventBridge rule (coordinator tick)', ops.minutes, 'events', 0);
+    add('aws', 'EventBridge Scheduler (coordinator tick)', w.tickInvocations, 'invocations', perMillion(w.tickInvocations, P_AWS.schedulerInvocations.usd));
     add('aws', 'Route 53 API calls (flips)', 0, 'calls', 0);
     const logGb = w.logBytes / 1e9;
     add('aws', 'CloudWatch Logs ingestion', logGb, 'GB', logGb * P_AWS.logsIngestion.usd, true);
@@ -93,22 +93,28 @@ export function estimateCost(config: CostInput, assumptions: Partial<CostAssumpt
   }
 
   const sum = (keep: (l: CostLine) => boolean) => lines.filter(keep).reduce((t, l) => t + l.usd, 0);
-  const awsUsd = round2(sum((l) => l.provider === 'aws'));
-  const cloudflareUsd = round2(sum((l) => l.provider === 'cloudflare'));
+  // The figures a reader adds up must add up, and the headline (without monitoring) must be its
+  // lines' sum: each of the two parts is rounded once from its lines, the total is their sum, and the
+  // AWS subtotal (where every monitoring line is) is what the total leaves after Cloudflare. Rounding
+  // rounded subtotals again drifts: the production example's lines without monitoring are $14.9545,
+  // its rounded provider subtotals made $14.96.
+  const totalExcludingMonitoringUsd = round2(sum((l) => l.monitoring !== true));
   const monitoringUsd = round2(sum((l) => l.monitoring === true));
-  const totalUsd = round2(awsUsd + cloudflareUsd);
+  const totalUsd = round2(totalExcludingMonitoringUsd + monitoringUsd);
+  const cloudflareUsd = round2(sum((l) => l.provider === 'cloudflare'));
+  const awsUsd = round2(totalUsd - cloudflareUsd);
   const endpoints = S * 2;
   const awsVps = config.vantagePoints.aws.length;
   const cfVps = config.vantagePoints.cloudflare.length;
   return {
     lines: lines.map((l) => ({ ...l, usd: Math.round(l.usd * 10_000) / 10_000 })),
-    awsUsd, cloudflareUsd, totalUsd, monitoringUsd, totalExcludingMonitoringUsd: round2(totalUsd - monitoringUsd),
+    awsUsd, cloudflareUsd, totalUsd, monitoringUsd, totalExcludingMonitoringUsd,
     services: S, endpoints,
     perEndpointUsd: endpoints ? round2(totalUsd / endpoints) : 0,
     route53: { checks: endpoints, perCheckUsd: ROUTE53_EQUIVALENT_CHECK_USD, totalUsd: round2(endpoints * ROUTE53_EQUIVALENT_CHECK_USD) },
     fitsWorkersFree,
     notes: [
-      'AWS list prices of us-east-1 without any free tier (Lambda, SQS and DynamoDB all have one).',
+      'AWS list prices of us-east-1 without any free tier (Lambda, SQS, EventBridge Scheduler and DynamoDB all have one).',
       `Probes run every ${config.probing.intervalSeconds} s from ${awsVps + cfVps} vantage points; each probes both targets of every service.`,
       `Probe Lambdas run once per round (an SQS delay-queue chain), ${a.probeLambdaMemoryMb ?? probeMemoryMb(S)} MB, ${a.probeInvocationMs ?? probeInvocationMs(S)} ms each: modelled from LOCAL measurements (bench/cost-probe.ts, targets answering in 100 ms), not measured on Lambda.`,
       'Coordinator storage modelled as the vote ledger (core/cost/storage.ts): per batch one heartbeat write (also its replay guard, no nonce item), two Queries; sheets and states written only on change.',

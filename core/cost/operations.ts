@@ -61,7 +61,10 @@ export type CostInput = Pick<LifeboatConfig, 'services' | 'vantagePoints' | 'pro
 export interface AwsOperations {
   /** Probe chain hops: one invocation per round slot per region. */
   readonly probeInvocations: number;
+  /** The probe chain's watchdog schedule: one a minute per region. */
   readonly watchdogInvocations: number;
+  /** The coordinator's tick schedule: one a minute (also counted in coordinatorInvocations). */
+  readonly tickInvocations: number;
   readonly coordinatorInvocations: number;
   readonly probeGbSeconds: number;
   readonly coordinatorGbSeconds: number;
@@ -124,9 +127,10 @@ export function countOperations(config: CostInput, seconds: number, assumptions:
     const watchdogInvocations = awsVps * minutes;
     // The control stack (the coordinator) is deployed with any AWS vantage point, URL set or not.
     // Every vantage point's batches, plus the coordinator's one-minute tick.
-    const coordinatorInvocations = batches + minutes;
+    const tickInvocations = minutes;
+    const coordinatorInvocations = batches + tickInvocations;
     out.aws = {
-      probeInvocations, watchdogInvocations, coordinatorInvocations,
+      probeInvocations, watchdogInvocations, tickInvocations, coordinatorInvocations,
       probeGbSeconds: probeGb * (probeInvocations * (a.probeInvocationMs ?? probeInvocationMs(S)) + watchdogInvocations * WATCHDOG_INVOCATION_MS) / 1000,
       coordinatorGbSeconds: coordinatorInvocations * (a.coordinatorCallMs / 1000) * (a.coordinatorLambdaMemoryMb / 1024),
       sqsSends: probeInvocations,

@@ -16,7 +16,6 @@ export interface Price {
 const READ = '2026-11-25';
 const LAMBDA = 'https://aws.amazon.com/lambda/pricing/';
 const DYNAMO = 'https://aws.amazon.com/dynamodb/pricing/on-demand/';
-const EVENTBRIDGE = 'https://aws.amazon.com/eventbridge/pricing/';
 const LOGS = 'https://aws.amazon.com/cloudwatch/pricing/';
 const ROUTE53 = 'https://aws.amazon.com/route53/pricing/';
 const SQS = 'https://aws.amazon.com/sqs/pricing/';
@@ -32,11 +31,9 @@ export const AWS_PRICES = {
   dynamoWriteRequest: { usd: 0.625, unit: 'per 1M write request units', source: DYNAMO, read: READ },
   dynamoReadRequest: { usd: 0.125, unit: 'per 1M read request units', source: DYNAMO, read: READ },
   dynamoStorage: { usd: 0.25, unit: 'per GB-month (first 25 GB free)', source: DYNAMO, read: READ },
-  /** Scheduled rules deliver AWS-generated events, which are free; Scheduler would be $1.00/M after 14M free. */
-  eventBridgeScheduledRule: { usd: 0, unit: 'per scheduled-rule event', source: EVENTBRIDGE, read: READ },
   /** Standard queue, first tier; every API action is a request (per 64 KB chunk). */
   sqsRequests: { usd: 0.40, unit: 'per 1M requests (standard queue)', source: SQS, read: READ },
-  /** EventBridge Scheduler invocations (14M a month free: not counted, list prices only). */
+  /** EventBridge Scheduler invocations: the probe watchdogs and the coordinator tick (14M a month free: not counted, list prices only). */
   schedulerInvocations: { usd: 1.00, unit: 'per 1M scheduled invocations', source: SCHEDULER, read: READ },
   cloudwatchMetric: { usd: 0.30, unit: 'per custom metric-month (first 10,000)', source: LOGS, read: READ },
   cloudwatchAlarm: { usd: 0.10, unit: 'per standard-resolution alarm metric-month', source: LOGS, read: READ },

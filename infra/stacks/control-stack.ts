@@ -7,8 +7,6 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, type CfnTable } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
@@ -17,6 +15,8 @@ import { COORDINATOR_DIMENSION, METRIC_NAMESPACE, METRICS } from '../../function
 import { keyAlgorithm } from '#core/signing/keys.ts';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/dynamo/table.ts';
 import { LifeboatFunction } from '../constructs/lifeboat-function.ts';
+import { oneMinuteSchedule } from '../constructs/one-minute-schedule.ts';
+import { TICK_EVENT } from '../../functions/coordinator.ts';
 import { alarmTopic, CoordinatorAlerting } from '../constructs/alerting.ts';
 import { DataPlane, dataPlaneCoordinators } from '../constructs/data-plane.ts';
 import { DATA_PLANE_SECRET_ENV, parseDataPlaneSecret } from '#core/dns/data-plane.ts';
@@ -114,10 +114,15 @@ export class ControlStack extends Stack {
     this.url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
     if (dataPlaneSecret) new DataPlane(this, 'DataPlane', { config, secret: dataPlaneSecret, coordinators: dataPlaneCoordinators(config, this.url.url) });
 
-    new Rule(this, 'Tick', {
+    // Not the id 'Tick': earlier releases' EventBridge rule holds that logical id, and CloudFormation
+    // refuses a type change under a logical id.
+    oneMinuteSchedule(this, 'TickSchedule', {
+      // Named after the stack so `lifeboat doctor` finds it by the Lifeboat prefix (ListSchedules).
+      name: `${this.stackName}-Tick`,
       description: 'Lifeboat coordinator tick: notices silence, expires overrides, retries pending flips',
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+      fn,
+      // Scheduler passes its input verbatim: this is how the handler tells a tick from a request.
+      input: TICK_EVENT,
     });
 
     const alarms = alarmTopic(this, 'Alarms', 'Lifeboat alarms (control)', config);

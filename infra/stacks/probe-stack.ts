@@ -1,9 +1,10 @@
 /**
  * One region's vantage point: the probe Lambda, its chain queue, its slot-claim table and its
  * watchdog schedule (core/probe/chain.ts). Each invocation probes one round and enqueues the next
- * with SQS DelaySeconds, so nothing is billed between rounds; an EventBridge scheduled rule (its
- * events are free, unlike Scheduler's invocations) invokes the probe once a minute as the watchdog
- * that restarts a broken chain; a duplicate delivery never doubles a chain (the slot claim). It reads its signing key from
+ * with SQS DelaySeconds, so nothing is billed between rounds; an EventBridge Scheduler schedule
+ * (AWS's successor to scheduled rules for new schedules) invokes the probe once a minute as the
+ * watchdog that restarts a broken chain; a duplicate delivery never doubles a chain (the slot
+ * claim). It reads its signing key from
  * SSM in its OWN region, uses only its own queue and table, and learns the coordinator URLs from
  * the embedded config, so a region never depends on another region (or on the control stack).
  */
@@ -11,9 +12,8 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { oneMinuteSchedule } from '../constructs/one-minute-schedule.ts';
 import { alarmTopic } from '../constructs/alerting.ts';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
@@ -81,15 +81,14 @@ export class ProbeFleetStack extends Stack {
     this.probe.role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [this.claims.tableArn] }));
     // One message per invocation: each is one round slot.
     this.probe.fn.addEventSource(new SqsEventSource(this.chainQueue, { batchSize: 1 }));
-    new Rule(this, 'Watchdog', {
+    // Not the id 'Watchdog' nor 'Schedule': earlier releases' EventBridge rules hold those logical ids, and
+    // CloudFormation refuses a type change under a logical id.
+    oneMinuteSchedule(this, 'WatchdogSchedule', {
+      // Named after the stack so `lifeboat doctor` finds it by the Lifeboat prefix (ListSchedules).
+      name: `${this.stackName}-Watchdog`,
       description: `Lifeboat probe chain watchdog (rounds every ${intervalS} s; restarts a stopped chain)`,
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaFunction(this.probe.fn, {
-        event: RuleTargetInput.fromObject(WATCHDOG_EVENT),
-        // The next watchdog is a minute away; a late one is worthless.
-        retryAttempts: 0,
-        maxEventAge: Duration.minutes(1),
-      })],
+      fn: this.probe.fn,
+      input: WATCHDOG_EVENT,
     });
     const alarms = alarmTopic(this, 'Alarms', `Lifeboat alarms (probe ${this.region})`, props.config);
     this.probe.errorsAlarm.addAlarmAction(new SnsAction(alarms));

@@ -34,9 +34,16 @@ describe('estimateCost', () => {
     expect(e.lines.find((l) => l.item.startsWith('Lambda duration, probes'))!.quantity).toBe(Math.round(gbS));
     // Three SQS requests per hop (send, the poller's receive, its delete) and four idle pollers' long polls.
     expect(e.lines.find((l) => l.item.startsWith('SQS requests'))!.quantity).toBe(3 * 3 * rounds + 3 * 4 * 3 * minutes);
-    // The watchdog is an EventBridge scheduled rule (infra/stacks/probe-stack.ts): free events, one a minute per region.
-    expect(e.lines.find((l) => l.item === 'EventBridge rule (probe watchdog)')).toMatchObject({ quantity: 3 * minutes, unit: 'events', usd: 0 });
-    expect(e.lines.some((l) => l.item.includes('Scheduler'))).toBe(false);
+    // The watchdog and the tick are EventBridge Scheduler schedules (infra/): one invocation a minute each, at list price.
+    const perInvocation = AWS_PRICES.schedulerInvocations.usd / 1e6;
+    const watchdog = e.lines.find((l) => l.item === 'EventBridge Scheduler (probe watchdog)')!;
+    expect(watchdog).toMatchObject({ quantity: 3 * minutes, unit: 'invocations' });
+    expect(watchdog.usd).toBeCloseTo(3 * minutes * perInvocation, 6);
+    const tick = e.lines.find((l) => l.item === 'EventBridge Scheduler (coordinator tick)')!;
+    expect(tick).toMatchObject({ quantity: minutes, unit: 'invocations' });
+    expect(tick.usd).toBeCloseTo(minutes * perInvocation, 6);
+    expect(tick.usd).toBeGreaterThan(0);
+    expect(e.lines.some((l) => l.item.includes('EventBridge rule'))).toBe(false);
     expect(e.lines.find((l) => l.item === 'DynamoDB writes, probe slot claims')!.quantity).toBe(3 * rounds);
   });
 

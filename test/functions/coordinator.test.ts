@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotifyAction } from '#core/coordinator/coordinator.ts';
 import { ROUTE53_CLIENT_DEFAULTS } from '#core/dns/route53.ts';
 import { jsonLogger } from '#core/log.ts';
-import { createCoordinatorHandler, type CoordinatorHandler } from '../../functions/coordinator.ts';
+import { createCoordinatorHandler, TICK_EVENT, type CoordinatorHandler } from '../../functions/coordinator.ts';
 import { DynamoStateStore } from '../../functions/dynamo/state-store.ts';
 import { SsmSecretSource } from '../../functions/secrets.ts';
 import { Route53Fixture } from '../fixtures/route53-server.ts';
@@ -192,6 +192,20 @@ describe('coordinator handler: scheduled tick', () => {
     expect(await handler(scheduledEvent())).toEqual({ ticked: true, decisions: 0 });
     expect((await store.get(SERVICE))!.value.override).toBeNull();
     expect((await store.audit({ service: SERVICE })).map((e) => e.kind)).toContain('override-expired');
+  });
+
+  it('ticks on the EventBridge Scheduler input the control stack gives its schedule; a function URL request is no tick', async () => {
+    const { handler, store, clock } = await rig();
+    const body = JSON.stringify({ service: SERVICE, action: 'freeze', reason: 'maintenance', until: T0 + 30_000 });
+    expect((await http(handler, await signedEvent(OPERATOR_KEY, 'POST', '/v1/override', body, T0))).statusCode).toBe(200);
+    clock.t = T0 + 60_000;
+    // Scheduler delivers its Input verbatim (no EventBridge envelope): exactly this object.
+    expect(await handler(JSON.parse(JSON.stringify(TICK_EVENT)) as typeof TICK_EVENT)).toEqual({ ticked: true, decisions: 0 });
+    expect((await store.get(SERVICE))!.value.override).toBeNull();
+    // An HTTP request, even one whose body claims the tick's detail-type, is served as a request.
+    const http404 = await handler(functionUrlEvent('POST', '/v1/tick', { 'content-type': 'application/json' }, JSON.stringify(TICK_EVENT)));
+    expect(http404).not.toHaveProperty('ticked');
+    expect((http404 as { statusCode: number }).statusCode).toBeGreaterThanOrEqual(400);
   });
 
   it('refuses events it does not know', async () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { checkDeployable, checkWorkerDeployable, DeployConfigError, isLoopbackHost, loadDeployConfig } from '../../infra/config.ts';
 import { buildLifeboat } from '../../infra/lifeboat.ts';
 import { TABLE_LOGICAL_ID } from '../../infra/stacks/control-stack.ts';
+import { TICK_EVENT } from '../../functions/coordinator.ts';
 import { testConfig } from '../functions/helpers.ts';
 
 const REGIONS = ['ap-northeast-2', 'us-east-1', 'eu-west-1'];
@@ -76,13 +77,16 @@ const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 describe('probe fleet', () => {
   it('has one stack per configured region, each in its region with a one-minute schedule on its probe', () => {
     expect(probes.map((p) => p.region).sort()).toEqual([...REGIONS].sort());
-    for (const { template } of probes) {
+    for (const { region, template } of probes) {
       template.resourceCountIs('AWS::Lambda::Function', 1);
       // The one-minute schedule is now the probe chain's watchdog (test/infra/probe-stack.test.ts).
-      template.hasResourceProperties('AWS::Events::Rule', {
+      template.resourceCountIs('AWS::Events::Rule', 0);
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Name: `LifeboatProbe-${region}-Watchdog`,
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ProbeFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }),
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler',
@@ -107,7 +111,25 @@ describe('control stack', () => {
   it('serves the coordinator on a function URL with AuthType NONE (the app checks LB1 signatures)', () => {
     control.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     control.hasOutput('CoordinatorUrl', {});
-    control.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    // Named after its stack, so `lifeboat doctor` finds the tick by the Lifeboat prefix.
+    control.resourceCountIs('AWS::Events::Rule', 0);
+    control.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    // Not `Tick<hash>`, the previous releases' rule: CloudFormation refuses a type change under a logical id.
+    expect(Object.keys(control.findResources('AWS::Scheduler::Schedule'))).toEqual([expect.stringMatching(/^TickSchedule[0-9A-F]{8}$/)]);
+    control.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'LifeboatControl-Tick',
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CoordinatorFunction'), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SchedulerRoleForTarget'), 'Arn'] },
+        // The coordinator tells a tick by its detail-type, as it did the Events rule's event.
+        Input: JSON.stringify(TICK_EVENT),
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      }),
+    });
+    expect(JSON.parse(JSON.stringify(TICK_EVENT))['detail-type']).toBe('Scheduled Event');
     control.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x', Architectures: ['arm64'],
       Environment: { Variables: { LIFEBOAT_TABLE_NAME: { Ref: TABLE_LOGICAL_ID }, LIFEBOAT_KEY_PARAMETER_PREFIX: '/lifeboat/keys/', LIFEBOAT_CLOUDFLARE_TOKEN_PARAMETER: '/lifeboat/cloudflare-api-token' } },

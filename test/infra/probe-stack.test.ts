@@ -62,23 +62,39 @@ describe('probe stack: the chain', () => {
     });
   });
 
-  it('runs the watchdog from an EventBridge scheduled rule (free events) once a minute with the watchdog input, no retries; no Scheduler', () => {
-    template.resourceCountIs('AWS::Scheduler::Schedule', 0);
-    template.resourceCountIs('AWS::Events::Rule', 1);
-    template.hasResourceProperties('AWS::Events::Rule', {
+  it('runs the watchdog from EventBridge Scheduler once a minute with the watchdog input, no retries, no flexible window; no Events rule', () => {
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    // A logical id of its own: the previous releases' rules were `Schedule<hash>` and `Watchdog<hash>`,
+    // and CloudFormation refuses to change a resource's type under its logical id.
+    expect(Object.keys(template.findResources('AWS::Scheduler::Schedule'))).toEqual([expect.stringMatching(/^WatchdogSchedule[0-9A-F]{8}$/)]);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      // Named after its stack, so `lifeboat doctor` finds it by the Lifeboat prefix in this region.
+      Name: 'LifeboatProbe-eu-west-1-Watchdog',
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
-      Targets: [Match.objectLike({
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: Match.objectLike({
         Arn: arnOf('ProbeFunction'),
+        RoleArn: arnOf('SchedulerRoleForTarget'),
         Input: JSON.stringify({ lifeboat: 'watchdog' }),
         RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
-      })],
+      }),
     });
-    // EventBridge may invoke the function: the rule, and only it.
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', FunctionName: arnOf('ProbeFunction'),
-      SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Watchdog'), 'Arn'] },
-    });
+    // Scheduler invokes through a role it alone may assume, allowed to invoke this function only.
+    const roles = Object.entries(template.findResources('AWS::IAM::Role'))
+      .filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'));
+    expect(roles).toHaveLength(1);
+    const [roleId, role] = roles[0]!;
+    // Only schedules of this account, in this region's default group, may assume it.
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toMatch(/"aws:SourceAccount":"123456789012".*:scheduler:eu-west-1:123456789012:schedule-group\/default/);
+    const invoke = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    expect(invoke.map((s) => s.Action)).toEqual(['lambda:InvokeFunction']);
+    expect([invoke[0]!.Resource].flat()).toContainEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ProbeFunction/), 'Arn'] });
+    // No resource policy for EventBridge rules remains.
+    expect(JSON.stringify(template.findResources('AWS::Lambda::Permission'))).not.toContain('events.amazonaws.com');
   });
 
   it('lets the probe send only to its own queue and touch only its own claim item table', () => {

@@ -123,6 +123,19 @@ describe('upgrade in place from v0.1', () => {
     });
   }
 
+  it('changes no resource\'s type under a kept logical id (CloudFormation refuses such an update: the EventBridge rules became Scheduler schedules under new ids)', () => {
+    for (const name of ['LifeboatControl', 'LifeboatProbe-ap-northeast-2']) {
+      const old = previous(name);
+      const now = template(name);
+      for (const [id, was] of Object.entries(old.Resources)) {
+        if (now.Resources[id]) expect(now.Resources[id]!.Type, `${name} ${id}`).toBe(was.Type);
+      }
+      // The schedules replace the rules: created beside them, the rules then deleted.
+      expect(Object.values(now.Resources).filter((r) => r.Type === 'AWS::Events::Rule'), name).toEqual([]);
+      expect(Object.values(now.Resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule'), name).toHaveLength(1);
+    }
+  });
+
   it('LifeboatControl: the function URL still targets the same function, which keeps its logical id', () => {
     const old = previous('LifeboatControl');
     const now = template('LifeboatControl');
