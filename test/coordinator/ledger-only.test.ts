@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bookOf, grayBucketsOf, indexLedger, planRecord, type Heartbeat, type VoteSheet } from '#core/coordinator/ledger.ts';
-import type { Observation, VantagePoint, Verdict } from '#core/model.ts';
+import { FAILURE_KINDS, type Observation, type VantagePoint, type Verdict } from '#core/model.ts';
+import * as ref from './reference/ledger.ts';
 
 const T0 = 1_800_000_000_000;
 const INTERVAL = 10_000;
@@ -81,5 +82,43 @@ describe('indexLedger for some services only', () => {
     const some = indexLedger(items, undefined, []);
     expect(some.rows.size).toBe(0);
     expect(some.sources.length).toBe(indexLedger(items).sources.length);
+  });
+
+  it('every failure kind on either target, gone and abstaining votes: the votes of the old code (reference)', () => {
+    const heartbeats: Heartbeat[] = [];
+    const sheets: VoteSheet[] = [];
+    const services = FAILURE_KINDS.map((_, i) => `f${i}.test`);
+    for (const [v, vp] of (['aws:us-east-1', 'cloudflare:weur'] as const).entries()) {
+      let prev: { heartbeat: Heartbeat | null; sheet: VoteSheet | null } = { heartbeat: null, sheet: null };
+      for (let round = 1; round <= 3; round++) {
+        const now = T0 + round * INTERVAL;
+        // From round 3 the slice stops naming f0.test: gone.
+        const observations = services.filter((n, i) => round < 3 || i > 0).flatMap((service, i): Observation[] => {
+          const kind = FAILURE_KINDS[(i + v + round) % FAILURE_KINDS.length]!;
+          const primary: Verdict = (i + round) % 3 === 0 ? 'abstain' : 'unhealthy';
+          return [
+            { service, target: 'primary', vantagePoint: vp, verdict: primary, observedAt: now - 50, receivedAt: now, ...(primary === 'unhealthy' ? { failure: kind } : {}) },
+            ...(i % 4 === 3 ? [] : [{ service, target: 'secondary' as const, vantagePoint: vp, verdict: 'unhealthy' as const, observedAt: now - 50, receivedAt: now, failure: FAILURE_KINDS[(i + 3) % FAILURE_KINDS.length]! }]),
+          ];
+        });
+        const write = planRecord(prev, vp, services[0]!, observations, now, WINDOW);
+        prev = { heartbeat: write.heartbeat, sheet: write.sheet ?? prev.sheet };
+      }
+      heartbeats.push(prev.heartbeat!);
+      sheets.push(prev.sheet!);
+    }
+    const items = { heartbeats, sheets };
+    const now = T0 + 3 * INTERVAL;
+    for (const only of [undefined, services, [services[0]!, services[5]!]]) {
+      const index = indexLedger(items, undefined, only);
+      for (const service of only ?? services) {
+        const book = bookOf(index, service);
+        expect(book).toEqual(ref.bookOf(ref.indexLedger(items), service));
+        expect(book.length).toBe(2);
+      }
+    }
+    // Every kind appears somewhere, on both targets.
+    const seen = new Set(services.flatMap((s) => bookOf(indexLedger(items), s).flatMap((e) => [e.primary?.failure, e.secondary?.failure])));
+    for (const kind of FAILURE_KINDS) expect(seen.has(kind)).toBe(true);
   });
 });
