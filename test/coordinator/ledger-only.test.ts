@@ -93,7 +93,7 @@ describe('indexLedger for some services only', () => {
       for (let round = 1; round <= 3; round++) {
         const now = T0 + round * INTERVAL;
         // From round 3 the slice stops naming f0.test: gone.
-        const observations = services.filter((n, i) => round < 3 || i > 0).flatMap((service, i): Observation[] => {
+        const observations = services.filter((_, i) => round < 3 || i > 0).flatMap((service, i): Observation[] => {
           const kind = FAILURE_KINDS[(i + v + round) % FAILURE_KINDS.length]!;
           const primary: Verdict = (i + round) % 3 === 0 ? 'abstain' : 'unhealthy';
           return [
@@ -108,7 +108,6 @@ describe('indexLedger for some services only', () => {
       sheets.push(prev.sheet!);
     }
     const items = { heartbeats, sheets };
-    const now = T0 + 3 * INTERVAL;
     for (const only of [undefined, services, [services[0]!, services[5]!]]) {
       const index = indexLedger(items, undefined, only);
       for (const service of only ?? services) {
