@@ -172,15 +172,16 @@ export function planRecord(
 interface Source {
   readonly vantagePoint: VantagePoint;
   readonly heartbeat: Heartbeat;
+  readonly facts: SheetFacts;
   /** Index into LedgerIndex.providers. */
   readonly provider: number;
   profile: RoundProfile | null;
 }
 
-/** The services of a source's sheet: parallel arrays, in source order (so by vantage point). */
+/** A service's rows: parallel arrays, in source order (so by vantage point); `positions` in each source's SheetFacts. */
 interface Rows {
   readonly sources: number[];
-  readonly entries: SheetEntry[];
+  readonly positions: number[];
 }
 
 /**
@@ -195,14 +196,85 @@ export interface LedgerIndex {
   readonly rows: ReadonlyMap<ServiceName, Rows>;
 }
 
+/**
+ * A sheet's votes flat, for reading many times: every batch of a round evaluates its services
+ * against the other slices' sheets, and chasing each entry's objects (entry, cell) per
+ * evaluation was most of the coordinator's round at 1,000 services (issue 13). Worked out once
+ * per sheet object: sheets are never mutated, and the memory store hands back the same object
+ * until the sheet is rewritten.
+ */
+interface SheetFacts {
+  /** The sheet's first and last service by name (null: no services): a batch skips sheets outside its names. */
+  readonly first: ServiceName | null;
+  readonly last: ServiceName | null;
+  readonly position: ReadonlyMap<ServiceName, number>;
+  /** By position: what the rare paths read (a verdict's history). */
+  readonly entries: readonly SheetEntry[];
+  /** FACT_STRIDE numbers per position, see the F_ offsets. */
+  readonly numbers: Float64Array;
+  /** Failure kinds by code (0: none). */
+  readonly failures: readonly (FailureKind | null)[];
+}
+
+const FACT_STRIDE = 8;
+/** Primary: since, verdict code, failure code; secondary: verdict code, failure code; gone: receivedAt, observedAt (Infinity: not gone). */
+const F_P_SINCE = 0, F_P_VERDICT = 1, F_P_FAILURE = 2, F_S_VERDICT = 3, F_S_FAILURE = 4, F_GONE_RECEIVED = 5, F_GONE_OBSERVED = 6;
+/** 0: no vote for that target. */
+const VERDICT_CODE: Readonly<Record<Verdict, number>> = { healthy: 1, abstain: 2, unhealthy: 3 };
+const VERDICT_OF: readonly (Verdict | null)[] = [null, 'healthy', 'abstain', 'unhealthy'];
+const ABSTAIN = VERDICT_CODE.abstain;
+const UNHEALTHY = VERDICT_CODE.unhealthy;
+
+const factsOfSheet = new WeakMap<VoteSheet, SheetFacts>();
+function factsOf(sheet: VoteSheet): SheetFacts {
+  const known = factsOfSheet.get(sheet);
+  if (known) return known;
+  const services = Object.keys(sheet.votes);
+  const position = new Map<ServiceName, number>();
+  const entries: SheetEntry[] = [];
+  const numbers = new Float64Array(FACT_STRIDE * services.length);
+  const failures: (FailureKind | null)[] = [null];
+  const failureCode = (f: FailureKind | null) => {
+    if (f === null) return 0;
+    const i = failures.indexOf(f);
+    return i >= 0 ? i : failures.push(f) - 1;
+  };
+  let first: ServiceName | null = null;
+  let last: ServiceName | null = null;
+  for (const service of services) {
+    if (first === null || service < first) first = service;
+    if (last === null || service > last) last = service;
+    const entry = sheet.votes[service]!;
+    const o = FACT_STRIDE * entries.length;
+    position.set(service, entries.length);
+    entries.push(entry);
+    if (entry.primary) {
+      numbers[o + F_P_SINCE] = entry.primary.since;
+      numbers[o + F_P_VERDICT] = VERDICT_CODE[entry.primary.verdict];
+      numbers[o + F_P_FAILURE] = failureCode(entry.primary.failure);
+    }
+    if (entry.secondary) {
+      numbers[o + F_S_VERDICT] = VERDICT_CODE[entry.secondary.verdict];
+      numbers[o + F_S_FAILURE] = failureCode(entry.secondary.failure);
+    }
+    numbers[o + F_GONE_RECEIVED] = entry.gone ? entry.gone[0] : Infinity;
+    numbers[o + F_GONE_OBSERVED] = entry.gone ? entry.gone[1] : Infinity;
+  }
+  const facts = { first, last, position, entries, numbers, failures };
+  factsOfSheet.set(sheet, facts);
+  return facts;
+}
+
 const itemKey = (vp: string, slice: string) => `${vp}\u0000${slice}`;
 const byVp = (a: { vantagePoint: string }, b: { vantagePoint: string }) => (a.vantagePoint < b.vantagePoint ? -1 : a.vantagePoint > b.vantagePoint ? 1 : 0);
 
 /**
  * Indexes the ledger by service. `replace` swaps one slice's items for other versions (the
  * coordinator evaluates a batch against the ledger as it was before that batch was recorded).
+ * `only` indexes just those services (a batch evaluates its own, a quarter of the ledger or less
+ * at 1,000 services); the rows of each are the same as in the whole index, in the same order.
  */
-export function indexLedger(items: LedgerItems, replace?: { vantagePoint: VantagePoint; slice: string; heartbeat: Heartbeat | null; sheet: VoteSheet | null }): LedgerIndex {
+export function indexLedger(items: LedgerItems, replace?: { vantagePoint: VantagePoint; slice: string; heartbeat: Heartbeat | null; sheet: VoteSheet | null }, only?: readonly ServiceName[]): LedgerIndex {
   const heartbeats = new Map<string, Heartbeat>();
   const replaced = replace ? itemKey(replace.vantagePoint, replace.slice) : null;
   for (const hb of items.heartbeats) if (itemKey(hb.vantagePoint, hb.slice) !== replaced) heartbeats.set(itemKey(hb.vantagePoint, hb.slice), hb);
@@ -218,12 +290,22 @@ export function indexLedger(items: LedgerItems, replace?: { vantagePoint: Vantag
   const providers = [...new Set(inForce.map((f) => providerOf(f.vantagePoint)))].sort();
   const sources: Source[] = [];
   const rows = new Map<ServiceName, Rows>();
+  let lo: ServiceName | null = null;
+  let hi: ServiceName | null = null;
+  for (const service of only ?? []) {
+    if (lo === null || service < lo) lo = service;
+    if (hi === null || service > hi) hi = service;
+  }
   for (const { vantagePoint, heartbeat, sheet } of inForce) {
-    const k = sources.push({ vantagePoint, heartbeat, provider: providers.indexOf(providerOf(vantagePoint)), profile: null }) - 1;
-    const votes = sheet.votes;
-    for (const service of Object.keys(votes)) {
+    // Skipped sheets still count as sources: a source's index, and so every row, stays the same.
+    const facts = factsOf(sheet);
+    const k = sources.push({ vantagePoint, heartbeat, facts, provider: providers.indexOf(providerOf(vantagePoint)), profile: null }) - 1;
+    if (only && (facts.first === null || lo === null || facts.last! < lo || facts.first > hi!)) continue;
+    for (const service of only ?? facts.position.keys()) {
+      const at = facts.position.get(service);
+      if (at === undefined) continue;
       const r = rows.get(service);
-      if (r) { r.sources.push(k); r.entries.push(votes[service]!); } else rows.set(service, { sources: [k], entries: [votes[service]!] });
+      if (r) { r.sources.push(k); r.positions.push(at); } else rows.set(service, { sources: [k], positions: [at] });
     }
   }
   return { sources, providers, rows };
@@ -238,16 +320,19 @@ export function votesOf(index: LedgerIndex, service: ServiceName): VoteColumns {
   let vp: VantagePoint | null = null;
   for (let k = 0; k < r.sources.length; k++) {
     const src = index.sources[r.sources[k]!]!;
-    const entry = r.entries[k]!;
+    const f = src.facts.numbers;
+    const o = FACT_STRIDE * r.positions[k]!;
     if (src.vantagePoint !== vp) { vp = src.vantagePoint; i = b.add(vp); }
-    const [receivedAt, observedAt] = entry.gone ?? [src.heartbeat.receivedAt, src.heartbeat.observedAt];
+    const gone = f[o + F_GONE_RECEIVED] !== Infinity;
+    const receivedAt = gone ? f[o + F_GONE_RECEIVED]! : src.heartbeat.receivedAt;
+    const observedAt = gone ? f[o + F_GONE_OBSERVED]! : src.heartbeat.observedAt;
     for (let t = 0; t < 2; t++) {
-      const cell = t === 0 ? entry.primary : entry.secondary;
-      if (!cell) continue;
+      const verdict = VERDICT_OF[f[o + (t === 0 ? F_P_VERDICT : F_S_VERDICT)]!]!;
+      if (verdict === null) continue;
       const s = 2 * i + t;
       // Later receipt wins, then later observation: the order core/engine/votes.ts merges by.
       if (b.has(s) && !(receivedAt > b.receivedAt(s) || (receivedAt === b.receivedAt(s) && observedAt > b.observedAt(s)))) continue;
-      b.set(s, cell.verdict, cell.failure, observedAt, receivedAt, null, src.heartbeat.ranIn);
+      b.set(s, verdict, src.facts.failures[f[o + (t === 0 ? F_P_FAILURE : F_S_FAILURE)]!]!, observedAt, receivedAt, null, src.heartbeat.ranIn);
     }
   }
   return b.done();
@@ -340,13 +425,14 @@ export function grayBucketsOf(index: LedgerIndex, service: ServiceName, now: Uni
   let slotsUsed = 0;
   let acc = scratch;
   for (let k = 0; k < r.sources.length; k++) {
-    const cell = r.entries[k]!.primary;
-    if (!cell) continue;
     const src = index.sources[r.sources[k]!]!;
+    const f = src.facts.numbers;
+    const o = FACT_STRIDE * r.positions[k]!;
+    const code = f[o + F_P_VERDICT]!;
+    if (code === 0) continue;
     const prof = profileOf(src, now, intervalMs, windowMs, countedFrom, firstAt);
     const n = prof.rounds.length;
     if (n === 0) continue;
-    const gone = r.entries[k]!.gone;
     if (prof.maxSlot >= slotsUsed) {
       // Slots are zeroed as they come into use.
       const need = 2 * P * (prof.maxSlot + 1);
@@ -355,25 +441,29 @@ export function grayBucketsOf(index: LedgerIndex, service: ServiceName, now: Uni
       slotsUsed = prof.maxSlot + 1;
     }
     const base = 2 * src.provider;
-    if (cell.since <= prof.first && (gone === null || gone[0] >= prof.last)) {
+    if (f[o + F_P_SINCE]! <= prof.first && f[o + F_GONE_RECEIVED]! >= prof.last) {
       // The same verdict in every counted round.
-      if (cell.verdict === 'abstain') continue;
-      const unhealthy = cell.verdict === 'unhealthy' ? 1 : 0;
+      if (code === ABSTAIN) continue;
+      const unhealthy = code === UNHEALTHY ? 1 : 0;
       for (let j = 0; j < n; j++) {
-        const o = 2 * P * prof.slots[j]! + base;
-        acc[o] = acc[o]! + unhealthy;
-        acc[o + 1] = acc[o + 1]! + 1;
+        const a = 2 * P * prof.slots[j]! + base;
+        acc[a] = acc[a]! + unhealthy;
+        acc[a + 1] = acc[a + 1]! + 1;
       }
       continue;
     }
+    // A verdict that changed inside the window: looked up round by round in the sheet's entry.
+    const entry = src.facts.entries[r.positions[k]!]!;
+    const cell = entry.primary!;
+    const gone = entry.gone;
     for (let j = 0; j < n; j++) {
       const t = prof.rounds[j]!;
       if (gone && t > gone[0]) continue;
       const verdict = verdictAt(cell, t);
       if (verdict === null || verdict === 'abstain') continue;
-      const o = 2 * P * prof.slots[j]! + base;
-      if (verdict === 'unhealthy') acc[o] = acc[o]! + 1;
-      acc[o + 1] = acc[o + 1]! + 1;
+      const a = 2 * P * prof.slots[j]! + base;
+      if (verdict === 'unhealthy') acc[a] = acc[a]! + 1;
+      acc[a + 1] = acc[a + 1]! + 1;
     }
   }
   const out: GrayBucket[] = [];
