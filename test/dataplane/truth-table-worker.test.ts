@@ -86,7 +86,8 @@ const bindings = {
 
 interface World {
   readonly clock: TestClock;
-  readonly aws: { readonly app: ReturnType<typeof createCoordinatorApp>; readonly served: Served };
+  /** The AWS coordinator; `down`: stopped serving, and its tick no longer runs. */
+  readonly aws: { readonly app: ReturnType<typeof createCoordinatorApp>; readonly served: Served; down: boolean };
   /** The Worker in workerd; null once stopped (its URL then refuses connections). */
   worker: LocalWorker | null;
   readonly workerUrl: string;
@@ -126,10 +127,10 @@ async function world(options: { mirror: boolean } = { mirror: true }): Promise<W
     })
     : null;
   const w: World = {
-    clock, aws: { app, served }, worker, workerUrl: worker.url, cloudflarePath: ids.path, cloudWatch, model, peer,
+    clock, aws: { app, served, down: false }, worker, workerUrl: worker.url, cloudflarePath: ids.path, cloudWatch, model, peer,
     memory: new VerdictMemory('aws', 'cloudflare'),
     close: async () => {
-      await served.close();
+      if (!w.aws.down) await served.close();
       await w.worker?.stop();
     },
   };
@@ -138,11 +139,15 @@ async function world(options: { mirror: boolean } = { mirror: true }): Promise<W
 
 /** One minute's AWS tick (peer read, memories published as EMF), then Route 53's evaluation. */
 async function tick(w: World) {
-  await w.peer?.check();
-  await publishVerdicts({ config: () => config, writeMetric: (line) => w.cloudWatch.putEmf(line) }, w.memory, w.aws.app.coordinator, w.peer, w.clock);
+  if (!w.aws.down) await tickAws(w);
   w.model.add({ kind: 'endpoint', id: 'aws', url: `${w.aws.served.url}${ids.path}`, searchString: ids.token, inverted: true });
   w.model.add({ kind: 'endpoint', id: 'cloudflare', url: `${w.workerUrl}${w.cloudflarePath}`, searchString: ids.token, inverted: true });
   await w.model.evaluate();
+}
+
+async function tickAws(w: World) {
+  await w.peer?.check();
+  await publishVerdicts({ config: () => config, writeMetric: (line) => w.cloudWatch.putEmf(line) }, w.memory, w.aws.app.coordinator, w.peer, w.clock);
 }
 
 async function minutes(w: World, n: number) {
@@ -150,6 +155,20 @@ async function minutes(w: World, n: number) {
     w.clock.advance(MINUTE);
     await tick(w);
   }
+}
+
+async function stopAws(w: World) {
+  await w.aws.served.close();
+  w.aws.down = true;
+}
+
+/** The AWS coordinator decides on its own (test) clock, as in truth-table.test.ts. */
+async function awsDecidesFailover(w: World) {
+  for (let round = 1; round <= 3; round++) {
+    for (const vp of VPS) await w.aws.app.coordinator.ingest(unhealthyPrimary(vp, round, w.clock.at), PROBE.id);
+    w.clock.advance(INTERVAL_S * 1000);
+  }
+  expect(await w.aws.app.coordinator.states()).toContainEqual(expect.objectContaining({ state: expect.objectContaining({ active: 'secondary' }) }));
 }
 
 async function stopWorker(w: World) {
@@ -234,10 +253,20 @@ describe('data-plane truth table through the real Worker (workerd, its gate, Dur
     expect(status.alerts).toEqual([]);
   }, PRIMARY_IP, { aws: true, cloudflare: true, 'aws-memory': true, 'cloudflare-memory': true });
 
+  row('2. both decided failover (the AWS coordinator and the Worker) -> SECONDARY', async (w) => {
+    await awsDecidesFailover(w);
+    await workerDecidesFailover(w);
+  }, SECONDARY_IP, { aws: false, cloudflare: false, 'aws-memory': false, 'cloudflare-memory': false });
+
   row('4. only the Worker decided failover -> SECONDARY (its page through the gate, and its verdict mirrored by the AWS tick)', async (w) => {
     await workerDecidesFailover(w);
     expect(await w.aws.app.coordinator.states()).not.toContainEqual(expect.objectContaining({ state: expect.objectContaining({ active: 'secondary' }) }));
   }, SECONDARY_IP, { aws: true, cloudflare: false, 'aws-memory': true, 'cloudflare-memory': false });
+
+  row('8. the AWS coordinator down, the Worker decided failover -> SECONDARY (the Worker\'s page alone carries it)', async (w) => {
+    await stopAws(w);
+    await workerDecidesFailover(w);
+  }, SECONDARY_IP, { aws: true, cloudflare: false, 'aws-memory': true, 'cloudflare-memory': true });
 
   row('a guessed verdict path is a 404 at the Worker\'s gate and reads as no verdict: the Worker decided failover, unmirrored -> PRIMARY', async (w) => {
     await workerDecidesFailover(w);
