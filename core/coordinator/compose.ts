@@ -180,7 +180,8 @@ export async function composeCoordinator(o: ComposeOptions): Promise<Composition
     }
   };
 
-  const records = config.services.flatMap((s) => s.dns);
+  // Records a provider writes: a data-plane service's Route 53 records are the CDK stack's, never written here.
+  const records = config.services.flatMap((s) => (s.mode === 'data-plane' ? [] : s.dns));
   const uses = (provider: DnsRecordConfig['provider']) => records.some((r) => r.provider === provider);
   const dnsDeps: { -readonly [K in keyof DnsProviderDeps]: DnsProviderDeps[K] } = {};
   if (o.route53Client) dnsDeps.route53Client = o.route53Client;

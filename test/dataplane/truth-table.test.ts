@@ -15,35 +15,24 @@ import { createCoordinatorApp } from '#core/coordinator/compose.ts';
 import { MemoryStateStore, type StateStore } from '#core/coordinator/store.ts';
 import { verdictIds, type VerdictIds } from '#core/dns/data-plane.ts';
 import { MemoryZone } from '#core/dns/memory.ts';
-import { targetRecords } from '#core/dns/desired.ts';
-import type { VantagePoint } from '#core/model.ts';
 import { silentLogger } from '#core/ports.ts';
 import { staticKeyResolver } from '#core/signing/keys.ts';
 import { MemoryNonceStore } from '#core/signing/nonce-store.ts';
 import { DynamoStateStore } from '../../functions/dynamo/state-store.ts';
 import { startDnsServer, type RunningDnsServer } from '../../cli/local/dns-server.ts';
 import { startDynalite, type Dynalite } from '../functions/dynamo/dynalite.ts';
-import { batch, keyBytes, OPERATOR, PRIMARY_IP, PROBE, SECONDARY_IP, SERVICE, testConfigInput, TestClock } from '../support/coordinators.ts';
+import { batch, keyBytes, OPERATOR, PRIMARY_IP, PROBE, SECONDARY_IP, SERVICE, TestClock } from '../support/coordinators.ts';
 import { serveFetch, type Served } from '../support/serve-fetch.ts';
 import { ModelCloudWatch, Route53Model, type FailoverRecord } from '../support/route53-health-model.ts';
 import { PeerWatch } from '#core/coordinator/peer.ts';
 import { VerdictMemory } from '#core/dns/data-plane-memory.ts';
 import { publishVerdicts } from '../../functions/coordinator.ts';
 import { verdictEmfLine } from '../../functions/emf.ts';
-import { digShort, runDigTests } from '../cli/dig.ts';
+import { ALARM, CHECKERS, dataPlaneInput, dataPlaneModel, failoverRecords, MINUTE, READER, SECRET_HEX, servedAnswer, VPS } from './shape.ts';
 
-const SECRET_HEX = '5a'.repeat(32);
-const READER = { id: 'read-peer', hex: '33'.repeat(32) };
-const MINUTE = 60_000;
 const SECRET = keyBytes(SECRET_HEX);
-const CHECKERS = Array.from({ length: 16 }, (_, i) => `checker-${i + 1}`);
-const VPS: VantagePoint[] = ['aws:us-east-1', 'aws:eu-west-1', 'aws:ap-northeast-2', 'cloudflare:apac'];
-
-const input = testConfigInput();
-const config: LifeboatConfig = loadConfig({
-  ...input,
-  services: input.services.map((s) => ({ ...s, mode: 'data-plane', dns: [{ provider: 'route53', hostedZoneId: 'Z0123456789ABC', ttl: 60 }] })),
-});
+const config: LifeboatConfig = loadConfig(dataPlaneInput());
+const { PRIMARY, SECONDARY } = failoverRecords(config);
 
 /** What sits in front of a coordinator for one row: itself, or a fault. */
 type Front = 'ok' | 'slow' | 'redirect' | 'stray-200' | 'down';
@@ -114,25 +103,18 @@ interface World {
   close(): Promise<void>;
 }
 
-const ALARM = { namespace: 'Lifeboat', metricName: 'FailoverVerdict', statistic: 'Maximum', periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1, threshold: 1, comparison: 'GreaterThanOrEqualToThreshold', treatMissingData: 'missing' } as const;
-
 async function world(): Promise<World> {
   const clock = new TestClock();
   const aws = await coordinator('aws', new DynamoStateStore({ client: dynalite.client(), tableName: await dynalite.table() }), clock);
   const cf = await coordinator('cloudflare', new MemoryStateStore(), clock);
   const reach = new Map<string, Set<string>>();
-  // The alarms and checks infra/constructs/data-plane.ts creates (held by synth.test.ts).
-  const cloudWatch = new ModelCloudWatch();
-  for (const name of ['aws', 'cloudflare']) cloudWatch.addAlarm(name, { ...ALARM, dimensions: { Service: SERVICE, Coordinator: name } });
-  const model = new Route53Model({
-    checkers: CHECKERS, cloudWatch, now: () => clock.now(),
+  const { cloudWatch, model } = dataPlaneModel({
+    now: () => clock.now(),
     reaches: (checker, url) => {
       const owner = [aws, cf].find((c) => new URL(c.served.url).port === url.port);
       return owner ? (reach.get(owner.name)?.has(checker) ?? true) : true;
     },
   });
-  for (const name of ['aws', 'cloudflare']) model.add({ kind: 'alarm', id: `${name}-memory`, alarm: name, insufficientData: 'LastKnownStatus', inverted: false });
-  model.add({ kind: 'calculated', id: 'calculated', children: ['aws', 'cloudflare', 'aws-memory', 'cloudflare-memory'], threshold: 4, inverted: false });
   const peer = new PeerWatch({
     self: 'aws', peer: { name: 'cloudflare', url: 'http://cloudflare.invalid/' }, key: { id: READER.id, secret: keyBytes(READER.hex) },
     // The Cloudflare coordinator wherever it is served now; refused while it is down.
@@ -187,17 +169,10 @@ async function deciding(w: World, c: Coord) {
   expect((await c.store.get(SERVICE))?.value.active ?? 'primary').toBe('primary');
 }
 
-const PRIMARY: FailoverRecord = { role: 'PRIMARY', healthCheckId: 'calculated', records: targetRecords(SERVICE, config.services[0]!.primary, 60) };
-const SECONDARY: FailoverRecord = { role: 'SECONDARY', records: targetRecords(SERVICE, config.services[0]!.secondary, 60) };
-
 /** A few minutes of ticks, then Route 53's failover answer over the last evaluation, read back with dig. */
 async function route53Answer(w: World): Promise<string> {
   await minutes(w, 3);
-  zone.write(w.model.answer(PRIMARY, SECONDARY).records);
-  if (!runDigTests) return zone.get(SERVICE, 'A')!.values[0]!;
-  const answer = await digShort(dns.port, [SERVICE, 'A']);
-  expect(answer).toHaveLength(1);
-  return answer[0]!;
+  return servedAnswer(w.model, config, zone, dns);
 }
 
 describe('data-plane truth table: Route 53 answers what the coordinators decided', () => {
