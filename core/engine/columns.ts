@@ -182,13 +182,23 @@ export class VoteColumns {
         ranIns = ranIns.slice();
         own = true;
       }
-      writeObservation(num, ranIns as (string | null)[], s, o);
+      write(num, ranIns as (string | null)[], s, o);
     }
     return own ? new VoteColumns(vps === this.vps ? vps : shared(vps.slice()), num, ranIns) : this;
   }
 }
 
-function write(num: Float64Array, ranIns: (string | null)[], s: number, v: Vote): void {
+/** The fields a slot keeps; a stored `Vote` and an incoming `Observation` both have them (an observation's `failure` may be absent). */
+interface SlotFields {
+  readonly verdict: Vote['verdict'];
+  readonly failure?: Vote['failure'] | undefined;
+  readonly observedAt: number;
+  readonly receivedAt: number;
+  readonly latencyMs?: number | null | undefined;
+  readonly ranIn?: string | null | undefined;
+}
+
+function write(num: Float64Array, ranIns: (string | null)[], s: number, v: SlotFields): void {
   const o = s * FIELDS;
   num[o + VERDICT] = verdictCode(v.verdict);
   num[o + FAILURE] = failureCode(v.failure);
@@ -196,16 +206,6 @@ function write(num: Float64Array, ranIns: (string | null)[], s: number, v: Vote)
   num[o + RECEIVED] = v.receivedAt;
   num[o + LATENCY] = v.latencyMs ?? NaN;
   ranIns[s] = v.ranIn ?? null;
-}
-
-function writeObservation(num: Float64Array, ranIns: (string | null)[], s: number, ob: Observation): void {
-  const o = s * FIELDS;
-  num[o + VERDICT] = verdictCode(ob.verdict);
-  num[o + FAILURE] = failureCode(ob.failure);
-  num[o + OBSERVED] = ob.observedAt;
-  num[o + RECEIVED] = ob.receivedAt;
-  num[o + LATENCY] = ob.latencyMs ?? NaN;
-  ranIns[s] = ob.ranIn ?? null;
 }
 
 /**
