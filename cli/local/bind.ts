@@ -227,8 +227,11 @@ export async function startNamed(options: NamedOptions): Promise<Named> {
   return { pid: child.pid!, host: '127.0.0.1', port, dir, output: () => output, stop };
 }
 
-/** Polls (bounded) until named answers the zone's SOA with NOERROR over TCP. */
-async function waitForSoa(port: number, zone: string, exited: () => boolean, output: () => string, timeoutMs: number): Promise<void> {
+/**
+ * Polls (bounded) until the DNS server on 127.0.0.1:`port` answers the zone's SOA with NOERROR
+ * over TCP; the local run's BIND and the tests' BIND and Knot fixtures wait with it.
+ */
+export async function waitForSoa(port: number, zone: string, exited: () => boolean, output: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const query = encodeMessage({
     id: 4242, response: false, opcode: OPCODE.QUERY, rcode: 0,
@@ -236,7 +239,7 @@ async function waitForSoa(port: number, zone: string, exited: () => boolean, out
   });
   let last = 'no attempt';
   while (Date.now() < deadline) {
-    if (exited()) throw new Error(`named exited before answering on 127.0.0.1:${port}:\n${output()}`);
+    if (exited()) throw new Error(`the DNS server exited before answering on 127.0.0.1:${port}:\n${output()}`);
     try {
       const answer = decodeMessage(await nodeDnsTransport({ host: '127.0.0.1', port, tcp: true }, query, { signal: AbortSignal.timeout(1_000) }));
       if (answer.rcode === RCODE.NOERROR && answer.answers.length > 0) return;
@@ -246,5 +249,5 @@ async function waitForSoa(port: number, zone: string, exited: () => boolean, out
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`named on 127.0.0.1:${port} did not answer within ${timeoutMs} ms (${last}):\n${output()}`);
+  throw new Error(`the DNS server on 127.0.0.1:${port} did not answer within ${timeoutMs} ms (${last}):\n${output()}`);
 }
