@@ -6,16 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#core/config/validate.ts';
-import { carryOutDns, type DnsWork, type DnsWorkDone } from '#core/coordinator/carry-out.ts';
+import { carryOutDns, type DnsWorkDone } from '#core/coordinator/carry-out.ts';
 import { dnsRouter } from '#core/coordinator/compose.ts';
 import { CloudflareDnsProvider } from '#core/dns/cloudflare.ts';
 import { encodeStateRecord } from '#core/dns/state-record.ts';
-import type { Decision } from '#core/engine/decision.ts';
-import { normaliseName } from '#core/model.ts';
 import { silentLogger } from '#core/ports.ts';
 import { CloudflareFixture, type CfBatch } from '../fixtures/cloudflare-server.ts';
 
 const TOKEN = 'cf-mass-token-not-real';
+import { failoverWorks } from '../fixtures/mass-failover.ts';
 const T0 = 1_800_000_000_000;
 const LIMIT = { perWindow: 1_200, windowMs: 300_000 };
 let fixture: CloudflareFixture;
@@ -59,11 +58,7 @@ async function massFailover(services: number, beforeBatch?: CloudflareFixture['b
   ]));
   const provider = new CloudflareDnsProvider({ zoneId, apiToken: TOKEN, baseUrl, sleep, random: () => 0.5, pace: { sleep, now: clock.now } });
   const dnsFor = dnsRouter(() => provider);
-  const works: DnsWork[] = config.services.map((s) => {
-    const service = normaliseName(s.name);
-    const decision = { service, at: T0, from: 'primary', to: 'secondary', epoch: 2, cause: 'automatic', summary: 'site down', evidence: {} } as unknown as Decision;
-    return { service, config: s, decision, epoch: 2 };
-  });
+  const works = failoverWorks(config, T0);
   const before = fixture.requests.length;
   fixture.beforeBatch = beforeBatch;
   const done = await carryOutDns(works, { dnsFor, clock, logger: silentLogger, name: 'cloudflare' });
