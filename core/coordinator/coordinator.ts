@@ -19,7 +19,7 @@ import type { Decision } from '../engine/decision.ts';
 import type { Evidence } from '../engine/evidence.ts';
 import type { Policy } from '../engine/policy.ts';
 import { initialServiceState, upgradeState, type ServiceState } from '../engine/state.ts';
-import { evidenceOf, isFresh, judge, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
+import { evidenceOf, isFresh, judge, MAX_OBSERVATION_SKEW_MS, refuseObservationTime, type ProviderJudgement, type TimeRefusal } from '../engine/votes.ts';
 import type { FlipResult, ProviderTarget } from '../dns/flip.ts';
 import { carryOutDns, type DnsWork, type FlipReport } from './carry-out.ts';
 import { propagationOf, type PropagationView } from './propagation.ts';
@@ -155,6 +155,11 @@ export class Coordinator {
       throw new CoordinatorInputError(403, 'vantagePoint', `vantage point ${batch.vantagePoint} is not in the config`);
     }
     const now = this.deps.clock.now();
+    // A signed batch's sentAt orders the replay guard (store.ts replayRefused): one far ahead would
+    // refuse every later batch of its vantage point, so it gets the observations' own future bound.
+    if (signed && batch.sentAt > now + MAX_OBSERVATION_SKEW_MS) {
+      throw new CoordinatorInputError(400, 'sentAt', `${batch.sentAt} (Unix ms) is more than ${MAX_OBSERVATION_SKEW_MS / 1000} s ahead of this coordinator's clock`);
+    }
     const byService = new Map<ServiceName, Observation[]>();
     let ignored = 0;
     const refusedReasons: Partial<Record<TimeRefusal, number>> = {};

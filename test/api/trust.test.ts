@@ -249,7 +249,8 @@ describe('time-bounded observations through the API', () => {
   it('answers how many observations were refused for their time, and why', async () => {
     const r = await rig();
     const ahead = r.clock.now() + 365 * 86_400_000;
-    const res = await post(r, 'probe-aws', AWS_KEY.privateKey, JSON.stringify(batch('aws:us-east-1', ahead, 'unhealthy')));
+    // Sent now, observations claiming a year ahead (a sentAt that far ahead is itself a 400: batch-replay.test.ts).
+    const res = await post(r, 'probe-aws', AWS_KEY.privateKey, JSON.stringify({ ...batch('aws:us-east-1', ahead, 'unhealthy'), sentAt: r.clock.now() }));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ accepted: 0, refused: 2, refusedReasons: { 'observedAt in the future': 2 } });
     expect((await r.store.get(SERVICE))?.value.votes ?? []).toEqual([]);

@@ -118,6 +118,17 @@ for (const [name, make] of Object.entries(backends)) {
       expect([(await r.send(one)).status, (await r.send(two)).status]).toEqual([401, 401]);
     });
 
+    it('refuses a sentAt more than a minute ahead (400 naming sentAt), so a stolen key cannot silence the vantage point it speaks for', async () => {
+      const r = await rig();
+      const poison = JSON.stringify({ ...JSON.parse(r.batch(5)), sentAt: r.clock.now() + 365 * 86_400_000 });
+      const before = await r.dump();
+      expect(await r.send(await r.signedPost(poison))).toMatchObject({ status: 400, json: { error: 'invalid_request', field: 'sentAt' } });
+      expect(await r.dump()).toEqual(before);
+      // The honest prober's next batch is recorded: nothing of the refused one stands in its way.
+      r.clock.advance(10_000);
+      expect((await r.send(await r.signedPost(r.batch(6)))).status).toBe(200);
+    });
+
     it('claims the nonce of a batch that records nothing (no configured service), and of every other signed route', async () => {
       const r = await rig();
       const unknown = await r.signedPost(r.batch(4, ['nobody.example.com']));
